@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh machine: `make serve` and `make test`.
+# The virtualenv is created on first use and refreshed when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+WORKERS ?= 2
+
+.PHONY: serve test lint bench eval clean
+
+$(BIN)/tzomet: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(BIN)/tzomet
+
+serve: $(BIN)/tzomet
+	$(BIN)/tzomet serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+test: $(BIN)/tzomet
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/tzomet
+	$(BIN)/ruff check .
+	$(BIN)/mypy server.py nodes
+
+bench: $(BIN)/tzomet
+	$(BIN)/python bench/run.py
+
+eval: $(BIN)/tzomet
+	$(BIN)/tzomet eval classify-lead --min-macro-f1 0.85
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,239 @@
+"""The ``tzomet`` command: serve, run an action, list nodes, print OpenAPI, keys, evals.
+
+Every action-specific command (``run``, ``eval``, ``train``, ``synth``) takes the action
+name and finds the node in the registry, like the HTTP routes do.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+import nodes
+from nodes.auth import new_key
+from nodes.base import Context
+from nodes.config import ConfigError, Settings, hash_key, load_settings
+from nodes.problems import Problem
+from nodes.runner import execute
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from None
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _is_loopback(host: str) -> bool:
+    if host in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        try:
+            return all(ipaddress.ip_address(a[4][0]).is_loopback for a in socket.getaddrinfo(host, None))
+        except OSError:
+            return False
+
+
+def _action(name: str) -> nodes.Node:
+    if not nodes.exists(name) or name in nodes.HIDDEN:
+        raise click.BadParameter(f"no action {name!r}; actions: {', '.join(nodes.names())}", param_hint="ACTION")
+    return nodes.get(name)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tzomet")
+def main() -> None:
+    """Tzomet: Hebrew-first AI action nodes for n8n."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to bind.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
+@click.option("--timeout", default=120, show_default=True, type=int, help="Worker timeout in seconds.")
+def serve(host: str, port: int, workers: int, timeout: int) -> None:
+    """Serve the HTTP API with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    from server import create_app
+
+    settings = _settings()
+    if not settings.auth_enabled:
+        if not _is_loopback(host):
+            raise click.ClickException(
+                f"refusing to serve on {host} without API keys. Create one with `tzomet keys new` and set "
+                "TZOMET_API_KEYS=<key> (or add its hashed line to the TZOMET_CONFIG file), "
+                "or bind 127.0.0.1."
+            )
+        click.secho(
+            "WARNING: no API keys configured - anyone who can reach this port can call every action. "
+            f"Serving on loopback ({host}) only. Run `tzomet keys new` to create a key.",
+            fg="yellow", bold=True, err=True,
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prom_dir = Path(tempfile.mkdtemp(prefix="tzomet-prom-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(prom_dir)
+    app = create_app(settings, workers=workers)
+
+    def warm(worker: Any) -> None:
+        # Load models after fork so each worker is ready before its first request.
+        for name in nodes.names():
+            try:
+                nodes.get(name).load(settings)
+            except Exception as exc:  # readyz reports it; serving the other actions goes on
+                worker.log.warning("node %s did not load: %s", name, type(exc).__name__)
+
+    def child_exit(server: Any, worker: Any) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+    class Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("timeout", timeout)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("post_worker_init", warm)
+            self.cfg.set("child_exit", child_exit)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("loglevel", "info")
+
+        def load(self) -> Any:
+            return app
+
+    click.echo(f"Tzomet serving on http://{host}:{port} with {workers} workers", err=True)
+    Gunicorn().run()
+
+
+@main.command()
+@click.argument("action")
+@click.argument("file", default="-", type=click.File("rb"))
+def run(action: str, file: Any) -> None:
+    """Run ACTION in-process on the JSON in FILE (or stdin) and print the output."""
+    node = _action(action)
+    raw = file.read()
+    ctx = Context(settings=_settings())
+    try:
+        try:
+            data = json.loads(raw.decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise Problem(400, f"The input is not valid JSON: {err}") from None
+        click.echo(_dump(execute(node, data, ctx)))
+    except Problem as problem:
+        click.echo(_dump(problem.body(ctx.request_id)), err=True)
+        sys.exit(1)
+
+
+@main.command(name="nodes")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_nodes(as_json: bool) -> None:
+    """List the actions."""
+    rows = [{"name": n, "title": nodes.get(n).title, "description": nodes.get(n).description}
+            for n in nodes.names()]
+    if as_json:
+        click.echo(_dump(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<26} {row['description']}")
+
+
+@main.command()
+def openapi() -> None:
+    """Print the OpenAPI 3.1 document."""
+    from nodes.schemas import openapi_document
+
+    click.echo(_dump(openapi_document()))
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys."""
+
+
+@keys.command("new")
+@click.option("--tenant", default="default", show_default=True, help="Tenant name for the config line.")
+def keys_new(tenant: str) -> None:
+    """Print a fresh API key and the hashed entry for the TZOMET_CONFIG file."""
+    key = new_key()
+    click.echo(f"API key (give it to the client, it is not stored anywhere):\n  {key}\n")
+    click.echo("Add to your TZOMET_CONFIG file (TOML):\n")
+    click.echo(f'[[tenants]]\nname = "{tenant}"\nkeys = ["{hash_key(key)}"]\n')
+    click.echo(f"or, for a simple setup, export TZOMET_API_KEYS={key}")
+
+
+@main.command(name="eval")
+@click.argument("action")
+@click.option("--data", "data_path", type=click.Path(exists=True), help="Gold data (default: the shipped set).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write an HTML report here.")
+@click.option("--min-macro-f1", type=float, help="Exit 1 when macro-F1 is below this.")
+@click.option("--min", "minimums", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC < VALUE.")
+def evaluate(action: str, data_path: str | None, as_json: bool, html_path: str | None,
+             min_macro_f1: float | None, minimums: tuple[str, ...]) -> None:
+    """Score ACTION on gold data and print its report."""
+    from nodes.evaluation import check_minimums, format_report, write_html
+
+    node = _action(action)
+    node.load(_settings())
+    report = node.evaluate(data_path)
+    if html_path:
+        write_html(report, Path(html_path), title=f"{action} evaluation")
+    click.echo(_dump(report) if as_json else format_report(report))
+    wanted = list(minimums) + ([f"macro_f1={min_macro_f1}"] if min_macro_f1 is not None else [])
+    failures = check_minimums(report, wanted)
+    if failures:
+        for failure in failures:
+            click.secho(f"quality gate failed: {failure}", fg="red", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("action")
+@click.option("--out", type=click.Path(dir_okay=False), help="Where to write the model (default: shipped location).")
+def train(action: str, out: str | None) -> None:
+    """Train ACTION's local model from its data."""
+    node = _action(action)
+    trainer = getattr(node, "train", None)
+    if trainer is None:
+        raise click.ClickException(f"{action} has no trainable model")
+    click.echo(_dump(trainer(out)))
+
+
+@main.command()
+@click.argument("action")
+@click.option("--seed", default=13, show_default=True, type=int, help="Random seed (same seed, same data).")
+@click.option("--n", "per_seed", default=3, show_default=True, type=int, help="Variants per seed message.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Output JSONL (default: stdout).")
+def synth(action: str, seed: int, per_seed: int, out: str | None) -> None:
+    """Expand ACTION's seed data into synthetic training data."""
+    node = _action(action)
+    synthesizer = getattr(node, "synth", None)
+    if synthesizer is None:
+        raise click.ClickException(f"{action} has no synthetic data pipeline")
+    rows = synthesizer(seed=seed, per_seed=per_seed)
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if out:
+        Path(out).write_text(lines, encoding="utf-8")
+        click.echo(f"wrote {len(rows)} rows to {out}", err=True)
+    else:
+        click.echo(lines, nl=False)
+
+
+if __name__ == "__main__":
+    main()

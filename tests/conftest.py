@@ -1,0 +1,65 @@
+"""Shared fixtures: the real app served over real HTTP on loopback.
+
+``serve(**overrides)`` starts ``create_app`` on a free 127.0.0.1 port in a thread
+(werkzeug's threaded server) with ``load_settings(env={}, data_dir=<tmp>, **overrides)``
+and returns its base URL; ``serve.stop(url)`` stops one early (e.g. to test a restart),
+the rest stop at teardown. ``base_url`` is one shared server with default settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from nodes.config import load_settings
+from server import create_app
+
+
+class _Servers:
+    """Starts and stops live servers for one test (or one session)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.running: dict[str, tuple[BaseWSGIServer, threading.Thread]] = {}
+
+    def __call__(self, env: dict[str, str] | None = None, **overrides: Any) -> str:
+        overrides.setdefault("data_dir", self.data_dir)
+        settings = load_settings(env=env or {}, **overrides)
+        app = create_app(settings)
+        httpd = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{httpd.server_port}"
+        self.running[url] = (httpd, thread)
+        return url
+
+    def stop(self, url: str) -> None:
+        httpd, thread = self.running.pop(url)
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+    def stop_all(self) -> None:
+        for url in list(self.running):
+            self.stop(url)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """A factory of live servers, each with its own settings (see module docstring)."""
+    servers = _Servers(tmp_path / "data")
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One live server with default settings (no keys), shared by the session."""
+    servers = _Servers(tmp_path_factory.mktemp("shared-data"))
+    yield servers()
+    servers.stop_all()
