@@ -27,6 +27,8 @@ lint: $(BIN)/tzomet
 	$(BIN)/mypy server.py nodes
 
 bench: $(BIN)/tzomet
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "make bench needs wrk: sudo apt-get install wrk"; exit 2; }
 	$(BIN)/python bench/run.py
 
 eval: $(BIN)/tzomet

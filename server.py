@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import time
-import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 import nodes
@@ -40,9 +41,24 @@ def _json(body: Any, status: int = 200, content_type: str = "application/json") 
                     content_type=f"{content_type}; charset=utf-8")
 
 
+@dataclass
+class _Call:
+    """What the server tracks about one request, for headers, metrics and the access log."""
+
+    request_id: str
+    started: float = field(default_factory=time.perf_counter)
+    metric: str = "other"
+    tenant: str | None = None
+    body_hash: str | None = None
+
+
+def _request_id() -> str | None:
+    call = g.get("call")
+    return call.request_id if call else None
+
+
 def _problem_response(problem: Problem) -> Response:
-    rid = getattr(g, "request_id", None)
-    response = _json(problem.body(rid), problem.status, PROBLEM_CONTENT_TYPE)
+    response = _json(problem.body(_request_id()), problem.status, PROBLEM_CONTENT_TYPE)
     for key, value in problem.headers.items():
         response.headers[key] = value
     return response
@@ -87,39 +103,34 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
     def routable(name: str) -> bool:
         return nodes.exists(name) and (name not in nodes.HIDDEN or settings.enable_echo)
 
-    def context(tenant: str | None) -> Context:
-        return Context(request_id=g.request_id, settings=settings, tenant=tenant,
-                       headers=dict(request.headers))
+    def context(call: _Call, req: Request) -> Context:
+        return Context(request_id=call.request_id, settings=settings, tenant=call.tenant, headers=req.headers)
 
-    def caller(action: str) -> str | None:
-        """Authenticate and authorise; return the tenant name."""
-        tenant = auth.authenticate(request.headers)
+    def caller(call: _Call, req: Request, action: str) -> None:
+        """Authenticate and authorise; remember the tenant on ``call``."""
+        tenant = auth.authenticate(req.headers)
         if tenant is not None:
-            key = presented_key(request.headers) or ""
+            key = presented_key(req.headers) or ""
             auth.authorize(tenant, action, hashlib.sha256(key.encode()).hexdigest()[:16])
-            g.tenant = tenant.name
-            return tenant.name
-        return None
+            call.tenant = tenant.name
 
     @app.before_request
     def _start() -> None:
-        g.started = time.perf_counter()
         sent = request.headers.get("X-Request-ID", "")
-        g.request_id = sent if _REQUEST_ID.match(sent) else uuid.uuid4().hex
-        g.metric = "other"
-        g.tenant = None
+        g.call = _Call(sent if sent and _REQUEST_ID.match(sent) else os.urandom(16).hex())
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
-        elapsed = time.perf_counter() - getattr(g, "started", time.perf_counter())
-        observe(getattr(g, "metric", "other"), response.status_code, elapsed)
-        access_log.info(
-            "request_id=%s method=%s route=%s status=%d ms=%.1f tenant=%s body_sha256=%s",
-            getattr(g, "request_id", "-"), request.method, getattr(g, "metric", "other"),
-            response.status_code, elapsed * 1000, getattr(g, "tenant", None) or "-",
-            getattr(g, "body_hash", "-"),
-        )
+        call: _Call = g.get("call") or _Call(os.urandom(16).hex())
+        response.headers["X-Request-ID"] = call.request_id
+        elapsed = time.perf_counter() - call.started
+        observe(call.metric, response.status_code, elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "request_id=%s method=%s route=%s status=%d ms=%.1f tenant=%s body_sha256=%s",
+                call.request_id, request.method, call.metric, response.status_code, elapsed * 1000,
+                call.tenant or "-", call.body_hash or "-",
+            )
         return response
 
     @app.errorhandler(Problem)
@@ -135,89 +146,92 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         }.get(code, exc.description or "")
         problem = Problem(code, detail)
         if code == 405:
-            problem.headers["Allow"] = ", ".join(exc.valid_methods or []) if hasattr(exc, "valid_methods") else ""
+            problem.headers["Allow"] = ", ".join(getattr(exc, "valid_methods", None) or [])
         return _problem_response(problem)
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception) -> Response:
-        log.exception("unhandled error request_id=%s", getattr(g, "request_id", "-"))
+        log.exception("unhandled error request_id=%s", _request_id())
         return _problem_response(Problem(500, "Internal error; it was logged with this request id."))
 
-    def read_body(max_bytes: int) -> bytes:
+    def read_body(call: _Call, req: Request, max_bytes: int) -> bytes:
         """Read the whole body (Content-Length or chunked); 413 past ``max_bytes``."""
-        too_large = Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).")
         # One byte of slack: werkzeug silently truncates a chunked body at the limit, so a
         # body that reaches max_bytes + 1 is how we know it was too large.
-        request.max_content_length = max_bytes + 1
+        req.max_content_length = max_bytes + 1
         chunks: list[bytes] = []
         size = 0
         try:
-            while chunk := request.stream.read(64 * 1024):
+            stream = req.stream
+            while chunk := stream.read(64 * 1024):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise too_large
+                    raise RequestEntityTooLarge()
                 chunks.append(chunk)
         except RequestEntityTooLarge:
-            raise too_large from None
+            raise Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).") from None
         body = b"".join(chunks)
-        request._cached_data = body  # so request.files / request.form parse what we read
-        g.body_hash = hashlib.sha256(body).hexdigest()[:16]
+        req._cached_data = body  # so req.files / req.form parse what we read
+        call.body_hash = hashlib.sha256(body).hexdigest()[:16]
         return body
 
-    def action_input(node: nodes.Node) -> Any:
-        mimetype = (request.mimetype or "").lower()
-        uploads = bool(node.extra_content_types)
-        limit = settings.max_upload_bytes if uploads else settings.max_body_bytes
+    def action_input(call: _Call, req: Request, node: nodes.Node) -> Any:
+        mimetype = (req.mimetype or "").lower()
+        limit = settings.max_upload_bytes if node.extra_content_types else settings.max_body_bytes
         if _is_json(mimetype):
-            return _parse_json(read_body(limit))
+            return _parse_json(read_body(call, req, limit))
         if mimetype in node.extra_content_types:
-            body = read_body(limit)
-            return node.parse_body(mimetype, body, request)
+            body = read_body(call, req, limit)
+            try:
+                return node.parse_body(mimetype, body, req)
+            except NodeError as err:
+                raise Problem.from_node_error(err) from None
         accepted = ", ".join(("application/json", *node.extra_content_types))
-        shown = mimetype or "none"
-        raise Problem(415, f"Content-Type {shown} is not accepted by {node.name}; send one of: {accepted}.")
+        raise Problem(415, f"Content-Type {mimetype or 'none'} is not accepted by {node.name}; "
+                           f"send one of: {accepted}.")
+
+    def checked(call: _Call, req: Request, action: str, route: str) -> nodes.Node:
+        """Resolve the action for ``route``; 404/405 and auth problems are raised here."""
+        ok = routable(action)
+        call.metric = route if ok else "unknown"
+        if not ok:
+            if action in ("nodes", "jobs") and route == action:
+                raise Problem(405, f"/v1/{action} answers GET only.", headers={"Allow": "GET"})
+            raise Problem(404, f"No action called {action!r}. GET /v1/nodes lists the actions.")
+        if req.method != "POST":
+            raise Problem(405, f"Call /v1/{route} with POST.", headers={"Allow": "POST"})
+        caller(call, req, action)
+        return nodes.get(action)
 
     @app.route("/v1/<action>", methods=_ANY_METHOD)
     def run_action(action: str) -> Response:
-        g.metric = action if routable(action) else "unknown"
-        if not routable(action):
-            if action in ("nodes", "jobs"):
-                raise Problem(405, f"/v1/{action} answers GET only.", headers={"Allow": "GET"})
-            raise Problem(404, f"No action called {action!r}. GET /v1/nodes lists the actions.")
-        if request.method != "POST":
-            raise Problem(405, f"Call {action} with POST.", headers={"Allow": "POST"})
-        tenant = caller(action)
-        node = nodes.get(action)
-        try:
-            data = action_input(node)
-        except NodeError as err:
-            raise Problem.from_node_error(err) from None
-        ctx = context(tenant)
+        call: _Call = g.call
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        node = checked(call, req, action, action)
+        data = action_input(call, req, node)
+        ctx = context(call, req)
         body = execute(node, data, ctx)
         response = _json(body, ctx.status)
-        response.headers.update(ctx.response_headers)
+        if ctx.response_headers:
+            response.headers.update(ctx.response_headers)
         return response
 
     @app.route("/v1/<action>/batch", methods=_ANY_METHOD)
     def run_batch(action: str) -> Response:
-        g.metric = f"{action}/batch" if routable(action) else "unknown"
-        if not routable(action):
-            raise Problem(404, f"No action called {action!r}. GET /v1/nodes lists the actions.")
-        if request.method != "POST":
-            raise Problem(405, f"Call {action}/batch with POST.", headers={"Allow": "POST"})
-        tenant = caller(action)
-        node = nodes.get(action)
-        mimetype = (request.mimetype or "").lower()
+        call: _Call = g.call
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        node = checked(call, req, action, f"{action}/batch")
+        mimetype = (req.mimetype or "").lower()
         if not _is_json(mimetype):
             raise Problem(415, f"Content-Type {mimetype or 'none'} is not accepted by the batch route; "
                                "send application/json.")
         limit = settings.max_upload_bytes if node.extra_content_types else settings.max_body_bytes
-        data = _parse_json(read_body(limit))
-        return _json(execute_batch(node, data, lambda: context(tenant)))
+        data = _parse_json(read_body(call, req, limit))
+        return _json(execute_batch(node, data, lambda: context(call, req)))
 
     @app.get("/v1/nodes")
     def list_nodes() -> Response:
-        g.metric = "nodes"
+        g.call.metric = "nodes"
         return _json({"nodes": [
             {
                 "name": name,
@@ -235,15 +249,15 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
 
     @app.get("/v1/nodes/<action>/schema")
     def node_schema(action: str) -> Response:
-        g.metric = "schema"
+        g.call.metric = "schema"
         if action not in nodes.names():
             raise Problem(404, f"No action called {action!r}. GET /v1/nodes lists the actions.")
         return _json(node_schemas(action))
 
     @app.get("/v1/jobs/<job_id>")
     def get_job(job_id: str) -> Response:
-        g.metric = "jobs"
-        caller("update-zoho")
+        g.call.metric = "jobs"
+        caller(g.call, request._get_current_object(), "update-zoho")  # type: ignore[attr-defined]
         if not nodes.exists("update-zoho"):
             raise Problem(404, "No job store: update-zoho is not installed.")
         job = nodes.get("update-zoho").get_job(settings, job_id)  # type: ignore[attr-defined]
@@ -253,23 +267,23 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
 
     @app.get("/openapi.json")
     def openapi() -> Response:
-        g.metric = "openapi"
+        g.call.metric = "openapi"
         return _json(openapi_document())
 
     @app.get("/")
     def index() -> Response:
-        g.metric = "index"
+        g.call.metric = "index"
         return _json({"name": "tzomet", "nodes": "/v1/nodes", "openapi": "/openapi.json",
                       "health": "/healthz", "ready": "/readyz", "metrics": "/metrics"})
 
     @app.get("/healthz")
     def healthz() -> Response:
-        g.metric = "healthz"
+        g.call.metric = "healthz"
         return _json({"status": "ok"})
 
     @app.get("/readyz")
     def readyz() -> Response:
-        g.metric = "readyz"
+        g.call.metric = "readyz"
         reasons: dict[str, str] = {}
         for name in nodes.names():
             try:
@@ -288,7 +302,7 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
 
     @app.get("/metrics")
     def metrics() -> Response:
-        g.metric = "metrics"
+        g.call.metric = "metrics"
         body, content_type = render(lambda: _outbox_depth(settings))
         return Response(body, content_type=content_type)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -76,7 +77,7 @@ class Context:
     ``tenant`` the tenant name (``None`` when no keys are configured), ``now`` the time
     the request arrived. A node may set ``engine``/``model``/``model_version`` to say
     what produced this particular output; otherwise the node's defaults are used.
-    ``headers`` holds the request headers a node may need (e.g. ``Idempotency-Key``);
+    ``headers`` holds the request headers (case-insensitive over HTTP, e.g. ``Idempotency-Key``);
     ``response_headers`` lets a node add headers to its answer; ``status`` lets a node
     answer 200 with another success status (e.g. 202 for a queued write).
     """
@@ -85,7 +86,7 @@ class Context:
     settings: Any = None
     tenant: str | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
     engine: str | None = None
     model: str | None = None
     model_version: str | None = None

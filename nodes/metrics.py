@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -45,10 +46,17 @@ class _OutboxCollector(Collector):
         yield gauge
 
 
+_children: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
 def observe(action: str, status: int, seconds: float) -> None:
     """Record one finished request."""
-    REQUESTS.labels(action, str(status)).inc()
-    LATENCY.labels(action, str(status)).observe(seconds)
+    pair = _children.get((action, status))
+    if pair is None:  # label lookups are cached: this runs on every request
+        pair = _children[(action, status)] = (REQUESTS.labels(action, str(status)),
+                                               LATENCY.labels(action, str(status)))
+    pair[0].inc()
+    pair[1].observe(seconds)
 
 
 def render(outbox_depth: OutboxDepth) -> tuple[bytes, str]:
