@@ -1,0 +1,83 @@
+"""Context words that say what a nearby number is (ID, company number, order number ...).
+
+Shared by the phone, ID and amount finders so that they agree on what a number is.
+All patterns run on normalised text (see :mod:`.normalize`).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Letters that can be glued to a Hebrew word as a prefix (ו ה ב ל מ ש כ).
+HE_PREFIX = "[והבלמשכ]{0,2}"
+HE_LETTER = "\u05d0-\u05ea"
+AR_LETTER = "\u0620-\u064a"
+
+# id_type -> alternation of context words (normalised text, case-insensitive).
+_ID_WORDS: dict[str, str] = {
+    "israeli_id": (
+        r"ת\.?\s?ז\.?|ת\"ז|ת'ז|תעודת\s+זהות|תעודת\s+הזהות|מספר\s+זהות|מס'\s*זהות|זהות|"
+        r"\bI\.?D\.?(?:\s+(?:no\.?|number|#))?|\bidentity\s+(?:no\.?|number)|teudat\s+zehut|"
+        r"رقم\s+ال?هوية|بطاقة\s+ال?هوية|ال?هوية"
+    ),
+    "company": (
+        r"ח\.\s?פ\.?|ח\"פ|ח'פ|חברה|מספר\s+חברה|בע\"מ|בע'מ|"
+        r"\bcompany\s+(?:no\.?|number|reg(?:istration)?\.?(?:\s+no\.?)?)|\bltd\.?|\breg\.?\s+no\.?|"
+        r"\bregistration\s+(?:no\.?|number)|رقم\s+ال?شركة|ال?شركة"
+    ),
+    "amuta": r"ע\.\s?ר\.?|ע\"ר|ע'ר|עמותה|עמותת|\bnon[- ]?profit|\bngo\b|رقم\s+ال?جمعية|جمعية",
+    "osek": (
+        r"ע\.\s?מ\.?|ע\"מ|עוסק\s+מורשה|עוסק\s+פטור|עוסק|\bvat\s+(?:no\.?|number|id)|"
+        r"\bdealer\s+(?:no\.?|number)|رقم\s+ال?مشتغل|مشتغل\s+مرخص"
+    ),
+    "passport": r"דרכון|\bpassport(?:\s+(?:no\.?|number|#))?|جواز\s+ال?سفر|جواز",
+}
+
+_ID_CONTEXT = re.compile(
+    "|".join(
+        f"(?P<{name}>(?<![{HE_LETTER}{AR_LETTER}A-Za-z]){HE_PREFIX if name != 'passport' else ''}(?:{words}))"
+        for name, words in _ID_WORDS.items()
+    ),
+    re.IGNORECASE,
+)
+
+# Words that make the following number an order/invoice/reference number, never a
+# phone, an ID or an amount.
+_REFERENCE_CONTEXT = re.compile(
+    r"(?:(?:(?<![" + HE_LETTER + r"])" + HE_PREFIX + r"(?:הזמנה|הזמנת|חשבונית|אסמכתא|אסמכתה|קבלה|משלוח|"
+    r"פוליסה|פוליסת|תיק|מספר\s+לקוח|מנוי|קריאה|פנייה|פניה|מק\"ט|מקט|סניף|גרסה|גירסה)|"
+    r"\b(?:order|invoice|receipt|ref(?:erence)?|tracking|policy|ticket|case|customer|"
+    r"sku|booking|confirmation|version|ver|build)|"
+    r"(?<![" + AR_LETTER + r"])(?:ال)?(?:طلب|فاتورة|طلبية))"
+    r"(?:\s*(?:מס'|מספר|מס\.|no\.?|number|nr\.?|رقم))?[\s:.#\-]*|[#№]\s*)$",
+    re.IGNORECASE,
+)
+
+CONTEXT_WINDOW = 25
+
+
+def id_context_before(norm: str, start: int, window: int = CONTEXT_WINDOW) -> str | None:
+    """Return the ID type named by the nearest context word ending before ``start``.
+
+    Looks at the ``window`` characters before ``start`` in normalised text; the context
+    word closest to the number wins. ``None`` when no context word is there.
+    """
+    lo = max(0, start - window)
+    segment = norm[lo:start]
+    best: tuple[int, str] | None = None
+    for m in _ID_CONTEXT.finditer(segment):
+        name = m.lastgroup
+        if name is None:
+            continue
+        # a digit between the word and the number means the word belongs to that digit
+        if any(ch.isdigit() for ch in segment[m.end():]):
+            continue
+        if best is None or m.end() >= best[0]:
+            best = (m.end(), name)
+    return best[1] if best else None
+
+
+def reference_context_before(norm: str, start: int) -> bool:
+    """True when the number at ``start`` follows an order/invoice/reference word."""
+    lo = max(0, start - CONTEXT_WINDOW)
+    return _REFERENCE_CONTEXT.search(norm[lo:start]) is not None

@@ -1,0 +1,106 @@
+"""Find Israeli identification numbers: Teudat Zehut, company (ח.פ.), amuta (ע"ר),
+osek murshe (ע.מ.) and passport numbers.
+
+The type comes from the nearest context word in the ~25 characters before the number
+(see :mod:`.context`). Without one, only 9-digit numbers are reported: 51xxxxxxx is a
+company, 58xxxxxxx an amuta, anything else an Israeli ID. Check digits are verified
+with ``python-stdnum`` (``il.idnr`` for IDs and osek numbers, ``il.hp`` for companies
+and amutot) and reported in ``extra["valid"]`` — an ID with a wrong check digit is still
+reported, so a form can ask the customer to re-check it.
+
+Numbers that :func:`find_phones` reports are never IDs unless an ID context word
+precedes them and they were written without separators.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.il import hp, idnr
+
+from .context import id_context_before, reference_context_before
+from .match import Match, make_match
+from .normalize import cached_normalize_map
+from .phones import find_phones
+
+_NUMBER = re.compile(
+    r"(?=\d)(?<![A-Za-z0-9_+*#/.,\-])"
+    r"(?P<num>\d{9}|\d{5,8}(?:-\d)?|\d{2}-\d{6}-\d|\d{2,3}-\d{3}-\d{3,4})"
+    r"(?![\d%]|[.,/]\d|-\d)"
+)
+_PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?P<num>[A-Z]{0,2}\d{6,9})(?![A-Za-z0-9])", re.IGNORECASE)
+
+_PASSPORT_HINT = re.compile(r"דרכון|passport|جواز", re.IGNORECASE)
+_HP_TYPES = frozenset({"company", "amuta"})
+
+
+def _check(id_type: str, digits: str) -> bool:
+    if id_type in _HP_TYPES:
+        # Older company numbers do not start with 5; they use the same check digit.
+        return hp.is_valid(digits) or idnr.is_valid(digits)
+    return idnr.is_valid(digits)
+
+
+def _type_without_context(digits: str) -> str:
+    if digits.startswith("51"):
+        return "company"
+    if digits.startswith("58"):
+        return "amuta"
+    return "israeli_id"
+
+
+def find_ids(text: str) -> list[Match]:
+    """Find identification numbers in ``text``.
+
+    ``value`` is the digit string (left-padded to 9 for Israeli numbers; a passport
+    keeps its letters, uppercased); ``extra`` is ``{"id_type", "valid", "context"}`` where
+    ``context`` says whether a context word named the type.
+    """
+    norm, index = cached_normalize_map(text)
+    phones = find_phones(text)
+    phone_spans = [(m.start, m.end, m.extra.get("formatted", False)) for m in phones]
+    found: list[Match] = []
+    taken: list[tuple[int, int]] = []
+
+    for m in _PASSPORT.finditer(norm) if _PASSPORT_HINT.search(norm) else ():
+        if not any(ch.isalpha() for ch in m.group("num")):
+            continue
+        if id_context_before(norm, m.start("num")) != "passport":
+            continue
+        found.append(
+            make_match("id", text, index, m.start("num"), m.end("num"), m.group("num").upper(),
+                       {"id_type": "passport", "valid": True, "context": True})
+        )
+        taken.append((m.start("num"), m.end("num")))
+
+    for m in _NUMBER.finditer(norm):
+        start, end = m.start("num"), m.end("num")
+        if any(start < e and s < end for s, e in taken):
+            continue
+        raw = m.group("num")
+        digits = "".join(ch for ch in raw if ch.isdigit())
+        context = id_context_before(norm, start)
+        o_start, o_end = index[start], index[end - 1] + 1
+        overlapping_phone = [f for s, e, f in phone_spans if o_start < e and s < o_end]
+        if overlapping_phone and (context is None or overlapping_phone[0]):
+            continue
+        if context is None:
+            if len(raw) != 9 or not raw.isdigit() or reference_context_before(norm, start):
+                continue
+            id_type = _type_without_context(digits)
+        else:
+            id_type = context
+            if len(digits) > 9:
+                continue
+        if id_type == "passport":
+            value = digits
+            valid = 6 <= len(digits) <= 9
+        else:
+            value = digits.zfill(9)
+            valid = _check(id_type, value)
+        found.append(
+            make_match("id", text, index, start, end, value,
+                       {"id_type": id_type, "valid": valid, "context": context is not None})
+        )
+    found.sort(key=lambda x: x.start)
+    return found

@@ -1,0 +1,62 @@
+"""Language detection by script: Hebrew, Arabic or English (Latin) letters.
+
+Latin words inside Hebrew or Arabic text are usually brand and product names
+("iPhone", "Zoom", "WhatsApp"), so when RTL letters are present, Latin letters count at
+a tenth of their weight unless the Latin part contains English function words ("the",
+"and", "I", "please" ...), which means someone is actually writing English.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .normalize import normalize
+
+_HE = re.compile(r"[\u05d0-\u05ea\u05f0-\u05f2]")
+_AR = re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]")
+_LA = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_EN_FUNCTION_WORDS = frozenset({
+    "the", "a", "an", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "from",
+    "is", "are", "was", "were", "be", "been", "am", "i", "you", "he", "she", "we", "they", "it",
+    "my", "your", "our", "their", "this", "that", "these", "those", "please", "hi", "hello",
+    "thanks", "thank", "would", "like", "want", "need", "can", "could", "will", "not", "no", "yes",
+    "do", "does", "did", "have", "has", "had", "me", "us",
+})
+
+BRAND_WEIGHT = 0.1
+MIXED_SHARE = 0.25
+MIXED_MIN_LETTERS = 3
+
+
+def script_counts(text: str) -> dict[str, int]:
+    """Count Hebrew, Arabic and Latin letters in ``text``."""
+    return {
+        "he": len(_HE.findall(text)),
+        "ar": len(_AR.findall(text)),
+        "en": len(_LA.findall(text)),
+    }
+
+
+def detect_language(text: str) -> str:
+    """Return ``"he"``, ``"ar"``, ``"en"``, ``"mixed"`` or ``"unknown"`` for ``text``.
+
+    ``unknown`` when the text has no letters; ``mixed`` when the second script holds at
+    least 25% of the (weighted) letters and at least 3 letters.
+    """
+    norm = normalize(text)
+    counts = script_counts(norm)
+    weights = {k: float(v) for k, v in counts.items()}
+    if counts["en"] and counts["he"] + counts["ar"] >= MIXED_MIN_LETTERS:
+        words = [w.lower() for w in _LATIN_WORD.findall(norm)]
+        function_words = sum(1 for w in words if w in _EN_FUNCTION_WORDS)
+        if function_words < 2:
+            weights["en"] *= BRAND_WEIGHT
+    total = sum(weights.values())
+    if total == 0:
+        return "unknown"
+    ranked = sorted(weights.items(), key=lambda kv: kv[1], reverse=True)
+    (first, _), (second, second_weight) = ranked[0], ranked[1]
+    if second_weight / total >= MIXED_SHARE and counts[second] >= MIXED_MIN_LETTERS:
+        return "mixed"
+    return first

@@ -1,0 +1,73 @@
+"""The :class:`Match` record every finder returns, and helpers to build and merge them."""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .normalize import span_to_original
+
+
+@dataclass(frozen=True)
+class Match:
+    """One thing found in a text.
+
+    ``text`` is always exactly ``original_text[start:end]`` (the evidence a person can
+    check); ``value`` is the normalised value (E.164 phone, lowercased email, digits,
+    ``{"amount", "currency"}``, ``"YYYY-MM-DD"``); ``extra`` holds kind-specific details.
+    """
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    value: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def overlaps(self, other: Match) -> bool:
+        """True when the two spans share at least one character."""
+        return self.start < other.end and other.start < self.end
+
+
+def make_match(
+    kind: str,
+    original: str,
+    index: list[int],
+    start: int,
+    end: int,
+    value: Any,
+    extra: dict[str, Any] | None = None,
+) -> Match:
+    """Build a :class:`Match` from a span of the *normalised* text."""
+    o_start, o_end = span_to_original(index, start, end, len(original))
+    # Diacritics removed by normalisation right after the last letter belong to it.
+    while o_end < len(original) and o_end > o_start and unicodedata.category(original[o_end]) == "Mn":
+        o_end += 1
+    return Match(kind, original[o_start:o_end], o_start, o_end, value, dict(extra or {}))
+
+
+def overlaps_any(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
+    """True when ``[start, end)`` overlaps any of ``spans``."""
+    return any(start < e and s < end for s, e in spans)
+
+
+def select_non_overlapping(candidates: Iterable[tuple[float, Match]]) -> list[Match]:
+    """Keep the highest-priority matches that do not overlap; return them in text order.
+
+    Ties are broken by length (longer wins), then by position.
+    """
+    ordered = sorted(candidates, key=lambda pm: (-pm[0], -(pm[1].end - pm[1].start), pm[1].start))
+    starts: list[int] = []
+    kept: list[Match] = []
+    for _, m in ordered:
+        i = bisect.bisect_left(starts, m.start)
+        if i > 0 and kept[i - 1].end > m.start:
+            continue
+        if i < len(kept) and kept[i].start < m.end:
+            continue
+        starts.insert(i, m.start)
+        kept.insert(i, m)
+    return kept

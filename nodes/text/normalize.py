@@ -1,0 +1,149 @@
+"""Text normalisation for matching Hebrew, Arabic and English business text.
+
+``normalize`` produces a cleaned copy of a message that the finders (phones, ids,
+amounts, dates, ...) run their patterns on; ``normalize_map`` additionally returns,
+for every character of the cleaned text, the index of the original character it came
+from, so that every span found in the cleaned text can be mapped back to the text the
+caller passed in.
+
+What is done, character by character (never across characters, which keeps the map
+simple and exact):
+
+* bidi controls (LRM, RLM, ALM, embeddings, overrides, isolates), zero-width spaces and
+  the BOM are removed;
+* geresh variants (׳ ' ’ ‘ ` ´) become ``'`` and gershayim variants (״ " “ ” „) become ``"``;
+* Hebrew niqqud and cantillation marks are removed, maqaf (U+05BE) and the Unicode
+  dashes become ``-``;
+* Arabic tashkeel (harakat, tanween, shadda, sukun, superscript alef, Quranic marks)
+  and tatweel are removed; the Arabic percent, decimal and thousands signs become
+  ``%``, ``.`` and ``,``;
+* Arabic-Indic and Eastern Arabic-Indic digits become ASCII digits;
+* NBSP, thin and other Unicode spaces become a plain space;
+* anything else goes through NFKC (presentation forms, full-width digits, ligatures).
+
+Case is kept: callers lowercase where they need to.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+_REMOVE = frozenset(
+    [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x061C, 0x2060, 0xFEFF, 0x00AD, 0x0640]
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2066, 0x206A))
+    # Hebrew points and cantillation; U+05BE maqaf, U+05C0 paseq, U+05C3 sof pasuq and
+    # U+05C6 nun hafukha are punctuation and handled separately.
+    + [c for c in range(0x0591, 0x05C8) if c not in (0x05BE, 0x05C0, 0x05C3, 0x05C6)]
+    # Arabic tashkeel and Quranic annotation marks.
+    + list(range(0x0610, 0x061B))
+    + list(range(0x064B, 0x0660))
+    + [0x0670]
+    + list(range(0x06D6, 0x06DD))
+    + list(range(0x06DF, 0x06E5))
+    + [0x06E7, 0x06E8]
+    + list(range(0x06EA, 0x06EE))
+)
+
+_REPLACE: dict[str, str] = {
+    # geresh
+    "\u05f3": "'", "\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'",
+    # gershayim
+    "\u05f4": '"', "\u201c": '"', "\u201d": '"', "\u201e": '"',
+    # maqaf and dashes
+    "\u05be": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\u2212": "-",
+    # Arabic punctuation with an ASCII twin that matters for numbers
+    "\u066a": "%", "\u066b": ".", "\u066c": ",",
+    # spaces
+    "\u00a0": " ", "\u202f": " ", "\u205f": " ", "\u3000": " ", "\u1680": " ",
+}
+for _cp in range(0x2000, 0x200B):
+    _REPLACE[chr(_cp)] = " "
+for _i in range(10):
+    _REPLACE[chr(0x0660 + _i)] = str(_i)
+    _REPLACE[chr(0x06F0 + _i)] = str(_i)
+
+
+@lru_cache(maxsize=4096)
+def _convert(ch: str) -> str:
+    """Return the replacement for one non-ASCII character ('' when it is removed)."""
+    if ord(ch) in _REMOVE:
+        return ""
+    if ch in _REPLACE:
+        return _REPLACE[ch]
+    folded = unicodedata.normalize("NFKC", ch)
+    if folded == ch:
+        return ch
+    # NFKC may produce characters we strip or replace (e.g. Hebrew presentation forms
+    # carrying a dagesh, Arabic ligatures carrying tashkeel).
+    out = []
+    for c in folded:
+        if ord(c) in _REMOVE:
+            continue
+        out.append(_REPLACE.get(c, c))
+    return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def cached_normalize_map(text: str) -> tuple[str, list[int]]:
+    """Cached :func:`normalize_map` for the finders, which all normalise the same text.
+
+    The returned list is shared between callers: never mutate it.
+    """
+    return _normalize_map(text)
+
+
+def _normalize_map(text: str) -> tuple[str, list[int]]:
+    changes: dict[str, str] = {}
+    for ch in set(text):
+        if ch.isascii() and ch != "`":
+            continue
+        rep = _convert(ch)
+        if rep != ch:
+            changes[ch] = rep
+    if not changes:
+        return text, list(range(len(text)))
+    if all(len(rep) == 1 for rep in changes.values()):
+        table: dict[str, str | int | None] = dict(changes)
+        return text.translate(str.maketrans(table)), list(range(len(text)))
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        found = changes.get(ch)
+        if found is None:
+            out.append(ch)
+            index.append(i)
+        elif found:
+            out.append(found)
+            index.extend([i] * len(found))
+    return "".join(out), index
+
+
+def normalize_map(text: str) -> tuple[str, list[int]]:
+    """Normalise ``text`` and map every output character back to the input.
+
+    Returns ``(normalised, index)`` where ``index[i]`` is the position in ``text`` of the
+    character that produced ``normalised[i]``. ``len(index) == len(normalised)``.
+    """
+    norm, index = cached_normalize_map(text)
+    return norm, list(index)
+
+
+def normalize(text: str) -> str:
+    """Return the normalised form of ``text`` used for matching (see module docstring)."""
+    return cached_normalize_map(text)[0]
+
+
+def span_to_original(index: list[int], start: int, end: int, original_length: int) -> tuple[int, int]:
+    """Map a ``[start, end)`` span of normalised text back to the original text.
+
+    The end maps to one past the original index of the last normalised character, so
+    characters removed *inside* the span (bidi marks, niqqud) stay inside it while
+    removed characters just outside it stay outside.
+    """
+    if start >= end:
+        pos = index[start] if start < len(index) else original_length
+        return pos, pos
+    return index[start], index[end - 1] + 1

@@ -1,0 +1,134 @@
+"""Find phone numbers and normalise them to E.164 with ``phonenumbers``.
+
+Candidates are runs of digit groups joined by single separators (space, ``-``, ``.``,
+parentheses), optionally starting with ``+`` or ``00``. A run that is not one phone
+number is split at its separators, longest valid prefix first, so "050-1234567
+052-7654321" gives two phones. "Possible" numbers (right length for the country) are
+accepted: unallocated blocks fail ``is_valid_number`` but are still somebody's number.
+
+For Israel (the default region) a national number must start with the trunk ``0``
+(05X, 07X, 02/03/04/08/09) or be a 1-800/1-700/1-599 style service number, a number
+written ``972...`` without ``+`` must have 11-12 digits, and anything with ``+``/``00``
+is international. This is what keeps ID numbers (9 digits not starting with 0), years,
+amounts and order numbers out.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+
+from .context import id_context_before, reference_context_before
+from .match import Match, make_match
+from .normalize import cached_normalize_map
+
+_CANDIDATE = re.compile(
+    r"(?=[+(\d])(?<![A-Za-z0-9_+*#/.,])"
+    r"(?P<num>(?:\+|00)?\s?\(?\d{1,4}\)?(?:(?:[ \-.]|\s?-\s?|\)\s?)?\(?\d{1,5}\)?){0,7})"
+    r"(?![\d%]|[.,:/]\d)"
+)
+_GROUP = re.compile(r"\+?\(?\d+\)?")
+_DATE_LIKE = re.compile(r"^\d{1,2}([./-])\d{1,2}\1(?:\d{2}|\d{4})$|^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[./]\d{1,2}$")
+_PLATE_LIKE = re.compile(r"^\d{2,3}-\d{2,3}-\d{2,3}$")
+_IL_SERVICE = re.compile(r"^1(?:800|801|700|599|809|212|222|255)\d{6}$")
+
+
+def _digits(s: str) -> str:
+    return "".join(ch for ch in s if ch.isdigit())
+
+
+@lru_cache(maxsize=1024)
+def _parse(candidate: str, region: str) -> str | None:
+    """Return the E.164 form of ``candidate`` when it is a possible phone number."""
+    digits = _digits(candidate)
+    stripped = candidate.lstrip("( ")
+    international = stripped.startswith(("+", "00"))
+    if international:
+        if stripped.startswith("00"):
+            digits = digits[2:]
+        if not 8 <= len(digits) <= 15:
+            return None
+        # "+972-050-..." keeps the national trunk 0 by mistake.
+        if digits.startswith("9720"):
+            digits = "972" + digits[4:]
+        text = "+" + digits
+    elif region == "IL":
+        if digits.startswith("972") and len(digits) in (11, 12):
+            text = "+" + digits
+        elif (digits.startswith("0") and len(digits) in (9, 10) and digits[1] != "0") or _IL_SERVICE.match(
+            digits
+        ):
+            text = digits
+        else:
+            return None
+    else:
+        if not 7 <= len(digits) <= 15:
+            return None
+        text = candidate
+    try:
+        num = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
+        return None
+    if region == "IL" and not international and num.country_code != 972:
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _looks_like_other_number(candidate: str) -> bool:
+    core = candidate.strip()
+    return bool(_DATE_LIKE.match(core) or _PLATE_LIKE.match(core))
+
+
+def find_phones(text: str, region: str = "IL") -> list[Match]:
+    """Find phone numbers in ``text``; ``value`` is the E.164 string.
+
+    ``extra`` holds ``{"formatted": bool}`` — whether the number was written with
+    separators or an international prefix (a strong sign it is a phone).
+    """
+    return list(_find_phones(text, region))
+
+
+@lru_cache(maxsize=32)
+def _find_phones(text: str, region: str) -> tuple[Match, ...]:
+    # Cached: the ID, amount and redaction finders all need the phones of the same text.
+    norm, index = cached_normalize_map(text)
+    found: list[Match] = []
+    for m in _CANDIDATE.finditer(norm):
+        raw = m.group("num")
+        if sum(ch.isdigit() for ch in raw) < 7:
+            continue
+        base = m.start("num")
+        groups = [(g.start(), g.end()) for g in _GROUP.finditer(raw)]
+        i = 0
+        while i < len(groups):
+            taken = False
+            for j in range(len(groups), i, -1):
+                s, e = groups[i][0], groups[j - 1][1]
+                if raw[s] != "+" and s > 0 and raw[s - 1] == "+":
+                    s -= 1
+                piece = raw[s:e]
+                if sum(ch.isdigit() for ch in piece) < 7 or _looks_like_other_number(piece):
+                    continue
+                e164 = _parse(piece, region)
+                if e164 is None:
+                    continue
+                start, end = base + s, base + e
+                if piece.startswith("(") and ")" not in piece:
+                    start += 1
+                formatted = not piece.isdigit()
+                if not formatted and (
+                    (len(_digits(piece)) <= 9 and id_context_before(norm, start) is not None)
+                    or reference_context_before(norm, start)
+                ):
+                    continue
+                found.append(make_match("phone", text, index, start, end, e164, {"formatted": formatted}))
+                i = j
+                taken = True
+                break
+            if not taken:
+                i += 1
+    return tuple(found)

@@ -1,0 +1,79 @@
+"""Replace personal data with numbered placeholders ([PHONE_1], [EMAIL_1], [ID_1], ...).
+
+Covers phones, emails, ID numbers (valid check digit, or named by a context word),
+IBANs (checked with ``stdnum.iban``), card numbers (13-19 digits, Luhn-valid), bank
+account numbers after a bank-account word, and Israeli licence plates (12-345-67,
+123-45-678). The same value always gets the same placeholder within one text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import iban, luhn
+
+from .emails import find_emails
+from .ids import find_ids
+from .match import Match, make_match, select_non_overlapping
+from .normalize import cached_normalize_map
+from .phones import find_phones
+
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+_CARD = re.compile(r"(?<![\d.,\-])\d(?:[ -]?\d){12,18}(?![\d]|[.,\-]\d)")
+_PLATE = re.compile(r"(?<![\d\-.])(?:\d{2}-\d{3}-\d{2}|\d{3}-\d{2}-\d{3})(?![\d]|-\d)")
+_ACCOUNT = re.compile(
+    r"(?:(?<![\u05d0-\u05ea])[בלמו]?(?:חשבון(?:\s+בנק)?|ח-ן|ח\"ן)|\b(?:bank\s+)?account(?:\s+(?:no\.?|number))?|"
+    r"(?<![\u0620-\u064a])(?:رقم\s+)?(?:ال)?حساب)"
+    r"(?:\s*(?:מס'|מספר|no\.?|#))?[\s:.#\-]*(?P<num>\d{4,12}(?:-\d{1,6})?)(?![\d]|[.,/]\d)",
+    re.IGNORECASE,
+)
+
+_PLACEHOLDER = {
+    "email": "EMAIL", "phone": "PHONE", "id": "ID", "iban": "IBAN", "card": "CARD",
+    "plate": "PLATE", "account": "ACCOUNT",
+}
+_PRIORITY = {"email": 7, "iban": 6, "card": 5, "phone": 4, "id": 3, "account": 2, "plate": 1}
+
+
+def _other_pii(text: str) -> list[Match]:
+    norm, index = cached_normalize_map(text)
+    found: list[Match] = []
+    for m in _IBAN.finditer(norm):
+        compact = re.sub(r"[ -]", "", m.group(0))
+        if iban.is_valid(compact):
+            found.append(make_match("iban", text, index, m.start(), m.end(), compact))
+    for m in _CARD.finditer(norm):
+        digits = re.sub(r"\D", "", m.group(0))
+        if 13 <= len(digits) <= 19 and luhn.is_valid(digits) and len(set(digits)) > 1:
+            found.append(make_match("card", text, index, m.start(), m.end(), digits))
+    for m in _PLATE.finditer(norm):
+        found.append(make_match("plate", text, index, m.start(), m.end(), m.group(0).replace("-", "")))
+    for m in _ACCOUNT.finditer(norm):
+        found.append(make_match("account", text, index, m.start("num"), m.end("num"), m.group("num")))
+    return found
+
+
+def redact(text: str) -> tuple[str, list[Match]]:
+    """Return ``text`` with personal data replaced, and the matches that were replaced.
+
+    Placeholders are ``[KIND_n]`` with ``n`` counting distinct values of that kind in order
+    of first appearance. The returned matches index the original ``text``.
+    """
+    candidates = [*find_emails(text), *find_phones(text), *_other_pii(text)]
+    candidates += [m for m in find_ids(text) if m.extra.get("valid") or m.extra.get("context")]
+    chosen = select_non_overlapping((_PRIORITY[m.kind], m) for m in candidates)
+    labels: dict[tuple[str, str], str] = {}
+    counters: dict[str, int] = {}
+    out: list[str] = []
+    pos = 0
+    for m in chosen:
+        key = (m.kind, str(m.value))
+        if key not in labels:
+            name = _PLACEHOLDER[m.kind]
+            counters[name] = counters.get(name, 0) + 1
+            labels[key] = f"[{name}_{counters[name]}]"
+        out.append(text[pos:m.start])
+        out.append(labels[key])
+        pos = m.end
+    out.append(text[pos:])
+    return "".join(out), chosen
