@@ -1,0 +1,183 @@
+"""classify-lead: intent, urgency, handoff, lead score and contact details of one message.
+
+The category comes from a trained local model (:mod:`.model`) or, when the request
+brings its own labels, from few-shot similarity (:mod:`.fewshot`). Urgency and handoff
+come from a transparent rules layer (:mod:`.rules`) combined with the model; every rule
+that fires is returned in ``signals`` with its span.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from nodes.base import Context, Node
+from nodes.classify_lead import fewshot
+from nodes.classify_lead.contact import contact_details
+from nodes.classify_lead.lead import score_lead
+from nodes.classify_lead.model import CategoryModel, load_or_train
+from nodes.classify_lead.models import (
+    DEFAULT_CATEGORIES,
+    ClassifyLeadInput,
+    ClassifyLeadOutput,
+    Handoff,
+    Signal,
+)
+from nodes.classify_lead.rules import RuleResult, apply_rules
+from nodes.config import Settings
+from nodes.text import detect_language
+
+#: below this confidence a person should look (tenant option ``handoff_threshold``)
+DEFAULT_HANDOFF_THRESHOLD = 0.3
+HANDOFF_SIGNALS = ("human_request", "legal_threat", "public_review_threat", "emergency", "anger")
+_HIGH_URGENCY_SIGNALS = ("explicit_urgency", "emergency")
+#: a threat or strong anger makes "complaint" win when the model has it close to the top
+_COMPLAINT_SIGNALS = ("legal_threat", "public_review_threat", "anger")
+_COMPLAINT_MARGIN = 0.25
+
+
+class ClassifyLeadNode(Node):
+    """The classify-lead action."""
+
+    name = "classify-lead"
+    title = "Classify lead"
+    description = ("Intent, urgency, whether a human must take over, lead score and contact details of one "
+                   "message (Hebrew, Arabic, English).")
+    Input = ClassifyLeadInput
+    Output = ClassifyLeadOutput
+    engine = "local"
+    model = "tfidf-char-word-linear-svm"
+
+    def __init__(self) -> None:
+        self._models: dict[str, CategoryModel] = {}
+        self._lock = threading.Lock()
+
+    # --- models ------------------------------------------------------------------------
+
+    def _model_for(self, settings: Settings | None, tenant: str | None = None) -> CategoryModel:
+        options = settings.action_options(self.name, tenant) if settings else {}
+        custom = options.get("model_path")
+        key = str(custom or "shipped")
+        model = self._models.get(key)
+        if model is None:
+            with self._lock:
+                model = self._models.get(key)
+                if model is None:
+                    data_dir = settings.data_dir if settings else Path("var")
+                    model = CategoryModel.load(Path(custom)) if custom else load_or_train(data_dir)
+                    self._models[key] = model
+        return model
+
+    def load(self, settings: Any) -> None:
+        """Load (or train and cache) the shipped model."""
+        self._model_for(settings)
+
+    def ready(self, settings: Any) -> tuple[bool, str]:
+        if "shipped" not in self._models:
+            return False, "model not loaded"
+        return True, ""
+
+    # --- the action --------------------------------------------------------------------
+
+    def run(self, data: ClassifyLeadInput, ctx: Context) -> ClassifyLeadOutput:
+        options = ctx.settings.action_options(self.name, ctx.tenant) if ctx.settings else {}
+        model = self._model_for(ctx.settings, ctx.tenant)
+        ctx.model_version = model.version
+        text = data.text
+        rules = apply_rules(text)
+        custom = data.categories or _tenant_categories(options)
+        if custom:
+            scores = fewshot.classify(model, text, custom)
+            ctx.model = "tfidf-similarity-fewshot"
+        else:
+            scores = model.predict(text)
+            scores = _complaint_precedence(scores, rules)
+        category = max(scores, key=lambda k: scores[k])
+        confidence = scores[category]
+        urgency = _urgency(category, rules)
+        threshold = float(options.get("handoff_threshold", DEFAULT_HANDOFF_THRESHOLD))
+        handoff = _handoff(category, confidence, threshold, rules)
+        contact = contact_details(text, data.sender)
+        language = data.language if data.language != "auto" else detect_language(text)
+        ordered = dict(sorted(scores.items(), key=lambda kv: -kv[1]))
+        return ClassifyLeadOutput(
+            category=category,
+            confidence=round(confidence, 4),
+            scores={k: round(v, 4) for k, v in ordered.items()},
+            urgency=urgency,
+            handoff=handoff,
+            lead=score_lead(category, confidence, urgency, rules, contact),
+            language=language,  # type: ignore[arg-type]
+            contact=contact,
+            signals=[Signal(type=h.type, text=h.text, start=h.start, end=h.end) for h in rules.hits],
+        )
+
+    # --- evaluation and training ---------------------------------------------------------
+
+    def evaluate(self, data_path: str | None = None) -> dict[str, Any]:
+        from nodes.classify_lead.evaluate import evaluate
+
+        return evaluate(self, Path(data_path) if data_path else None)
+
+    def train(self, out: str | None = None, data_path: str | None = None) -> dict[str, Any]:
+        """Train a model (the shipped data by default) and write it to ``out``."""
+        from nodes.classify_lead.model import read_jsonl, shipped_training_rows, train
+
+        rows = read_jsonl(Path(data_path)) if data_path else shipped_training_rows()
+        model = train(rows)
+        target = Path(out) if out else Path("var/models/classify-lead") / f"{model.version}.joblib"
+        model.save(target)
+        return {"model_version": model.version, "path": str(target), "rows": len(rows),
+                "labels": model.labels}
+
+    def synth(self, seed: int = 13, per_seed: int = 3) -> list[dict[str, Any]]:
+        """The synthetic expansion of the shipped seeds."""
+        from nodes.classify_lead.model import read_seeds
+        from nodes.classify_lead.synth import expand
+
+        return expand(read_seeds(), seed=seed, per_seed=per_seed)
+
+
+def _tenant_categories(options: dict[str, Any]) -> list[Any] | None:
+    from nodes.classify_lead.models import CategorySpec
+
+    raw = options.get("categories")
+    return [CategorySpec.model_validate(c) for c in raw] if raw else None
+
+
+def _complaint_precedence(scores: dict[str, float], rules: RuleResult) -> dict[str, float]:
+    """Complaint has precedence 1: with a threat or strong anger it wins when it is close."""
+    if "complaint" not in scores or not any(rules.has(k) for k in _COMPLAINT_SIGNALS):
+        return scores
+    top = max(scores.values())
+    if scores["complaint"] >= top - _COMPLAINT_MARGIN and scores["complaint"] < top:
+        boosted = dict(scores)
+        boosted["complaint"] = top + 1e-3
+        total = sum(boosted.values())
+        return {k: v / total for k, v in boosted.items()}
+    return scores
+
+
+def _urgency(category: str, rules: RuleResult) -> str:
+    if category == "spam":
+        return "low"
+    if any(rules.has(k) for k in _HIGH_URGENCY_SIGNALS):
+        return "high"
+    if rules.has("deadline") and category not in ("other",):
+        return "high"
+    if rules.has("not_urgent") or category == "other":
+        return "low"
+    return "normal"
+
+
+def _handoff(category: str, confidence: float, threshold: float, rules: RuleResult) -> Handoff:
+    if category == "spam":
+        return Handoff(required=False, reasons=[])
+    reasons: list[Any] = [k for k in HANDOFF_SIGNALS if rules.has(k)]
+    if confidence < threshold:
+        reasons.append("low_confidence")
+    return Handoff(required=bool(reasons), reasons=reasons)
+
+
+__all__ = ["DEFAULT_CATEGORIES", "ClassifyLeadNode"]

@@ -1,0 +1,63 @@
+"""Contact details of the sender: name, phones and e-mails, from the text and the sender field.
+
+Phones and e-mails come from the shared text toolkit; only the name patterns live here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nodes.classify_lead.models import Contact, Sender
+from nodes.text import find_emails, find_phones
+
+_NAME_WORD = r"[A-Za-z\u05d0-\u05ea\u0621-\u064a][A-Za-z\u05d0-\u05ea\u0621-\u064a'\"׳-]{1,20}"
+_NAME = rf"(?P<name>{_NAME_WORD}(?:[ \t]{_NAME_WORD}){{0,2}})"
+_PATTERNS = [
+    re.compile(rf"(?:^|\n)\s*(?:שם(?:\s+מלא)?|full\s+name|name|الاسم)\s*[:：]\s*{_NAME}", re.IGNORECASE),
+    re.compile(rf"(?:שמי|קוראים\s+לי|השם\s+שלי\s+(?:הוא|זה)?|my\s+name\s+is|this\s+is|i\s+am|i'm|اسمي|انا\s+اسمي)"
+               rf"\s+{_NAME}", re.IGNORECASE),
+    re.compile(rf"(?:בברכה|תודה(?:\s+רבה)?|regards|best|thanks|cheers|مع\s+الشكر|شكرا)\s*,?\s*\n\s*{_NAME}\s*$",
+               re.IGNORECASE),
+]
+#: words that follow "I am"/"my name is" and are not names
+_NOT_NAMES = {
+    "interested", "looking", "writing", "trying", "calling", "not", "a", "an", "the", "very", "so", "still",
+    "מעוניין", "מעוניינת", "רוצה", "צריך", "צריכה", "פונה", "כותב", "כותבת", "לא", "מאוד", "from",
+    "here", "sorry", "happy", "going", "also", "just", "unable", "available", "your", "customer",
+}
+_TRAILING = {"ואני", "ורציתי", "רציתי", "מ", "and", "from", "i", "ו", "و", "من", "אני", "מה", "והייתי", "ורוצה",
+             "רוצה", "מעוניין", "מעוניינת", "וצריך", "צריך", "בבקשה", "please", "את", "ה"}
+
+
+def _clean(name: str) -> str | None:
+    words = name.split()
+    while words and words[-1].lower() in _TRAILING:
+        words.pop()
+    if not words or words[0].lower() in _NOT_NAMES:
+        return None
+    return " ".join(words)
+
+
+def find_name(text: str) -> str | None:
+    """A name the writer gives for themselves ("שמי דנה כהן", "Name: John"), or ``None``."""
+    for pattern in _PATTERNS:
+        m = pattern.search(text)
+        if m:
+            name = _clean(m.group("name"))
+            if name:
+                return name
+    return None
+
+
+def contact_details(text: str, sender: Sender | None) -> Contact:
+    """Name, E.164 phones and e-mails: the sender's own first, then those in the text, de-duplicated."""
+    phones: list[str] = []
+    emails: list[str] = []
+    if sender and sender.phone:
+        phones += [m.value for m in find_phones(sender.phone)]
+    if sender and sender.email:
+        emails += [m.value for m in find_emails(sender.email)]
+    phones += [m.value for m in find_phones(text)]
+    emails += [m.value for m in find_emails(text)]
+    name = (sender.name.strip() if sender and sender.name and sender.name.strip() else None) or find_name(text)
+    return Contact(name=name, phones=list(dict.fromkeys(phones)), emails=list(dict.fromkeys(emails)))
