@@ -1,0 +1,164 @@
+"""The conversation as the node sees it, and who in it is the customer.
+
+When neither ``customer_name`` nor roles say who the customer is, each participant is
+scored on what they write: the business side greets formally, offers, quotes prices,
+confirms and apologises; the customer asks, wants, ordered, paid. Starting the chat and
+being saved as a bare phone number count for the customer (a business's phone shows its
+customers as numbers); a business-like display name ("בע״מ", "מרפאה", "Support") counts
+against. The participant with the highest score is the customer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from nodes import text as tt
+
+
+@dataclass
+class Msg:
+    """One message: who wrote it, in which role, when, and what."""
+
+    index: int
+    author: str
+    role: str
+    text: str
+    timestamp: dt.datetime | None
+    #: the date relative dates in this message are resolved against
+    ref: dt.date
+
+
+_BUSINESS_CUES = re.compile(
+    "|".join(
+        [
+            r"נשמח|בשמחה|איך (אפשר|אוכל|נוכל) לעזור|במה (אפשר|אוכל|נוכל) לעזור|תודה (שפנית|על פנייתך|שפניתם)",
+            r"פנייתך|פנייתכם|המחיר|הצעת מחיר|קבעתי לך|קבענו לך|שריינתי|שריינו|אישרנו|מאושר|נציג|נציגה",
+            r"הזמנתך|ההזמנה שלך|אצלנו|שלנו|אנחנו|נחזור אלי|אחזור אלי|זמינים|יש לנו|מספר ההזמנה|מצטערים",
+            r"מתנצלים|מתנצלת|מתנצל|בברכה|הצוות|המשלוח שלך|מחכים לך|לשירותך|שמי .{2,20} מ|כאן .{2,20} מ",
+            r"how (can|may) i help|thanks? (you )?for (contacting|reaching)|\bwe (can|have|offer|will|'ll)\b",
+            r"\bour\b|your order|the price|it costs|\bcosts\b|booked you|confirmed|apologi[sz]e|sorry for",
+            r"kind regards|\bteam\b|كيف (ممكن|بقدر|بنقدر|اقدر|نقدر) (ا|ن)?ساعد|أهلا وسهلا|اهلا وسهلا|السعر",
+            r"بنقدر|عنا|عندنا|متوفر|حجزنا|حجزتلك|تم تأكيد|نعتذر|بعتذر|طلبك|منتظرينك|تواصلك",
+        ]
+    ),
+    re.I,
+)
+_CUSTOMER_CUES = re.compile(
+    "|".join(
+        [
+            r"[?؟]|רציתי|אני רוצה|מעוניין|מעוניינת|כמה עולה|כמה זה עולה|מה המחיר|אפשר לקבל|אפשר לקבוע",
+            r"יש לכם|אשמח לקבל|הזמנתי|שילמתי|קיבלתי|הבן שלי|הבת שלי|בעלי|אשתי|הדירה שלי|הרכב שלי",
+            r"אני צריך|אני צריכה|עדיין לא|מתי תגיעו|מתי יגיע|ראיתי (את )?המודעה|הפניה מ|המליצו לי",
+            r"i'?d like|i would like|\bi want\b|\bi need\b|how much|do you\b|can i\b|my order|i ordered|i paid",
+            r"interested|بدي|أريد|اريد|قديش|كم سعر|عندكم|ممكن|طلبت|دفعت|محتاج|حابب",
+        ]
+    ),
+    re.I,
+)
+_BUSINESS_NAME = re.compile(
+    r"בע[\"״”']מ|שירות|מרפא|סטודיו|קליניק|משרד|חנות|צוות|סוכנות|ביטוח|מוסך|עו[\"״]ד|רו[\"״]ח|גלריה|מספרה|מסעדה"
+    r"|מכון|אולם|אחוזת|גן ילדים|חברת|מרכז|קבוצת|פתרונות|הפקות|שיווק|נדל[\"״]ן|אינסטלציה|מיזוג|הובלות|צילום|עיצוב"
+    r"|ייעוץ|מעבדת|מעבדה|רהיטי|נגרות|חשמל|מוקד|קייטרינג|פיזיותרפיה|שיעורים|אקדמיה|בית ספר|ד[\"״]ר|מסגרות"
+    r"|\b(support|service|services|ltd|inc|llc|clinic|studio|shop|store|team|agency|office|co|catering|realty"
+    r"|boutique|kitchen|billing|crm|pro|group|center|centre|salon|dental|dr)\b"
+    r"|شركة|عيادة|محل|مركز|مكتب|خدمة|معرض|مطعم|صالون|د\.|[|]",
+    re.I,
+)
+_BOT_NAME = re.compile(r"\bbot\b|בוט|بوت|אוטומטי|automated|auto.?reply", re.I)
+_BOT_TEXT = re.compile(
+    r"הודעה אוטומטית|מענה אוטומטי|this is an automated|automatic reply|auto-reply|رد آلي|رسالة تلقائية", re.I
+)
+SAMPLE_MESSAGES = 60
+_PHONE_NAME = re.compile(r"^\+?[\d\s\-()]{7,20}$")
+
+
+def is_phone_name(name: str) -> bool:
+    """Whether a display name is a bare phone number."""
+    return bool(_PHONE_NAME.match(name.strip()))
+
+
+def name_key(name: str) -> str:
+    """A comparable form of a participant name (no bidi marks, case or extra spaces)."""
+    from nodes.summarize_conversation.whatsapp import clean
+
+    cleaned = clean(name).casefold()
+    if is_phone_name(cleaned):
+        return re.sub(r"\D", "", cleaned)[-9:]
+    return " ".join(cleaned.split())
+
+
+def find_author(authors: list[str], wanted: str) -> str | None:
+    """The author matching ``wanted`` exactly, else by containment; ``None`` if none does."""
+    key = name_key(wanted)
+    keys = {a: name_key(a) for a in authors}
+    for a, k in keys.items():
+        if k == key:
+            return a
+    close = [a for a, k in keys.items() if key and k and (key in k or k in key)]
+    return close[0] if len(close) == 1 else None
+
+
+def is_bot(author: str, texts: list[str]) -> bool:
+    """A participant is a bot by name, or when most of what it writes is an auto-reply."""
+    if _BOT_NAME.search(author):
+        return True
+    return bool(texts) and sum(1 for t in texts if _BOT_TEXT.search(t)) * 2 > len(texts)
+
+
+def customer_scores(authors: list[str], texts_by_author: dict[str, list[str]], first_author: str
+                    ) -> dict[str, float]:
+    """How much each author writes like a customer (higher) rather than a business."""
+    scores: dict[str, float] = {}
+    for a in authors:
+        # a participant's first messages show how they write; the rest only cost time
+        texts = texts_by_author.get(a, [])[:SAMPLE_MESSAGES]
+        n = max(len(texts), 1)
+        cust = sum(min(len(_CUSTOMER_CUES.findall(t)), 2) for t in texts) / n
+        biz = sum(min(len(_BUSINESS_CUES.findall(t)), 2) for t in texts) / n
+        score = cust - biz
+        if a == first_author:
+            score += 0.4
+        if is_phone_name(a):
+            score += 0.7
+        if _BUSINESS_NAME.search(a):
+            score -= 1.5
+        scores[a] = score
+    return scores
+
+
+def infer_customer(authors: list[str], texts_by_author: dict[str, list[str]], first_author: str,
+                   business_names: list[str] | None = None) -> tuple[str | None, float]:
+    """Return ``(customer author or None, confidence 0..1)``."""
+    business = {name_key(b) for b in business_names or []}
+    candidates = [a for a in authors if name_key(a) not in business
+                  and not is_bot(a, texts_by_author.get(a, []))]
+    if not candidates:
+        return None, 0.0
+    if len(candidates) == 1:
+        only = candidates[0]
+        if len(authors) == 1 and _BUSINESS_NAME.search(only):
+            return None, 0.0
+        return only, 0.9 if len(authors) > 1 else 0.5
+    # "Clinic - Dana" and "Clinic - Eli": staff of one business share a prefix
+    prefixes = Counter(a.split(" - ")[0].strip() for a in candidates if " - " in a)
+    staff = {a for a in candidates if " - " in a and prefixes[a.split(" - ")[0].strip()] > 1}
+    if staff and len(staff) < len(candidates):
+        candidates = [a for a in candidates if a not in staff]
+        if len(candidates) == 1:
+            return candidates[0], 0.9
+    scores = customer_scores(candidates, texts_by_author, first_author)
+    ranked = sorted(candidates, key=lambda a: scores[a], reverse=True)
+    margin = scores[ranked[0]] - scores[ranked[1]]
+    return ranked[0], round(1 / (1 + math.exp(-3 * margin)), 3)
+
+
+def phone_of(name: str) -> str | None:
+    """The E.164 phone of a display name that is a phone number."""
+    if not is_phone_name(name):
+        return None
+    found = tt.find_phones(name)
+    return str(found[0].value) if found else None
