@@ -1,0 +1,166 @@
+"""Clause boundaries and durations: the contract-specific text units the field rules use.
+
+Contracts come hard-wrapped (from PDFs), so a clause is not a line: it ends at a full stop
+or semicolon followed by whitespace (not after abbreviations such as ת.ז. or Ltd.), at a
+blank line, or where a numbered clause ("4.", "4.2") starts a line.
+
+Durations ("12 חודשים", "שנים עשר (12) חודשים", "twelve (12) months", "שנתיים", "60 יום")
+are contract vocabulary the shared toolkit does not cover.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from nodes.text import parse_english_number, parse_hebrew_number
+from nodes.text.numbers import EN_NUMBER_PHRASE, HE_NUMBER_PHRASE
+
+_END = re.compile(r"[.;](?=\s)|\n[ \t]*\n|\n(?=[ \t]*\d{1,2}(?:\.\d{1,2})*[.)]?\s)")
+_ABBREV = frozenset({"ltd", "inc", "no", "mr", "ms", "mrs", "dr", "co", "corp", "st", "nos", "p.o", "u.s", "e.g", "i.e",
+                     "vs", "etc", "art", "sec", "מס'", "רח'", "גב'", "עו\"ד"})
+
+
+class Clauses:
+    """Clause boundaries of one text; :meth:`start_of` / :meth:`end_of` find the clause of a position."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        bounds = [0]
+        for m in _END.finditer(text):
+            if m.group(0) == ".":
+                ws = max(text.rfind(" ", 0, m.start()), text.rfind("\n", 0, m.start()))
+                token = text[ws + 1:m.start()]
+                if "." in token or token.lower() in _ABBREV or (len(token) == 1 and token.isalpha()):
+                    continue
+            bounds.append(m.end())
+        # A short line (a heading, a "label: value" row) ends its clause; long lines are hard wraps.
+        pos = text.find("\n")
+        line_start = 0
+        while pos != -1:
+            if pos - line_start < 45:
+                bounds.append(pos + 1)
+            line_start = pos + 1
+            pos = text.find("\n", line_start)
+        bounds.append(len(text))
+        self.bounds = sorted(set(bounds))
+
+    def start_of(self, pos: int) -> int:
+        """Start of the clause that holds ``pos``."""
+        return self.bounds[max(0, bisect_right(self.bounds, pos) - 1)]
+
+    def end_of(self, pos: int) -> int:
+        """End of the clause that holds ``pos``."""
+        i = bisect_right(self.bounds, pos)
+        return self.bounds[i] if i < len(self.bounds) else len(self.text)
+
+    def before(self, pos: int, limit: int = 200) -> tuple[int, str]:
+        """``(offset, text)`` of the clause text before ``pos`` (at most ``limit`` characters)."""
+        lo = max(self.start_of(pos), pos - limit)
+        return lo, self.text[lo:pos]
+
+    def after(self, pos: int, limit: int = 200) -> str:
+        """The clause text after ``pos`` (at most ``limit`` characters)."""
+        return self.text[pos:min(self.end_of(pos), pos + limit)]
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A length of time written in a contract."""
+
+    start: int
+    end: int
+    number: float
+    unit: str  # day | week | month | year
+
+    def days(self) -> int:
+        """The duration in days (a month counts 30, a year 365)."""
+        return round(self.number * {"day": 1, "week": 7, "month": 30, "year": 365}[self.unit])
+
+    def months(self) -> float | None:
+        """The duration in months (None for days and weeks)."""
+        if self.unit == "month":
+            return self.number
+        if self.unit == "year":
+            return self.number * 12
+        return None
+
+
+_QC = "\"'\u05f3\u05f4\u2019\u201c\u201d"
+_Q = f"[{_QC}]"
+_NUM = rf"(?:\d{{1,4}}|{HE_NUMBER_PHRASE}|{EN_NUMBER_PHRASE})"
+_UNITS: dict[str, tuple[str, float]] = {
+    # word: (unit, multiplier of the number; 0 means the word itself is the count)
+    "ימים": ("day", 1), "יום": ("day", 1), "ימי": ("day", 1), "days": ("day", 1), "day": ("day", 1),
+    "שבועות": ("week", 1), "שבוע": ("week", 1), "weeks": ("week", 1), "week": ("week", 1),
+    "חודשים": ("month", 1), "חודש": ("month", 1), "חודשי": ("month", 1), "months": ("month", 1),
+    "month": ("month", 1),
+    "שנים": ("year", 1), "שנה": ("year", 1), "שנות": ("year", 1), "years": ("year", 1), "year": ("year", 1),
+}
+_DUALS: dict[str, tuple[str, float]] = {
+    "יומיים": ("day", 2), "שבועיים": ("week", 2), "חודשיים": ("month", 2), "שנתיים": ("year", 2),
+}
+_unit_alt = "|".join(sorted(_UNITS, key=len, reverse=True))
+_dual_alt = "|".join(_DUALS)
+_DURATION = re.compile(
+    rf"(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<num>{_NUM})"
+    rf"(?:\s*\(\s*(?P<num2>{_NUM})\s*\))?\s*-?\s*(?P<unit>{_unit_alt})(?:{_Q}s?)?(?![\w\u05d0-\u05ea])"
+    rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<dual>{_dual_alt})(?![\w\u05d0-\u05ea])"
+    rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<single>שנה|חודש|שבוע|יום)\s+(?:אחת|אחד)(?![\w\u05d0-\u05ea])"
+    rf"|(?<![\w\u05d0-\u05ea])(?P<bare_pre>של|of\s+(?:one|a))\s+(?P<bare>חודש|שבוע|שנה|month|week|year)(?![\w\u0"
+    rf"5d0-\u05ea])",
+    re.IGNORECASE,
+)
+
+
+_UNIT_WORD = re.compile(
+    rf"(?:{_unit_alt}|{_dual_alt}|אחת|אחד)(?![\w\u05d0-\u05ea])", re.IGNORECASE
+)
+
+
+def _number(token: str) -> float | None:
+    token = token.strip()
+    if token.isdigit():
+        return float(token)
+    if re.search(r"[\u05d0-\u05ea]", token):
+        return parse_hebrew_number(token)
+    return parse_english_number(token)
+
+
+def find_durations(text: str) -> list[Duration]:
+    """Find lengths of time ("12 חודשים", "שנתיים", "thirty (30) days", "של חודש")."""
+    out: list[Duration] = []
+    seen: set[int] = set()
+    for unit in _UNIT_WORD.finditer(text):
+        # The big number-word pattern only runs just before a unit word (fast on long texts).
+        lo = max(0, unit.start() - 60)
+        for m in _DURATION.finditer(text, lo, min(len(text), unit.end() + 6)):
+            if m.end() < unit.end() or m.start() in seen:
+                continue
+            seen.add(m.start())
+            _add(out, m)
+    out.sort(key=lambda d: d.start)
+    return out
+
+
+def _add(out: list[Duration], m: re.Match[str]) -> None:
+    """Append the duration that ``m`` (a match of ``_DURATION``) describes."""
+    if m.group("dual"):
+        unit, n = _DUALS[m.group("dual")]
+        out.append(Duration(m.start("dual"), m.end(), n, unit))
+        return
+    if m.group("single"):
+        out.append(Duration(m.start("single"), m.end(), 1, _UNITS[m.group("single")][0]))
+        return
+    if m.group("bare"):
+        unit = _UNITS[m.group("bare").lower()][0]
+        out.append(Duration(m.start("bare"), m.end(), 1, unit))
+        return
+    count = _number(m.group("num2")) if m.group("num2") else None
+    if count is None:
+        count = _number(m.group("num"))
+    if count is None or count <= 0:
+        return
+    unit = _UNITS[m.group("unit").lower()][0]
+    out.append(Duration(m.start("num"), m.end(), count, unit))

@@ -1,0 +1,521 @@
+"""The standard contract fields, each with the span of text it came from.
+
+Every rule looks at what a value is *introduced by* in its own clause: a date after
+"נחתם ביום" is the signing date, after "החל מיום" the start, after "ועד ליום" the end; an
+amount after "דמי השכירות" is the payment, after "פיקדון" / "ערבות בנקאית" the security
+deposit, after "פיצוי מוסכם" or "ריבית" neither. When nothing introduces a value, the
+field stays ``None``: a missing field is never guessed.
+
+Dates and amounts come from the shared toolkit (:mod:`nodes.text`); durations and clauses
+from :mod:`.clauses`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from nodes.text import Match
+
+from .clauses import Clauses, Duration
+
+QC = "\"'\u05f3\u05f4\u2019\u201c\u201d"
+Q = f"[{QC}]"
+HE = "\u05d0-\u05ea"
+P = "[והבלמשכ]{0,2}"  # Hebrew one-letter prefixes
+
+
+@dataclass
+class Found:
+    """A value and its evidence span (``confidence`` in 0..1)."""
+
+    value: Any
+    start: int
+    end: int
+    confidence: float
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# --- dates ----------------------------------------------------------------------------
+
+_DATE_CUES: dict[str, re.Pattern[str]] = {
+    "sign": _rx(
+        rf"(?<![{HE}])(?:ש?נערך|ו?נחתם|ש?נכרת|ונערך|נחתמה|נחתמו|על\s+החתום|תאריך\s+(?:ה)?חתימה|מועד\s+החתימה|"
+        rf"תאריך\s+(?:ה)?הסכם|תאריך\s+(?:ה)?חוזה|תאריך\s+(?:ה)?הנפקה|הונפקה|תאריך\s*:)|"
+        r"\b(?:made|entered\s+into|dated|executed|signed|signature\s+date|date\s+of\s+(?:this\s+)?(?:agreement|s"
+        r"igning)|"
+        r"made\s+(?:and\s+entered\s+into\s+)?(?:as\s+of|on)|(?<!effective\s)date\s*:)"
+    ),
+    "start": _rx(
+        rf"(?<![{HE}]){P}(?:החל\s+מ(?:יום|תאריך)?|תקופת\s+\S+(?=\s*[:|]?\s*$)|תקופת\s+\S+\s*[:|]|ה?תחילת(?:ו|ה)?"
+        rf"|תחילתה|תחילתו|יחל(?:ו)?|תחל|תיכנס\s+לתוקף|ייכנס\s+לתוקף|"
+        rf"נכנס\s+לתוקף|מועד\s+ה?תחילה|יום\s+ה?תחילה|מ(?:יום|תאריך)|ו?תחילתה|תחילת\s+העבודה|בתוקף\s+מ(?:יום)?)|"
+        r"\b(?:commenc\w*|start(?:ing|s)?(?:\s+date)?|effective\s+(?:from|as\s+of|on|date)|beginning(?:\s+on)?|"
+        r"from|as\s+of|with\s+effect\s+from)"
+    ),
+    "end": _rx(
+        rf"(?<![{HE}]){P}(?:עד\s+(?:ל)?(?:יום|תאריך)|עד|סיום|סיומ[הו]|סופ[הו]|לא\s+יאוחר\s+מ(?:יום)?|ו?יסתיים|ו?תסתיים|ו"
+        rf"?מסתיים|ו?מסתיימת|תום|"
+        rf"תפוג|יפוג|פקיעת|ותפקע|יפקע)|"
+        r"\b(?:until|through|to|no\s+later\s+than|ending(?:\s+on)?|end(?:s|ing)?(?:\s+date)?|expir\w*|terminat"
+        r"\w*\s+on|till)"
+    ),
+}
+_TERM_WORDS = _rx(
+    rf"(?<![{HE}]){P}(?:תקופ\w*|הסכם|ההסכם|חוזה|השכירות|שכירות|ההתקשרות|העסקה|ההעסקה|הביטוח|ביטוח|הפוליסה|"
+    rf"פוליסה|ההלוואה|הלוואה|תוקף|העבודה|השירותים|המסירה)|"
+    r"\b(?:term|agreement|period|lease|employment|coverage|policy|loan|engagement|services|contract)\b"
+)
+_PAYMENT_NEAR = _rx(
+    rf"(?<![{HE}]){P}(?:ישולם|ישולמו|תשלום|תשלומים|לתשלום|ישלם|תשלם|שכר|יתרה|היתרה|יתרת|מקדמה)|"
+    r"\b(?:pa(?:y|id)|payments?|due|balance|instal\w*)\b"
+)
+_RANGE_SEP = _rx(r"^\s*(?:[-\u2013\u2014]|עד|ועד|ל-|to|until|through|till)\s*(?:ליום|יום|לתאריך|תאריך)?\s*$")
+
+
+def _last_cue(window: str) -> tuple[str, int] | None:
+    """The date cue (sign/start/end) that ends closest to the end of ``window``."""
+    best: tuple[str, int] | None = None
+    for name, rx in _DATE_CUES.items():
+        for m in rx.finditer(window):
+            if best is None or m.end() > best[1] or (m.end() == best[1] and name == "end"):
+                best = (name, m.end())
+    return best
+
+
+def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[str, Found | None]:
+    """Pick signing, start and end dates from the dates of the text."""
+    out: dict[str, Found | None] = {"signing_date": None, "start_date": None, "end_date": None}
+    cands: dict[str, list[tuple[float, Found]]] = {"sign": [], "start": [], "end": []}
+    n = len(text)
+    for i, d in enumerate(dates):
+        if d.extra.get("relative"):
+            continue
+        _, window = clauses.before(d.start, 90)
+        cue = _last_cue(window)
+        prev = dates[i - 1] if i else None
+        # "מיום X ועד יום Y" / "1.1.2026 - 31.12.2026": Y is the end when X is the start.
+        if prev is not None and _RANGE_SEP.match(text[prev.end:d.start]):
+            kind = "end"
+            cue_end = len(window)
+        elif cue is None:
+            # A date in the heading (before the parties) is the signing date.
+            head = text[: d.start]
+            if d.start < 500 and not re.search(r"(?<![א-ת])(?:ל?בין|between)\b", head, re.IGNORECASE):
+                cands["sign"].append((0.6, Found(d.value, d.start, d.end, 0.6)))
+            continue
+        else:
+            kind, cue_end = cue
+            gap = len(window) - cue_end
+            if gap > 45:
+                continue
+        clause = text[clauses.start_of(d.start):clauses.end_of(d.start)]
+        conf = 0.9
+        if kind in ("start", "end"):
+            if not _TERM_WORDS.search(clause):
+                conf = 0.6
+            payment = _PAYMENT_NEAR.search(window[cue_end - 60 if cue_end > 60 else 0:])
+            if payment and kind == "end":
+                continue  # "ישולם עד ליום ..." is a payment deadline
+            if kind == "start" and re.fullmatch(r"\s*(?:from|as\s+of)\s*", window[-12:] or "", re.IGNORECASE) is None \
+                    and window.strip().lower().endswith(("from", "as of")) and not _TERM_WORDS.search(clause):
+                continue
+            if kind == "end" and window.strip().lower().endswith(("to", "till")) and (
+                    prev is None or prev.end < d.start - 60):
+                continue
+        elif d.start > n * 0.6:
+            conf = 0.8  # signature block date
+        cands[kind].append((conf, Found(d.value, d.start, d.end, conf)))
+    names = {"sign": "signing_date", "start": "start_date", "end": "end_date"}
+    for kind, found in cands.items():
+        if found:
+            best = max(found, key=lambda cf: (cf[0], -cf[1].start))
+            out[names[kind]] = best[1]
+    return out
+
+
+# --- durations: term and notice -------------------------------------------------------
+
+_TERM_CUE = _rx(
+    rf"(?<![{HE}])(?:ל?תקופ(?:ה|ת)\s+(?:של|בת|ה?שכירות|ה?הסכם|ה?חוזה|ה?התקשרות|ה?העסקה|ה?ביטוח|ה?פוליסה|ה?הלוואה|"
+    rf"ה?שירותים|ה?הסכם\s+זה)|לתקופה|תקופת\s+\S+\s+(?:היא|תהיה|הינה|:)|[לב]משך|לתקופת)|"
+    r"\b(?:term\s+of|period\s+of|for\s+a\s+(?:term|period)\s+of|for\s+a\s+(?:fixed\s+)?term|duration\s+of|"
+    r"(?:term|period)\s+(?:shall\s+be|is|will\s+be)|for)\b"
+)
+_TERM_STOP = _rx(
+    rf"(?<![{HE}]){P}(?:הודעה|התראה|ניסיון|אופציה|אופציית|הארכה|להאריך|נוספ\w*|תוך|לפני|אחרי|לאחר|איחור|ריבית|"
+    rf"תשלומים|תשלום|פיגור|מוקדמת|אחריות)|"
+    r"\b(?:notice|probation\w*|option|extend\w*|extension|additional|renew\w*|within|prior|before|after|late|interest|"
+    r"instal\w*|payments?|trial|warrant\w*|guarantee)\b"
+)
+_NOTICE_BEFORE = _rx(
+    r"(?:הודעה|התראה|בהודעה|בהתראה)\s+(?:\S+\s+){0,3}?(?:מוקדמת|מראש)|הודעה\s+מוקדמת|התראה\s+מוקדמת|"
+    r"\b(?:prior|advance)\s+(?:written\s+)?notice|notice\s+(?:period\s+)?of|notice\s+period|notice\s+in\s+writing\s+of"
+)
+_NOTICE_AFTER = _rx(
+    rf"^[{QC}\s]*(?:s{Q}?\s+)?(?:(?:prior|advance)\s+)?(?:written\s+)?(?:prior\s+)?notice|^\s*(?:\(\S+\)\s*)?"
+    rf"(?:מראש|(?:של\s+)?הודעה\s+מוקדמת|הודעה\s+מראש|בהודעה\s+מוקדמת|התראה\s+מוקדמת)"
+)
+_NOTICE_STOP = _rx(rf"(?<![{HE}]){P}(?:תוך|מקבלת|ממועד|מיום|לאחר)|\b(?:within|after|receipt|following)\b")
+
+
+def find_term(text: str, clauses: Clauses, durations: list[Duration]) -> Found | None:
+    """The contract's term in months, from "לתקופה של 12 חודשים" / "for a term of two years"."""
+    for d in durations:
+        months = d.months()
+        if months is None or months != int(months):
+            continue
+        _, window = clauses.before(d.start, 80)
+        cue = None
+        for m in _TERM_CUE.finditer(window):
+            cue = m
+        if cue is None:
+            continue
+        between = window[cue.end():]
+        before_cue = window[max(0, cue.start() - 40):cue.start()]
+        if len(between) > 40 or _TERM_STOP.search(between) or _TERM_STOP.search(before_cue):
+            continue
+        after = text[d.end:d.end + 25]
+        if re.match(r"^\s*(?:נוספ|additional|further)", after, re.IGNORECASE):
+            continue
+        bare_for = cue.group(0).strip().lower() == "for"
+        if bare_for and not re.search(r"\b(?:term|period|agreement|lease)\b", window, re.I):
+            continue
+        return Found(int(months), d.start, d.end, 0.9)
+    return None
+
+
+def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found | None:
+    """The notice period in days, from "בהודעה מוקדמת של 60 יום" / "30 days' prior written notice"."""
+    for d in durations:
+        _, window = clauses.before(d.start, 90)
+        cue = None
+        for m in _NOTICE_BEFORE.finditer(window):
+            cue = m
+        ok = False
+        if cue is not None:
+            between = window[cue.end():]
+            ok = len(between) <= 45 and not _NOTICE_STOP.search(between)
+        if not ok:
+            ok = bool(_NOTICE_AFTER.match(text[d.end:d.end + 40]))
+        if ok:
+            return Found(d.days(), d.start, d.end, 0.85)
+    return None
+
+
+# --- money ----------------------------------------------------------------------------
+
+_MONEY_CUES: dict[str, re.Pattern[str]] = {
+    "payment": _rx(
+        rf"(?<![{HE}]){P}(?:דמי\s+ה?שכירות|דמי\s+שכירות|דמי\s+ה?ביטוח|דמי\s+ה?ניהול|דמי\s+ה?שירות|דמי\s+ה?ייעוץ|"
+        rf"דמי\s+ה?מנוי|דמי\s+ה?טיפול|דמי\s+ה?שימוש|ה?שכר|משכורת|ה?תמורה|תמורת|מחיר|ה?מחיר|ישלם|תשלם|ישלמו|ישולם|"
+        rf"ישולמו|ה?תשלום|פרמי\w*|סכום\s+ה?הלוואה|קרן\s+ה?הלוואה|ה?הלוואה|סך\s+ה?הלוואה|ילווה|מלווה\s+ל|"
+        rf"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר)|"
+        r"\b(?:rent\w*|fees?|salary|wages?|price|consideration|premium|loan(?:\s+amount)?|principal|pay(?:s|able)?|"
+        r"compensation|retainer|remuneration|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary)\b"
+    ),
+    "deposit": _rx(
+        rf"(?<![{HE}]){P}(?:פיקדון|פקדון|ערבות|ערבון|בטוחה|בטוחות|ביטחון|בטחון|שטר\s+חוב|שטר\s+ביטחון)|"
+        r"\b(?:deposit|guarantee|security)\b"
+    ),
+    "other": _rx(
+        rf"(?<![{HE}]){P}(?:פיצוי|פיצויים|קנס|ריבית|איחור|פיגור|השתתפות\s+עצמית|גבול\s+ה?אחריות|סכום\s+ה?ביטוח|ת"
+        rf"קרת|תקרה|"
+        rf"הוצאות|ארנונה|חשמל|מים|בונוס|מענק|עמלה|עמלת|הנחה|החזר|אגרה|מקדמה|מקדמת|יתרת|יתרה|דמי\s+ביטול|"
+        rf"לא\s+יעלה\s+על|עד\s+לסך|שווי|ערך\s+ה?רכב|נזק|הפרה|חוב|שעות\s+נוספות|הבראה|נסיעות|ביגוד)|"
+        r"\b(?:penalt\w*|liquidated|damages|interest|late|deductible|limit\w*|cap|expenses?|reimburs\w*|bonus|"
+        r"commission|discount|fine|overtime|advance|balance|not\s+exceed\w*|up\s+to|value|worth|breach|insured\s+sum|"
+        r"sum\s+insured|coverage\s+of|travel)\b"
+    ),
+}
+_PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("month", _rx(rf"(?<![{HE}]){P}(?:חודשי(?:ים|ת|ות)?|לחודש|חודשית)(?![{HE}])|"
+                  r"\b(?:monthly|per\s+month|a\s+month|each\s+month)\b")),
+    ("year", _rx(rf"(?<![{HE}]){P}(?:שנתי(?:ים|ת|ות)?|לשנה)(?![{HE}])|"
+                 r"\b(?:annual(?:ly)?|yearly|per\s+(?:year|annum)|a\s+year)\b")),
+    ("quarter", _rx(rf"(?<![{HE}]){P}(?:רבעוני(?:ים|ת)?|לרבעון|ברבעון)(?![{HE}])|\b(?:quarterly|per\s+quarter)\b")),
+    ("week", _rx(rf"(?<![{HE}]){P}(?:שבועי(?:ים|ת)?|לשבוע)(?![{HE}])|\b(?:weekly|per\s+week)\b")),
+    ("hour", _rx(rf"(?<![{HE}]){P}(?:לשעה|שעתי(?:ים|ת)?|לשעת)(?![{HE}])|\b(?:hourly|per\s+hour|an\s+hour)\b")),
+)
+_VAT_PLUS = _rx(rf"(?:בתוספת|ובתוספת|\+|בצירוף|לא\s+כולל|ללא)\s*מע{Q}?מ|\bplus\s+(?:applicable\s+)?VAT|\bexclusi"
+                rf"ve\s+of\s+VAT|\bexcluding\s+VAT|\+\s*VAT")
+_VAT_INCL = _rx(rf"(?:כולל|כולל\s+ה?)\s*מע{Q}?מ|\b(?:including|inclusive\s+of|incl\.?)\s+VAT")
+_PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
+
+
+def _cue_kind(window: str) -> tuple[str, int] | None:
+    best: tuple[str, int, int] | None = None
+    for name, rx in _MONEY_CUES.items():
+        for m in rx.finditer(window):
+            if best is None or m.end() > best[1] or (m.end() == best[1] and m.start() < best[2]):
+                best = (name, m.end(), m.start())
+    return (best[0], best[1]) if best else None
+
+
+def _period(text: str, clauses: Clauses, amount: Match, twin: Match | None) -> str:
+    period = amount.extra.get("period") or (twin.extra.get("period") if twin else None)
+    if period:
+        return str(period)
+    end = twin.end if twin else amount.end
+    paren = _PAREN_AFTER.match(text[end:end + 90])
+    if paren:
+        end += paren.end()
+    after = text[end:end + 25]
+    _, before = clauses.before(amount.start, 45)
+    best: tuple[int, str] | None = None
+    for name, rx in _PERIOD_WORDS:
+        m = rx.match(after.lstrip(" ,-\u2013")) if after.strip() else None
+        if m:
+            return name
+        for bm in rx.finditer(before):
+            dist = len(before) - bm.end()
+            if best is None or dist < best[0]:
+                best = (dist, name)
+    return best[1] if best else "one_time"
+
+
+def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found | None, Found | None, list[str]]:
+    """Pick the payment and the security deposit; also return warnings about them."""
+    warnings: list[str] = []
+    payment: Found | None = None
+    deposit: Found | None = None
+    skip: set[int] = set()
+    for i, a in enumerate(amounts):
+        if i in skip:
+            continue
+        value = a.value if isinstance(a.value, dict) else {}
+        if value.get("amount") is None:
+            continue
+        # "5,000 ש"ח (חמשת אלפים ש"ח)": the amount in words repeats the one in digits.
+        twin = None
+        if i + 1 < len(amounts):
+            nxt = amounts[i + 1]
+            gap = text[a.end:nxt.start]
+            if len(gap) <= 4 and "(" in gap + " " and nxt.value.get("amount") == value["amount"]:
+                twin = nxt
+                skip.add(i + 1)
+        _, window = clauses.before(a.start, 160)
+        cue = _cue_kind(window)
+        if cue is None:
+            continue
+        kind, cue_end = cue
+        if kind == "other":
+            continue
+        conf = 0.9 if len(window) - cue_end <= 60 else 0.7
+        currency = value.get("currency")
+        if kind == "payment" and payment is None:
+            period = _period(text, clauses, a, twin)
+            vat: str | None = a.extra.get("vat") or (twin.extra.get("vat") if twin else None)
+            clause_end = clauses.end_of(a.start)
+            clause = text[clauses.start_of(a.start):clause_end]
+            if vat is None:
+                if _VAT_PLUS.search(clause):
+                    vat = "plus"
+                elif _VAT_INCL.search(clause):
+                    vat = "included"
+            payment = Found({"amount": value["amount"], "currency": currency, "period": period, "vat": vat},
+                            a.start, a.end, conf if currency else 0.6)
+            others = {
+                o.value.get("currency") for o in amounts
+                if o is not a and o is not twin and clauses.start_of(o.start) == clauses.start_of(a.start)
+                and o.value.get("currency") and abs(o.start - a.end) < 60
+            }
+            if currency and others - {currency}:
+                warnings.append(
+                    f"The payment is stated in two currencies ({currency} and "
+                    f"{', '.join(sorted(others - {currency}))}); "
+                    "check which one is binding."
+                )
+        elif kind == "deposit" and deposit is None:
+            deposit = Found({"amount": value["amount"], "currency": currency}, a.start, a.end, conf)
+    return payment, deposit, warnings
+
+
+# --- renewal, jurisdiction, law --------------------------------------------------------
+
+_RENEW_VERB = (
+    r"(?:יתחדש|תתחדש|יתחדשו|יחודש|תחודש|יוארך|תוארך|יוארכו|יתארך|תתארך|מתחדש|מתחדשת|יחודשו|חידוש|הארכה|ויתחדש|ות"
+    r"תחדש|ויוארך|ותוארך)"
+)
+_RENEW_AUTO = r"(?:(?:ב)?אופן\s+)?(?:אוטומטי|אוטומטית|מאליו|מאליה|מעצמו|מעצמה)"
+_RENEW_NEG = _rx(
+    rf"(?<![{HE}])(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
+    rf"(?<![{HE}])(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,2}}?{_RENEW_AUTO}|"
+    r"\b(?:not|no|never)\s+(?:\w+\s+){0,3}?(?:automatic(?:ally)?\s+)?(?:renew\w*|auto-renew\w*|extend\w*)"
+    r"(?:\s+automatically)?|\bno\s+automatic\s+renewal"
+)
+_RENEW_POS = _rx(
+    rf"(?<![{HE}]){_RENEW_VERB}\s+(?:\S+\s+){{0,5}}?{_RENEW_AUTO}|{_RENEW_AUTO}\s+(?:\S+\s+){{0,2}}?{_RENEW_VERB}|"
+    r"\b(?:automatically|auto(?:matic)?-?)\s*(?:be\s+)?(?:renew\w*|extend\w*)|\b(?:renew\w*|extend\w*)\s+automatically|"
+    r"\bautomatic\s+renewal"
+)
+
+
+def find_auto_renewal(text: str) -> Found | None:
+    """True for "יתחדש אוטומטית" / "renews automatically", False when the contract says it does not."""
+    neg = _RENEW_NEG.search(text)
+    pos = None
+    for m in _RENEW_POS.finditer(text):
+        if neg and neg.start() <= m.start() < neg.end() + 5:
+            continue
+        pre = text[max(0, m.start() - 20):m.start()]
+        if re.search(rf"(?<![{HE}])(?:לא|ללא|אין|אינו|אינה)\s+(?:\S+\s+)?$|\b(?:not|no)\s+(?:\w+\s+)?$", pre, re.I):
+            continue
+        pos = m
+        break
+    if neg and (pos is None or neg.start() < pos.start()):
+        return Found(False, neg.start(), neg.end(), 0.85)
+    if pos:
+        return Found(True, pos.start(), pos.end(), 0.85)
+    return None
+
+
+_COURT = _rx(
+    rf"(?<![{HE}]){P}(?:בתי|בית)[\s\-]+(?:ה)?(?:משפט|דין)|\b(?:courts?|tribunals?)\b"
+)
+_JURIS_CLAUSE = _rx(
+    r"סמכות|שיפוט|יתברר|יתבררו|תתברר|ידונו|יידון|ידון|תידון|מוסמכ|ייחודית|בלעדית|"
+    r"\b(?:jurisdiction|venue|exclusive|competent|submit|disputes?)\b"
+)
+_HE_STOP = frozenset(
+    [
+        "בלבד", "ולא", "לא", "בכל", "בעניין", "בקשר", "אשר", "תהא", "יהיה", "תהיה", "יהיו", "לשם", "הינה",
+        "היא", "והם", "בלעדית", "הבלעדית", "הייחודית", "ייחודית", "בנוגע", "הנוגע", "בשל", "לכל", "על",
+        "עם", "ביחס", "לפי", "בהתאם", "לדון", "והצדדים", "הצדדים", "וכל", "כל", "שבו", "שבה", "ולהם", "להם",
+        "ועל", "לגבי", "או", "מכל", "מוסמכים", "ובלעדית", "הבלעדית", "והבלעדית", "היחידה", "שיפוט", "סמכות",
+        "בלעדיות",
+    ]
+)
+_EN_PLACE = re.compile(
+    r"\b(?:of|in|at|for|located\s+in|sitting\s+in|situated\s+in)\s+(?:the\s+)?(?:city\s+of\s+|district\s+of\s+)?"
+    r"(?P<place>[A-Z][\w'\-]*(?:[\s\-]+(?:[A-Z][\w'\-]*|of|on|upon))*)"
+)
+_EN_COURT_BEFORE = re.compile(
+    r"(?:the\s+)?(?P<place>[A-Z][\w'\-]*(?:[\s\-]+[A-Z][\w'\-]*)*?)\s+"
+    r"(?:District|Magistrates?'?|Magistrate's|Regional\s+Labou?r|Labou?r|Small\s+Claims)\s+$"
+)
+_HE_ADJ = re.compile(rf"^(?:ה[{HE}]+|המוסמך|המוסמכים|המחוזי|השלום|לעבודה|האזורי|הישראליים)$")
+
+
+def find_jurisdiction(text: str, clauses: Clauses) -> Found | None:
+    """The court city or district "as written" ("תל אביב-יפו", "מחוז מרכז", "Tel Aviv-Jaffa")."""
+    label = re.search(
+        rf"(?:מקום|סמכות)\s+(?:ה)?שיפוט\s*:\s*(?P<place>[{HE}][{HE}\s\-{QC}]{{1,30}}?)\s*(?:[\n,.;]|$)", text
+    )
+    if label:
+        place = label.group("place").strip()
+        return Found(place, label.start("place"), label.start("place") + len(place), 0.8)
+    for m in _COURT.finditer(text):
+        clause = text[clauses.start_of(m.start()):clauses.end_of(m.start())]
+        if not _JURIS_CLAUSE.search(clause):
+            continue
+        tail_start = m.end()
+        tail = text[tail_start:tail_start + 90]
+        if m.group(0)[0].isascii():
+            em = _EN_PLACE.match(tail.lstrip(" ,")) or _EN_PLACE.search(tail[:60])
+            if em:
+                offset = tail_start + (len(tail) - len(tail.lstrip(" ,")) if _EN_PLACE.match(tail.lstrip(" ,")) else 0)
+                place = em.group("place").rstrip(" -")
+                place = re.sub(r"\s+(?:of|on|upon)$", "", place)
+                if place.lower() in ("the", "any", "such"):
+                    continue
+                start = offset + em.start("place")
+                return Found(" ".join(place.split()), start, start + len(place), 0.85)
+            bm = _EN_COURT_BEFORE.search(text[max(0, m.start() - 60):m.start()])
+            if bm:
+                start = max(0, m.start() - 60) + bm.start("place")
+                return Found(bm.group("place"), start, start + len(bm.group("place")), 0.8)
+            continue
+        found = _hebrew_place(text, tail_start)
+        if found:
+            return found
+    return None
+
+
+def _hebrew_place(text: str, pos: int) -> Found | None:
+    """Read "המוסמכים בתל אביב-יפו" after a court word: skip adjectives, take the ב-place."""
+    # A single line break inside a paragraph is a hard wrap, not the end of the name.
+    segment = re.sub(r"\n(?![ \t]*(?:\n|\d|[-\u2022*]))", " ", text[pos:pos + 100])
+    tokens = list(re.finditer(rf"[{HE}A-Za-z{QC}\-]+|[,.;:()\n]", segment))
+    i = 0
+    while i < len(tokens) and _HE_ADJ.match(tokens[i].group(0)) and tokens[i].group(0) not in _HE_STOP:
+        i += 1
+    if i >= len(tokens):
+        return None
+    first = tokens[i].group(0)
+    skip = 0
+    if first in ("של", "שב", "אשר"):
+        i += 1
+        if i >= len(tokens):
+            return None
+        first = tokens[i].group(0)
+    if first.startswith("ב") and len(first) > 2 and first not in _HE_STOP:
+        skip = 1
+    elif first.startswith("שב") and len(first) > 3:
+        skip = 2
+    elif tokens[i - 1].group(0) in ("של",) if i else False:
+        skip = 0
+    else:
+        return None
+    words: list[re.Match[str]] = []
+    for t in tokens[i:i + 5]:
+        w = t.group(0)
+        if not re.match(rf"[{HE}A-Za-z]", w) or w in _HE_STOP or (words and w.startswith("ו") and w != "ויפו"):
+            break
+        if words and w.startswith("ב") and w[1:] not in ("אר",) and w not in ("באר",) and words[-1].group(0) != "מחוז":
+            break
+        words.append(t)
+    if not words:
+        return None
+    start = pos + words[0].start() + skip
+    end = pos + words[-1].end()
+    place = text[start:end]
+    if place.startswith("עיר "):
+        start += 4
+        place = place[4:]
+    if place.startswith("-"):
+        start += 1
+        place = place[1:]
+    if len(place) < 2:
+        return None
+    return Found(" ".join(place.split()), start, end, 0.85)
+
+
+_LAW_HE = _rx(
+    rf"(?:יחולו|יחול|יחולו\s+אך\s+ורק|חלים|יחלו|כפוף|כפופ\w*|יפורש|ויפורש|יפורשו|ייקבעו|הדין\s+החל|החוק\s+החל|"
+    rf"הדין\s+ה?חל\s+על)[^.;\n]{{0,80}}?(?<![{HE}])(?P<law>(?:ו?ל?)(?:דיני|חוקי)\s+(?:מדינת\s+)?[{HE}{QC}\-]+|"
+    rf"(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית)(?![{HE}]))"
+)
+_LAW_EN = _rx(
+    r"(?:governed\s+by|construed\s+(?:in\s+accordance\s+with|under)|governing\s+law|applicable\s+law|subject\s+to)"
+    r"[^.;\n]{0,40}?(?:the\s+)?(?:laws?\s+of\s+(?:the\s+)?(?P<place>(?-i:(?:State\s+of\s+)?[A-Z][\w\-]*"
+    r"(?:\s+(?:and\s+)?[A-Z][\w\-]*)*))|(?P<adj>(?-i:[A-Z][a-z]+)\s+law))"
+    r"|(?P<adj2>(?-i:[A-Z][a-z]+)\s+law)\s+(?:applies|shall\s+apply|will\s+apply|governs)"
+)
+
+
+def find_governing_law(text: str) -> Found | None:
+    """The governing law "as written" ("מדינת ישראל", "הדין הישראלי", "State of Israel")."""
+    m = _LAW_HE.search(text)
+    if m:
+        law = m.group("law")
+        start = m.start("law")
+        sm = re.match(r"ו?ל?(?:דיני|חוקי)\s+", law)
+        if sm:
+            start += sm.end()
+            law = law[sm.end():]
+        elif law.startswith("ל"):
+            start += 1
+            law = law[1:]
+        law = law.rstrip("-")
+        return Found(" ".join(law.split()), start, start + len(law), 0.85)
+    m = _LAW_EN.search(text)
+    if m:
+        group = next(g for g in ("place", "adj", "adj2") if m.group(g))
+        law = m.group(group)
+        return Found(" ".join(law.split()), m.start(group), m.start(group) + len(law), 0.85)
+    return None

@@ -1,0 +1,132 @@
+"""Request and response models of ``extract-contract-fields`` (the JSON Schemas come from here)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from nodes.base import OutputModel, StrictModel
+
+ContractType = Literal["lease", "service", "employment", "nda", "sale", "loan", "insurance", "other"]
+Language = Literal["he", "en", "ar", "mixed", "unknown"]
+IdType = Literal["israeli_id", "company", "amuta", "passport", "other"]
+
+#: the standard fields, in the order they appear in every response
+STANDARD_FIELDS: tuple[str, ...] = (
+    "signing_date",
+    "start_date",
+    "end_date",
+    "term_months",
+    "payment_amount",
+    "security_deposit",
+    "notice_period_days",
+    "auto_renewal",
+    "jurisdiction",
+    "governing_law",
+)
+
+MAX_TEXT_CHARS = 2_000_000
+MAX_CUSTOM_FIELDS = 50
+MAX_PATTERN_CHARS = 500
+
+
+class FileInput(StrictModel):
+    """A file sent inside JSON: its bytes in base64, and what it is."""
+
+    content_base64: str = Field(min_length=1, description="The file's bytes, base64-encoded.")
+    filename: str | None = Field(default=None, max_length=500, description="e.g. contract.pdf")
+    content_type: str | None = Field(
+        default=None,
+        max_length=200,
+        description="application/pdf, the DOCX type or text/plain; guessed from the bytes and filename when absent.",
+    )
+
+
+class CustomField(StrictModel):
+    """A field an agency adds per request: found by its regex patterns and/or keywords."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\s].*$")
+    type: Literal["string", "date", "amount", "number", "boolean"] = "string"
+    patterns: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Python regular expressions; the first group (or the whole match) is the value.",
+    )
+    keywords: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Words that introduce the value, e.g. 'מספר רישוי'; the value is read right after them.",
+    )
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_short(cls, patterns: list[str]) -> list[str]:
+        for p in patterns:
+            if len(p) > MAX_PATTERN_CHARS:
+                raise ValueError(f"a pattern may have at most {MAX_PATTERN_CHARS} characters")
+        return patterns
+
+    @model_validator(mode="after")
+    def _something_to_look_for(self) -> CustomField:
+        if not self.patterns and not self.keywords:
+            raise ValueError("give at least one of patterns or keywords")
+        return self
+
+
+class ExtractContractFieldsInput(StrictModel):
+    """One contract: as text, or as a file (PDF, DOCX, plain text; scanned PDFs need Tesseract)."""
+
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS, description="The contract as plain text.")
+    file: FileInput | None = Field(default=None, description="The contract as a file (base64).")
+    contract_type: ContractType | None = Field(default=None, description="Skip detection and use this type.")
+    language: Literal["he", "en", "ar", "mixed"] | None = Field(
+        default=None, description="Skip detection and use this language."
+    )
+    fields: list[CustomField] = Field(
+        default_factory=list, max_length=MAX_CUSTOM_FIELDS, description="Custom fields to extract as well."
+    )
+    include_text: bool = Field(
+        default=False, description="Also return the extracted text that every start/end points into."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ExtractContractFieldsInput:
+        if (self.text is None) == (self.file is None):
+            raise ValueError("send exactly one of text or file")
+        return self
+
+
+class Party(OutputModel):
+    """One party to the contract, from the opening block."""
+
+    name: str
+    role: str | None = Field(description='The role word as written, e.g. "המשכיר", "Consultant".')
+    id_number: str | None
+    id_type: IdType | None
+    id_valid: bool | None = Field(description="Whether the check digit is right (None when there is no number).")
+    start: int = Field(description="Where the party's name starts in the extracted text.")
+    end: int
+
+
+class FieldValue(OutputModel):
+    """One extracted value and its evidence: ``text == extracted_text[start:end]``."""
+
+    value: Any
+    text: str
+    start: int
+    end: int
+    confidence: float = Field(ge=0, le=1)
+
+
+class ExtractContractFieldsOutput(OutputModel):
+    """What was found; a standard field that the contract does not state is ``null``."""
+
+    contract_type: ContractType
+    language: Language
+    parties: list[Party]
+    fields: dict[str, FieldValue | None]
+    warnings: list[str]
+    pages: int | None
+    source: Literal["text", "pdf", "pdf_ocr", "docx"] = Field(description="Where the text came from.")
+    text: str | None = Field(default=None, description="The extracted text (only with include_text).")

@@ -1,0 +1,214 @@
+"""The parties, from the opening block ("בין: ... לבין: ...", "between ... and ...") or, in
+policies and forms, from labelled lines ("המבוטח: ...", "Seller: ...").
+
+Each party gets its name as written, its role word (from "(להלן: "המשכיר")" or the
+label), and its identification number with the type and check-digit validity that
+:func:`nodes.text.find_ids` reports. Two people on one side ("1. ... 2. ... (להלן ביחד:
+"המוכרים")") are two parties with the same role.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from nodes.text import Match
+
+QC = "\"'\u05f3\u05f4\u2019\u201c\u201d\u201e"
+Q = f"[{QC}]"
+HE = "\u05d0-\u05ea"
+
+ROLE_WORDS = [
+    "המשכירים", "המשכירה", "המשכיר", "השוכרים", "השוכרת", "השוכר", "המעסיקה", "המעסיק", "המעביד",
+    "העובדת", "העובד", "הלקוחה", "הלקוח", "הספקית", "הספק", "נותנת", "השירותים", "נותן", "השירותים",
+    "מקבל", "השירותים", "המזמין", "המזמינה", "החברה", "היועץ", "היועצת", "הקבלן", "המוכרים", "המוכרת",
+    "המוכר", "הקונים", "הקונה", "הרוכשת", "הרוכש", "המלווה", "הלווים", "הלווה", "הלווה", "המבוטחת",
+    "המבוטח", "המבטחת", "המבטח", "בעל", "הפוליסה", "המבקש", "הערב", "הצד", "המגלה", "הצד", "המקבל",
+    "המגלה", "המקבל", "הנאמן", "המפיץ", "הזכיין", "הזכיין",
+]
+EN_ROLES = (
+    "landlord lessor tenant lessee employer employee company consultant contractor client customer supplier "
+    "provider service provider seller vendor buyer purchaser lender borrower insurer insured policyholder "
+    "disclosing party receiving party recipient discloser licensor licensee guarantor"
+)
+_LABELLED = re.compile(
+    rf"^[ \t]*(?:\d+\.\s*)?(?:שם\s+)?(?P<role>(?:ה[{HE}]+(?:\s+ה?(?:שירותים|פוליסה))?|בעל\s+הפוליסה|"
+    rf"(?:the\s+)?(?:{EN_ROLES.replace(' ', '|')})))\s*(?:\([^)\n]{{0,20}}\))?(?P<sep>\s*[:|]|[ \t]+)[ \t]*(?P<r"
+    rf"est>[^\n]+)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LABEL_ROLES = frozenset(
+    w.lower() for w in [*ROLE_WORDS, "נותן השירותים", "נותנת השירותים", "מקבל השירותים", "בעל הפוליסה",
+                                      "הצד המגלה", "הצד המקבל"]
+) | frozenset(r for r in EN_ROLES.split())
+_BLOCK_START = re.compile(r"(?:^|\n|[\s:])(?:בין|between)\s*:?", re.IGNORECASE)
+_BLOCK_END = re.compile(
+    r"(?:^|\n)\s*(?:הואיל|והואיל|WHEREAS|RECITALS|לפיכך|אשר\s+על\s+כן|הוסכם|NOW,?\s+THEREFORE|IT\s+IS\s+(?:HEREB"
+    r"Y\s+)?AGREED|"
+    r"THE\s+PARTIES\s+AGREE|מבוא|\d+\.\s+(?:מבוא|הגדרות|כללי|ה?מושכר|Definitions|Term|Services|The\s))",
+    re.IGNORECASE,
+)
+_SPLIT = re.compile(
+    r"(?:^|\s|\n)(?:ל?בין|ובין)\s*:?|מצד\s+(?:אחד|שני|שלישי)|of\s+the\s+(?:first|second|other|one)\s+part|"
+    r"(?:^|\n)[ \t]*and[ \t]*:?[ \t]*(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b",
+)
+_ROLE_PAREN = re.compile(
+    rf"\(\s*(?:להלן|hereinafter|יחד\s+ולחוד|להלן\s+ביחד)?[^()\n]{{0,40}}?{Q}(?:the\s+)?(?P<role>[^{QC}()\n]{{1,4"
+    rf"0}}){Q}\s*\)"
+    rf"|\(\s*(?:להלן|hereinafter)\s*[:\-\u2013]?\s*(?:the\s+)?(?P<role2>[^(){QC}\n]{{2,30}}?)\s*\)",
+    re.IGNORECASE,
+)
+_NAME_STOP = re.compile(
+    rf"\s*(?:,|\(|\n|;|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
+    rf"ע{Q}מ|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
+    rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Reg(?:istration)?\.?\s+No|passport|residing|of\s+\d|"
+    rf"having|a\s+company|incorporated|holder|whose|with\s+(?:offices|address))\b)",
+    re.IGNORECASE,
+)
+_NAME_PREFIX = re.compile(
+    rf"^(?:[\s:\-\u2013.,]|\d+[.)]\s|ל?בין|ובין|מצד\s+(?:אחד|שני|שלישי)|between|and|(?:ה)?(?:מר|גב{Q}|גברת|עו{Q}ד|ד{Q}ר)\s|"
+    r"Mr\.?\s|Mrs\.?\s|Ms\.?\s|Dr\.?\s)+",
+    re.IGNORECASE,
+)
+_REPRESENTATIVE = re.compile(
+    rf"(?:באמצעות|ע{Q}י|על\s+ידי|מורש\w*\s+החתימה|represented\s+by|by\s+its|through\s+its|acting\s+by)[^\n]{{0,60}}$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class FoundParty:
+    """A party and where its name is in the text."""
+
+    name: str
+    role: str | None
+    id_match: Match | None
+    start: int
+    end: int
+
+
+def _clean_role(role: str) -> str:
+    role = role.strip().strip(Q + " :-")
+    role = re.sub(r"^(?:the)\s+", "", role, flags=re.IGNORECASE)
+    return role
+
+
+def _name_at(text: str, start: int, end: int) -> tuple[str, int, int] | None:
+    chunk = text[start:end]
+    pm = _NAME_PREFIX.match(chunk)
+    offset = pm.end() if pm else 0
+    # labelled: "המשכיר: ישראל ישראלי"
+    lab = re.match(rf"(?:ה[{HE}]+|the\s+\w+|\w+)\s*:\s*", chunk[offset:], re.IGNORECASE)
+    if lab and lab.group(0).strip(": ").lower() in _LABEL_ROLES:
+        offset += lab.end()
+    rest = chunk[offset:]
+    stop = _NAME_STOP.search(rest)
+    name = rest[: stop.start()] if stop else rest
+    name = name.rstrip(" \t-:\u2013")
+    if not name or not re.search(rf"[{HE}A-Za-z]", name) or len(name) > 80:
+        return None
+    s = start + offset
+    return name, s, s + len(name)
+
+
+def _role_in(text: str, start: int, end: int) -> str | None:
+    for m in _ROLE_PAREN.finditer(text, start, end):
+        role = m.group("role") or m.group("role2")
+        if role:
+            return _clean_role(role)
+    lab = re.match(rf"\s*(?:\d+\.\s*)?(?:ל?בין|ובין|between|and)?\s*:?\s*(?P<r>ה[{HE}]+|the\s+\w+)\s*:",
+                   text[start:end], re.I)
+    if lab and lab.group("r").lower() in _LABEL_ROLES:
+        return _clean_role(lab.group("r"))
+    return None
+
+
+def _segment_parties(text: str, start: int, end: int, ids: list[Match]) -> list[FoundParty]:
+    seg_ids = [m for m in ids if start <= m.start < end]
+    role = _role_in(text, start, end)
+    people: list[FoundParty] = []
+    prev = start
+    usable = []
+    for m in seg_ids:
+        if _REPRESENTATIVE.search(text[max(prev, m.start - 120):m.start]):
+            continue
+        usable.append(m)
+    if not usable:
+        named = _name_at(text, start, end)
+        if named and role:
+            people.append(FoundParty(named[0], role, None, named[1], named[2]))
+        return people
+    for m in usable:
+        named = _name_at(text, prev, m.start)
+        if named is None and people:
+            prev = m.end
+            continue
+        if named is None:
+            named = ("", m.start, m.start)
+        people.append(FoundParty(named[0], role, m, named[1], named[2]))
+        prev = m.end
+        # the rest of this person's line (address, role) belongs to them
+        nl = text.find("\n", prev, end)
+        nxt = re.search(r"(?:^|\n)\s*\d+[.)]\s|\bו?-?\s*\d+[.)]\s", text[prev:end])
+        if nxt:
+            prev = prev + nxt.start()
+        elif nl != -1:
+            prev = nl
+    # "מצד אחד" / "of the first part" leftovers have neither a role nor a number
+    return [p for p in people if p.name and (p.role or p.id_match)]
+
+
+def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
+    """Find the parties of the contract (see the module docstring)."""
+    limit = min(len(text), max(6000, len(text) // 3))
+    head = text[:limit]
+    block = _BLOCK_START.search(head)
+    parties: list[FoundParty] = []
+    if block:
+        bstart = block.start() if text[block.start()] not in "\n " else block.start() + 1
+        endm = _BLOCK_END.search(text, block.end(), min(len(text), block.end() + 2500))
+        bend = endm.start() if endm else min(len(text), block.end() + 1500)
+        # Without recitals, the block ends at the first numbered clause after the second role.
+        roles = list(_ROLE_PAREN.finditer(text, block.end(), bend))
+        if len(roles) >= 2:
+            numbered = re.compile(r"\n[ \t]*\d+[.)][ \t]").search(text, roles[1].end(), bend)
+            if numbered:
+                bend = numbered.start()
+        cuts = [bstart]
+        for m in _SPLIT.finditer(text, block.end(), bend):
+            cuts.append(m.start() if text[m.start()] not in ";)" else m.start() + 1)
+        cuts.append(bend)
+        segments = [(a, b) for a, b in pairwise(cuts) if b - a > 2]
+        for a, b in segments:
+            parties.extend(_segment_parties(text, a, b, ids))
+    if not [p for p in parties if p.id_match or p.role]:
+        parties = []
+        for m in _LABELLED.finditer(head):
+            role = m.group("role").strip()
+            if role.lower() not in _LABEL_ROLES:
+                continue
+            rest_start = m.start("rest")
+            line_end = m.end("rest")
+            nxt = text[line_end:line_end + 120].split("\n")
+            scope_end = line_end
+            id_label = rf"\s*(?:ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע{Q}ר|מס|I\.?D|ID|Company|Reg)"
+            if len(nxt) > 1 and re.match(id_label, nxt[1], re.I):
+                scope_end = line_end + 1 + len(nxt[1])
+            seg_ids = [i for i in ids if rest_start <= i.start < scope_end]
+            if not m.group("sep").strip() and not seg_ids:
+                continue  # "המוכר מצהיר ..." is a sentence, not a label
+            named = _name_at(text, rest_start, scope_end)
+            if named is None:
+                continue
+            parties.append(FoundParty(named[0], _clean_role(role), seg_ids[0] if seg_ids else None, named[1], named[2]))
+    # de-duplicate (same id or same name)
+    seen: set[str] = set()
+    out: list[FoundParty] = []
+    for p in parties:
+        key = p.id_match.value if p.id_match else p.name
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(p)
+    return out[:12]
