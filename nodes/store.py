@@ -1,0 +1,447 @@
+"""The durable store: a job outbox with idempotency keys, and a small key-value table.
+
+One small layer over SQLite (the default, a file in the data dir, WAL mode) and PostgreSQL
+(``TZOMET_DB_URL=postgresql://...``, through psycopg 3). It is generic: a *job* is a JSON
+payload of some ``kind`` that a writer claims, runs and finishes; the store knows nothing
+about Zoho.
+
+Guarantees the callers rely on:
+
+- :meth:`Store.enqueue` commits the job before it returns, so nothing accepted is lost.
+- An idempotency key is unique per ``(kind, key)``: of several concurrent enqueues with the
+  same key exactly one creates the job, across threads and processes (a unique index).
+- :meth:`Store.claim` hands a due job to one writer only (a lease: ``locked_by`` and
+  ``locked_until``). A job whose writer died is claimable again once its lease runs out,
+  so queued and interrupted jobs resume after a restart.
+- Every finishing call checks the lease owner, so a writer that lost its lease cannot
+  overwrite the outcome recorded by the one that took over.
+
+Job states: ``queued`` (waiting, maybe for a retry time), ``running`` (leased),
+``succeeded``, ``failed`` (rejected; retrying cannot help) and ``dead`` (gave up after the
+last attempt).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TERMINAL = frozenset({"succeeded", "failed", "dead"})
+STATUSES = frozenset({"queued", "running"}) | TERMINAL
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS tz_jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        tenant TEXT,
+        idempotency_key TEXT,
+        request_hash TEXT,
+        status TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        progress TEXT NOT NULL DEFAULT '{}',
+        result TEXT,
+        http_status INTEGER,
+        last_error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        next_attempt_at DOUBLE PRECISION NOT NULL,
+        locked_by TEXT,
+        locked_until DOUBLE PRECISION,
+        created_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS tz_jobs_key ON tz_jobs (kind, idempotency_key)",
+    "CREATE INDEX IF NOT EXISTS tz_jobs_due ON tz_jobs (kind, status, next_attempt_at)",
+    """CREATE TABLE IF NOT EXISTS tz_kv (
+        k TEXT PRIMARY KEY,
+        v TEXT NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""",
+]
+
+_COLUMNS = ("id, kind, tenant, idempotency_key, request_hash, status, payload, progress, result, http_status, "
+            "last_error, attempts, max_attempts, next_attempt_at, locked_by, locked_until, created_at, updated_at")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be reached or used; the message says why (never with data)."""
+
+
+@dataclass
+class Job:
+    """One unit of work and what happened to it."""
+
+    id: str
+    kind: str
+    tenant: str | None
+    idempotency_key: str | None
+    request_hash: str | None
+    status: str
+    payload: dict[str, Any]
+    progress: dict[str, Any]
+    result: dict[str, Any] | None
+    http_status: int | None
+    last_error: str | None
+    attempts: int
+    max_attempts: int
+    next_attempt_at: float
+    locked_by: str | None
+    locked_until: float | None
+    created_at: float
+    updated_at: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the job is finished for good (succeeded, failed or dead)."""
+        return self.status in TERMINAL
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Job:
+        (id_, kind, tenant, key, rhash, status, payload, progress, result, http_status, last_error, attempts,
+         max_attempts, next_at, locked_by, locked_until, created, updated) = row
+        return cls(
+            id=id_, kind=kind, tenant=tenant, idempotency_key=key, request_hash=rhash, status=status,
+            payload=json.loads(payload), progress=json.loads(progress or "{}"),
+            result=json.loads(result) if result else None, http_status=http_status, last_error=last_error,
+            attempts=int(attempts), max_attempts=int(max_attempts), next_attempt_at=float(next_at),
+            locked_by=locked_by, locked_until=float(locked_until) if locked_until is not None else None,
+            created_at=float(created), updated_at=float(updated),
+        )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class Store:
+    """A job outbox and key-value table over SQLite or PostgreSQL; safe across threads and processes.
+
+    Use :func:`open_store` to get the shared instance for a URL.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.backend = "postgresql" if url.startswith(("postgresql://", "postgres://")) else "sqlite"
+        if self.backend == "sqlite" and not url.startswith("sqlite:///"):
+            raise StoreError("TZOMET_DB_URL must start with sqlite:/// or postgresql://")
+        self._local = threading.local()
+        self._migrated = False
+        self._migrate_lock = threading.Lock()
+        self._pool: list[Any] = []
+        self._pool_pid = os.getpid()
+        self._pool_lock = threading.Lock()
+
+    # --- connections ---------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        if self.backend == "sqlite":
+            path = Path(self.url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=True)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a job acknowledged to the caller survives a power cut, not just a crash.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            return conn
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - psycopg is a declared dependency
+            raise StoreError("PostgreSQL needs the psycopg package (pip install 'psycopg[binary]')") from exc
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL: {type(exc).__name__}") from None
+
+    def _conn(self) -> Any:
+        """This thread's connection (connections are not shared between threads or forks)."""
+        pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != pid:
+            conn = self._connect()
+            self._local.conn = conn
+            self._local.pid = pid
+        return conn
+
+    def _drop_conn(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            # A broken connection may fail to close; it is dropped either way.
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.backend == "postgresql" else sql
+
+    @contextmanager
+    def _borrow(self) -> Iterator[Any]:
+        """A connection for one operation: SQLite's per thread, PostgreSQL's from a small pool."""
+        if self.backend == "sqlite":
+            conn = self._conn()
+            try:
+                yield conn
+            except BaseException:
+                self._drop_conn()
+                raise
+            return
+        pid = os.getpid()
+        with self._pool_lock:
+            if self._pool_pid != pid:  # never reuse a connection inherited through fork
+                self._pool, self._pool_pid = [], pid
+            pooled = self._pool.pop() if self._pool else None
+        conn = pooled if pooled is not None and not pooled.closed else self._connect()
+        healthy = False
+        try:
+            yield conn
+            healthy = True
+        finally:
+            keep = False
+            if healthy and not conn.closed:
+                with self._pool_lock:
+                    if self._pool_pid == pid and len(self._pool) < 8:
+                        self._pool.append(conn)
+                        keep = True
+            if not keep:
+                with contextlib.suppress(Exception):
+                    conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        """A write transaction on a borrowed connection."""
+        with self._borrow() as conn:
+            if self.backend == "sqlite":
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            else:
+                with conn.transaction():
+                    yield conn
+
+    def _run(self, sql: str, params: Sequence[Any] = (), *, fetch: str | None = None) -> Any:
+        """Run one statement in its own transaction; ``fetch`` is ``one``, ``all`` or ``None``."""
+        self.migrate()
+        for attempt in (1, 2):
+            try:
+                if sql.startswith("SELECT"):
+                    # A read needs no write lock; in autocommit mode it sees the latest commit.
+                    with self._borrow() as conn:
+                        cur = conn.execute(self._sql(sql), tuple(params))
+                        return cur.fetchone() if fetch == "one" else cur.fetchall()
+                with self._tx() as conn:
+                    cur = conn.execute(self._sql(sql), tuple(params))
+                    if fetch == "one":
+                        return cur.fetchone()
+                    if fetch == "all":
+                        return cur.fetchall()
+                    return cur.rowcount
+            except (sqlite3.OperationalError, StoreError) as exc:
+                if attempt == 2:
+                    raise StoreError(f"store unavailable: {exc}") from None
+            except Exception as exc:
+                if not _is_pg_error(exc) or attempt == 2:
+                    if _is_pg_error(exc):
+                        raise StoreError(f"store unavailable: {type(exc).__name__}") from None
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def migrate(self) -> None:
+        """Create the tables if they do not exist. Idempotent; called by every operation."""
+        if self._migrated:
+            return
+        with self._migrate_lock:
+            if self._migrated:
+                return
+            try:
+                with self._tx() as conn:
+                    if self.backend == "postgresql":
+                        # Several processes may start at once; serialise their CREATE TABLEs.
+                        conn.execute("SELECT pg_advisory_xact_lock(72120001)")
+                    for statement in _SCHEMA:
+                        conn.execute(statement)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open the SQLite store: {exc}") from None
+            except StoreError:
+                raise
+            except Exception as exc:
+                if _is_pg_error(exc):
+                    raise StoreError(f"cannot prepare the PostgreSQL store: {type(exc).__name__}") from None
+                raise
+            self._migrated = True
+
+    def ping(self) -> tuple[bool, str]:
+        """``(True, "")`` when the store answers, else ``(False, reason)``."""
+        try:
+            self._run("SELECT 1", fetch="one")
+            return True, ""
+        except StoreError as exc:
+            return False, str(exc)
+
+    # --- jobs ----------------------------------------------------------------------------------
+    def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        tenant: str | None = None,
+        max_attempts: int = 8,
+        now: float | None = None,
+    ) -> tuple[Job, bool]:
+        """Commit a new queued job; return ``(job, created)``.
+
+        With an ``idempotency_key`` already used for ``kind``, nothing is written and the
+        existing job is returned with ``created=False``.
+        """
+        now = time.time() if now is None else now
+        job_id = uuid.uuid4().hex
+        sql = (f"INSERT INTO tz_jobs ({_COLUMNS}) "
+               "VALUES (?,?,?,?,?,'queued',?,'{}',NULL,NULL,NULL,0,?,?,NULL,NULL,?,?) ON CONFLICT DO NOTHING")
+        inserted = self._run(sql, (job_id, kind, tenant, idempotency_key, request_hash, _dumps(payload),
+                                   max_attempts, now, now, now))
+        if inserted:
+            job = self.get(job_id)
+            if job is None:  # pragma: no cover - we just committed it
+                raise StoreError("the job vanished after it was written")
+            return job, True
+        if idempotency_key is None:  # pragma: no cover - uuid4 collision
+            raise StoreError("could not write the job")
+        existing = self.get_by_key(kind, idempotency_key)
+        if existing is None:  # pragma: no cover - the conflicting row cannot disappear
+            raise StoreError("idempotency conflict without a job")
+        return existing, False
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, or ``None``."""
+        row = self._run(f"SELECT {_COLUMNS} FROM tz_jobs WHERE id = ?", (job_id,), fetch="one")
+        return Job.from_row(row) if row else None
+
+    def get_by_key(self, kind: str, idempotency_key: str) -> Job | None:
+        """The job of ``kind`` created with this idempotency key, or ``None``."""
+        row = self._run(f"SELECT {_COLUMNS} FROM tz_jobs WHERE kind = ? AND idempotency_key = ?",
+                        (kind, idempotency_key), fetch="one")
+        return Job.from_row(row) if row else None
+
+    def claim(self, kind: str, worker: str, lease_s: float, now: float | None = None) -> Job | None:
+        """Lease the next due job of ``kind`` to ``worker`` (counting an attempt); ``None`` if none is due."""
+        now = time.time() if now is None else now
+        pick = ("SELECT id FROM tz_jobs WHERE kind = ? AND ((status = 'queued' AND next_attempt_at <= ?) "
+                "OR (status = 'running' AND locked_until < ?)) ORDER BY next_attempt_at, created_at LIMIT 1")
+        if self.backend == "postgresql":
+            pick += " FOR UPDATE SKIP LOCKED"
+        sql = (f"UPDATE tz_jobs SET status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, "
+               f"updated_at = ? WHERE id = ({pick}) RETURNING {_COLUMNS}")
+        row = self._run(sql, (worker, now + lease_s, now, kind, now, now), fetch="one")
+        return Job.from_row(row) if row else None
+
+    def save_progress(self, job_id: str, worker: str, progress: dict[str, Any]) -> bool:
+        """Record what a running job has already done (so a retry skips it). False if the lease was lost."""
+        return bool(self._run("UPDATE tz_jobs SET progress = ?, updated_at = ? WHERE id = ? AND locked_by = ?",
+                              (_dumps(progress), time.time(), job_id, worker)))
+
+    def finish(
+        self,
+        job_id: str,
+        worker: str,
+        status: str,
+        *,
+        result: dict[str, Any] | None = None,
+        http_status: int | None = None,
+        error: str | None = None,
+        scrub_payload: bool = False,
+    ) -> bool:
+        """Record a terminal outcome (``succeeded``, ``failed`` or ``dead``). False if the lease was lost.
+
+        ``scrub_payload`` empties the stored request once it is no longer needed (privacy).
+        """
+        if status not in TERMINAL:
+            raise ValueError(f"not a terminal status: {status}")
+        payload_sql = ", payload = '{}'" if scrub_payload else ""
+        return bool(self._run(
+            f"UPDATE tz_jobs SET status = ?, result = ?, http_status = ?, last_error = ?, locked_by = NULL, "
+            f"locked_until = NULL, updated_at = ?{payload_sql} WHERE id = ? AND locked_by = ?",
+            (status, _dumps(result) if result is not None else None, http_status, error, time.time(), job_id, worker),
+        ))
+
+    def retry_later(self, job_id: str, worker: str, *, at: float, error: str) -> bool:
+        """Put a running job back in the queue until ``at``. False if the lease was lost."""
+        return bool(self._run(
+            "UPDATE tz_jobs SET status = 'queued', next_attempt_at = ?, last_error = ?, locked_by = NULL, "
+            "locked_until = NULL, updated_at = ? WHERE id = ? AND locked_by = ?",
+            (at, error, time.time(), job_id, worker),
+        ))
+
+    def depth(self, kind: str | None = None) -> int:
+        """How many jobs are waiting or running (of ``kind``, or of every kind)."""
+        if kind is None:
+            row = self._run("SELECT COUNT(*) FROM tz_jobs WHERE status IN ('queued', 'running')", fetch="one")
+        else:
+            row = self._run("SELECT COUNT(*) FROM tz_jobs WHERE kind = ? AND status IN ('queued', 'running')",
+                            (kind,), fetch="one")
+        return int(row[0]) if row else 0
+
+    def purge(self, older_than: float) -> int:
+        """Delete finished jobs last updated before ``older_than`` (epoch seconds); return how many."""
+        return int(self._run("DELETE FROM tz_jobs WHERE status IN ('succeeded', 'failed', 'dead') AND updated_at < ?",
+                             (older_than,)))
+
+    # --- key-value -----------------------------------------------------------------------------
+    def kv_get(self, key: str) -> Any:
+        """The JSON value stored under ``key``, or ``None``."""
+        row = self._run("SELECT v FROM tz_kv WHERE k = ?", (key,), fetch="one")
+        return json.loads(row[0]) if row else None
+
+    def kv_set(self, key: str, value: Any) -> None:
+        """Store a JSON value under ``key`` (replacing any)."""
+        self._run("INSERT INTO tz_kv (k, v, updated_at) VALUES (?, ?, ?) "
+                  "ON CONFLICT (k) DO UPDATE SET v = excluded.v, updated_at = excluded.updated_at",
+                  (key, _dumps(value), time.time()))
+
+    def kv_delete(self, key: str, only_if: Any = None) -> None:
+        """Delete ``key``; with ``only_if``, only while it still holds that value."""
+        if only_if is None:
+            self._run("DELETE FROM tz_kv WHERE k = ?", (key,))
+        else:
+            self._run("DELETE FROM tz_kv WHERE k = ? AND v = ?", (key, _dumps(only_if)))
+
+    def close(self) -> None:
+        """Close this thread's SQLite connection and the pooled PostgreSQL connections."""
+        self._drop_conn()
+        with self._pool_lock:
+            pooled, self._pool = self._pool, []
+        for conn in pooled:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+def _is_pg_error(exc: BaseException) -> bool:
+    module = type(exc).__module__ or ""
+    return module.startswith("psycopg")
+
+
+_STORES: dict[tuple[str, int], Store] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_store(url: str) -> Store:
+    """The shared :class:`Store` for ``url`` in this process (a new one after a fork)."""
+    key = (url, os.getpid())
+    with _STORES_LOCK:
+        store = _STORES.get(key)
+        if store is None:
+            store = _STORES[key] = Store(url)
+        return store

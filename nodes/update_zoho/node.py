@@ -1,0 +1,252 @@
+"""The update-zoho action: exactly-once Zoho CRM upserts, durable while Zoho is down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from nodes.base import Context, Node, NodeError
+from nodes.store import Job, StoreError
+from nodes.update_zoho.mapping import DEFAULT_DUPLICATE_CHECK, MappingError, check_record, map_sources, profile
+from nodes.update_zoho.models import UpdateZohoInput, UpdateZohoOutput
+from nodes.update_zoho.writer import KIND, runtime_for
+
+log = logging.getLogger("tzomet.zoho")
+
+MISSING_CREDENTIALS = (
+    "Zoho is not configured: set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN (a Zoho self-client "
+    "with the ZohoCRM.modules.ALL and ZohoCRM.settings.ALL scopes); ZOHO_DC picks the data center. "
+    "A dry_run works without them."
+)
+_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+REPLAYED = "Idempotent-Replayed"
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+def get_job(settings: Any, job_id: str) -> dict[str, Any] | None:
+    """The public view of job ``job_id`` (``GET /v1/jobs/<job_id>``), or ``None`` if there is none.
+
+    ``{"job_id", "status", "attempts", "last_error", "result", ...}``; ``result`` is the 200
+    body for a succeeded job and ``{"detail", "errors"?}`` for a failed or dead one.
+    Raises :class:`NodeError` 503 when the store is unavailable.
+    """
+    if not isinstance(job_id, str) or not _JOB_ID.match(job_id):
+        return None
+    try:
+        job = runtime_for(settings).store.get(job_id)
+    except StoreError:
+        raise NodeError(503, "The job store is unavailable; try again shortly.") from None
+    if job is None or job.kind != KIND:
+        return None
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "last_error": job.last_error,
+        "result": job.result,
+        "module": job.payload.get("module") or (job.result or {}).get("module"),
+        "created_at": _iso(job.created_at),
+        "updated_at": _iso(job.updated_at),
+        "next_attempt_at": _iso(job.next_attempt_at) if job.status == "queued" else None,
+    }
+
+
+def outbox_depth(settings: Any) -> int:
+    """How many update-zoho writes are queued or running (the ``/metrics`` outbox gauge); 0 if unknown."""
+    try:
+        return runtime_for(settings).store.depth(KIND)
+    except StoreError:
+        return 0
+
+
+def store_ready(settings: Any) -> tuple[bool, str]:
+    """``(True, "")`` when the store answers, else ``(False, reason)`` (for ``/readyz``)."""
+    try:
+        return runtime_for(settings).store.ping()
+    except StoreError as exc:
+        return False, str(exc)
+
+
+class UpdateZohoNode(Node):
+    """Upsert a Zoho CRM record (direct or mapped from other actions), with a note and a task."""
+
+    name = "update-zoho"
+    title = "Update Zoho CRM"
+    description = (
+        "Create or update a Zoho CRM record (Leads, Contacts, Deals, Accounts) from Zoho field names or from "
+        "classify-lead / summarize-conversation / extract-contract-fields outputs, with a note and a task. "
+        "Exactly once per idempotency key; queued and retried (202) while Zoho is down or rate limiting."
+    )
+    Input = UpdateZohoInput
+    Output = UpdateZohoOutput
+    engine = "local"
+    model = "zohocrmsdk8-0"
+    model_version = "7.0.0"
+
+    # --- framework hooks ---
+    def load(self, settings: Any) -> None:
+        """Open the store and start this process's writer (after gunicorn's fork). Idempotent."""
+        runtime_for(settings)
+
+    def ready(self, settings: Any) -> tuple[bool, str]:
+        """Ready when the store answers (Zoho being down is what the outbox is for)."""
+        ok, reason = store_ready(settings)
+        return ok, ("store unreachable: " + reason) if not ok else ""
+
+    def get_job(self, settings: Any, job_id: str) -> dict[str, Any] | None:
+        """See :func:`get_job`."""
+        return get_job(settings, job_id)
+
+    def outbox_depth(self, settings: Any) -> int:
+        """See :func:`outbox_depth`."""
+        return outbox_depth(settings)
+
+    def store_ready(self, settings: Any) -> tuple[bool, str]:
+        """See :func:`store_ready`."""
+        return store_ready(settings)
+
+    # --- the action ---
+    def run(self, data: UpdateZohoInput, ctx: Context) -> UpdateZohoOutput:
+        settings = ctx.settings
+        options = settings.action_options(KIND, ctx.tenant)
+        module = data.module
+        payload = self._payload(data, options)
+
+        if data.dry_run:
+            return self._dry_run(payload, settings)
+
+        runtime = runtime_for(settings)
+        if runtime.writer is None:
+            raise NodeError(503, MISSING_CREDENTIALS, title="Zoho is not configured")
+        runtime.writer.start()  # no-op when running; restarts a writer that was stopped
+
+        key = self._idempotency_key(data, ctx)
+        scoped = f"{ctx.tenant or '-'}:{key}" if key else None
+        # The request as sent (not the mapped payload), so a config change cannot turn a replay into a conflict.
+        sent = data.model_dump(mode="json", by_alias=True, exclude={"idempotency_key"})
+        request_hash = hashlib.sha256(json.dumps(sent, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        max_attempts = options.get("max_attempts", runtime.options.max_attempts)
+        try:
+            job, created = runtime.store.enqueue(
+                KIND, payload, idempotency_key=scoped, request_hash=request_hash, tenant=ctx.tenant,
+                max_attempts=max(1, int(max_attempts)) if isinstance(max_attempts, int | float) else 20)
+        except StoreError:
+            log.error("update-zoho could not queue a write: store unavailable (request_id=%s)", ctx.request_id)
+            raise NodeError(503, "The job store is unavailable, so the write was not accepted; try again.") from None
+        if not created and job.request_hash != request_hash:
+            raise NodeError(422, "This idempotency key was already used for a different request.",
+                            errors=[{"loc": "idempotency_key",
+                                     "msg": "already used with a different body; use a new key for a new write"}])
+        if created:
+            runtime.writer.wake()
+        wait = options.get("wait_seconds", runtime.options.wait_seconds)
+        wait = float(wait) if isinstance(wait, int | float) else runtime.options.wait_seconds
+        try:
+            final = runtime.writer.wait(job.id, max(0.0, wait)) or job
+        except StoreError:
+            final = job
+        return self._answer(final, module, ctx, replayed=not created)
+
+    # --- helpers ---
+    @staticmethod
+    def _idempotency_key(data: UpdateZohoInput, ctx: Context) -> str | None:
+        header = _header(ctx.headers or {}, "Idempotency-Key")
+        header = header.strip() if header else None
+        if header and len(header) > 255:
+            raise NodeError(422, "The Idempotency-Key header is too long.",
+                            errors=[{"loc": "Idempotency-Key", "msg": "at most 255 characters"}])
+        if header and data.idempotency_key and header != data.idempotency_key:
+            raise NodeError(422, "The Idempotency-Key header and idempotency_key differ.",
+                            errors=[{"loc": "idempotency_key", "msg": "differs from the Idempotency-Key header"}])
+        return data.idempotency_key or header or None
+
+    @staticmethod
+    def _payload(data: UpdateZohoInput, options: dict[str, Any]) -> dict[str, Any]:
+        module = data.module
+        record: dict[str, Any] = {}
+        warnings: list[str] = []
+        prof: dict[str, Any] = {}
+        try:
+            prof = profile(data.mapping, options)
+        except MappingError as exc:
+            if data.from_ is not None:
+                raise NodeError(422, str(exc), errors=[{"loc": exc.loc, "msg": exc.msg}]) from None
+        if data.from_ is not None:
+            sources = data.from_.model_dump(exclude_none=True)
+            record, warnings = map_sources(module, sources, prof)
+        if data.record:
+            record.update(data.record)
+        if not record:
+            raise NodeError(422, "Nothing to write: the mapping produced no fields.",
+                            errors=[{"loc": "from", "msg": "no field could be mapped"}])
+        configured = options.get("duplicate_check_fields")
+        default_dup = (configured.get(module) if isinstance(configured, dict) else None) or \
+            DEFAULT_DUPLICATE_CHECK[module]
+        dup = list(data.duplicate_check_fields or default_dup)
+        return {
+            "module": module,
+            "record": record,
+            "mapped": data.from_ is not None,
+            "fallback_field": prof.get("fallback_field", "Description") if prof else "Description",
+            "duplicate_check_fields": dup,
+            "note": data.note.model_dump(mode="json") if data.note else None,
+            "task": data.task.model_dump(mode="json") if data.task else None,
+            "warnings": warnings,
+        }
+
+    @staticmethod
+    def _dry_run(payload: dict[str, Any], settings: Any) -> UpdateZohoOutput:
+        module = payload["module"]
+        record = payload["record"]
+        warnings = list(payload["warnings"])
+        runtime = runtime_for(settings)
+        if runtime.client is None:
+            warnings.append("not checked against the org's fields: Zoho credentials are not configured")
+        else:
+            from nodes.update_zoho.zoho_sdk import ZohoError
+
+            try:
+                fields = runtime.client.fields(module)
+                record, checked = check_record(module, record, fields, mapped=payload["mapped"],
+                                               fallback_field=payload["fallback_field"])
+                warnings.extend(checked)
+            except ZohoError as exc:
+                warnings.append(f"not checked against the org's fields: {exc.reason}")
+        return UpdateZohoOutput(status="dry_run", module=module, record=record,
+                                duplicate_check_fields=payload["duplicate_check_fields"], warnings=warnings)
+
+    @staticmethod
+    def _answer(job: Job, module: str, ctx: Context, *, replayed: bool) -> UpdateZohoOutput:
+        headers = {REPLAYED: "true"} if replayed else {}
+        ctx.response_headers.update(headers)
+        if job.status == "succeeded" and job.result:
+            body = {k: v for k, v in job.result.items() if k in UpdateZohoOutput.model_fields}
+            return UpdateZohoOutput(**body, job_id=job.id)
+        if job.status in {"failed", "dead"}:
+            result = job.result or {}
+            status = job.http_status or 502
+            detail = str(result.get("detail") or job.last_error or "The write failed.")
+            errors = result.get("errors") if status == 422 else None
+            raise NodeError(status, f"{detail} (job {job.id})", errors=errors, headers=headers)
+        ctx.status = 202
+        if job.attempts >= 1 and job.last_error:
+            reason = f"{job.last_error}; the write is queued and will be retried"
+        else:
+            reason = "Zoho is slow to answer; the write is queued and continues in the background"
+        return UpdateZohoOutput(status="queued", module=module, job_id=job.id, reason=reason)
