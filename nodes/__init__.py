@@ -16,6 +16,10 @@ from nodes.base import Node
 #: action name -> "module:ClassName"
 _NODE_PATHS: dict[str, str] = {
     "echo": "nodes.echo:EchoNode",
+    "classify-lead": "nodes.classify_lead:ClassifyLeadNode",
+    "summarize-conversation": "nodes.summarize_conversation:SummarizeConversationNode",
+    "extract-contract-fields": "nodes.extract_contract_fields:ExtractContractFieldsNode",
+    "update-zoho": "nodes.update_zoho:UpdateZohoNode",
 }
 
 #: actions that exist for tests and benchmarks but are not listed in discovery
