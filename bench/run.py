@@ -128,17 +128,12 @@ def http_bench() -> dict[str, Any]:
 
 
 def in_process_benches() -> dict[str, Any]:
+    """Run every bench/bench_*.py script and keep the last lines it printed."""
     found: dict[str, Any] = {}
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
-        proc = subprocess.run([sys.executable, str(script), "--json"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=600)
-        if proc.returncode != 0:
-            found[script.stem] = {"error": proc.stderr.strip().splitlines()[-1:] or ["failed"]}
-            continue
-        try:
-            found[script.stem] = json.loads(proc.stdout.strip().splitlines()[-1])
-        except (json.JSONDecodeError, IndexError):
-            found[script.stem] = {"output": proc.stdout.strip()[-500:]}
+        proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        lines = (proc.stdout if proc.returncode == 0 else proc.stderr).strip().splitlines()
+        found[script.stem] = {"ok": proc.returncode == 0, "output": lines[-6:]}
     return found
 
 
@@ -152,7 +147,9 @@ def main() -> int:
     for name, row in report["http"].items():
         print(f"{name:<28}{row['rps']:>10.0f}{row['p99_ms']:>10.1f}{row['vs_echo']:>9.2f}{row['non_2xx']:>9}")
     for name, row in report["in_process"].items():
-        print(f"{name}: {json.dumps(row, ensure_ascii=False)}")
+        print(f"\n{name}:" + ("" if row["ok"] else " FAILED"))
+        for line in row["output"]:
+            print(f"  {line}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -10,7 +10,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from typing import Any
 
 from nodes.config import Settings, Tenant, hash_key
 from nodes.problems import Problem
@@ -21,7 +21,7 @@ def new_key() -> str:
     return "tz_" + secrets.token_urlsafe(32)
 
 
-def presented_key(headers: Mapping[str, str]) -> str | None:
+def presented_key(headers: Any) -> str | None:
     """Return the key from ``Authorization: Bearer`` or ``X-API-Key``, if any."""
     auth = headers.get("Authorization", "")
     if auth[:7].lower() == "bearer ":
@@ -43,7 +43,7 @@ class Authenticator:
         """Whether keys are configured (otherwise every caller is let in)."""
         return bool(self._entries)
 
-    def authenticate(self, headers: Mapping[str, str]) -> Tenant | None:
+    def authenticate(self, headers: Any) -> Tenant | None:
         """Return the caller's tenant (``None`` when auth is off); raise a 401 :class:`Problem`."""
         if not self._entries:
             return None

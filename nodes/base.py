@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -86,7 +85,7 @@ class Context:
     settings: Any = None
     tenant: str | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Any = field(default_factory=dict)  # Mapping[str, str] or werkzeug Headers (case-insensitive)
     engine: str | None = None
     model: str | None = None
     model_version: str | None = None

@@ -85,6 +85,6 @@ def execute_batch(node: Node, data: Any, ctx_factory: Any) -> dict[str, Any]:
             results.append({"ok": False, "error": problem.body(ctx.request_id)})
         except Exception:  # one broken item never fails the batch
             log.exception("batch item %d failed request_id=%s", i, ctx.request_id)
-            problem = Problem(500, "This item could not be processed; it was logged with the request id.")
-            results.append({"ok": False, "error": problem.body(ctx.request_id)})
+            crash = Problem(500, "This item could not be processed; it was logged with the request id.")
+            results.append({"ok": False, "error": crash.body(ctx.request_id)})
     return {"results": results}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from nodes.base import Context, Node
 from nodes.classify_lead import fewshot
@@ -159,7 +159,7 @@ def _complaint_precedence(scores: dict[str, float], rules: RuleResult) -> dict[s
     return scores
 
 
-def _urgency(category: str, rules: RuleResult) -> str:
+def _urgency(category: str, rules: RuleResult) -> Literal["high", "normal", "low"]:
     if category == "spam":
         return "low"
     if any(rules.has(k) for k in _HIGH_URGENCY_SIGNALS):

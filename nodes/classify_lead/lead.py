@@ -7,6 +7,8 @@ everyone gets a 0..100 score.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from nodes.classify_lead.models import Contact, Lead
 from nodes.classify_lead.rules import RuleResult
 
@@ -29,7 +31,7 @@ def score_lead(category: str, confidence: float, urgency: str, rules: RuleResult
         score -= 25 if rules.has("just_browsing") else 0
         score *= 0.6 + 0.4 * confidence
     score = max(0.0, min(100.0, score))
-    temperature = None
+    temperature: Literal["hot", "warm", "cold"] | None = None
     if category in PROSPECT_CATEGORIES:
         temperature = "hot" if score >= 70 else "warm" if score >= 40 else "cold"
     return Lead(temperature=temperature, score=round(score))
