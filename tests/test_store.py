@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -12,24 +11,16 @@ import pytest
 from nodes.store import Store, StoreError, open_store
 
 try:
-    from tests.zoho_emulator.pgtemp import shared_cluster
+    from tests.zoho_emulator.pgtemp import database_url_or_skip
 except ImportError:  # pytest run without the repo root on sys.path
-    from zoho_emulator.pgtemp import shared_cluster  # type: ignore[no-redef]
+    from zoho_emulator.pgtemp import database_url_or_skip  # type: ignore[no-redef]
 
 
-def postgres_url() -> str:
-    """A fresh PostgreSQL database, or skip (fail under CI=true) saying why."""
-    try:
-        return shared_cluster().new_database()
-    except RuntimeError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL is required under CI: {exc}")
-        pytest.skip(str(exc))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    url = f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite" else postgres_url()
+    url = f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite" else database_url_or_skip()
     return Store(url)
 
 

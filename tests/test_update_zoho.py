@@ -7,7 +7,6 @@ when PostgreSQL is not installed — except under CI=true, where it must run).
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,10 +20,10 @@ from nodes.update_zoho import shutdown_runtimes
 
 try:
     from tests.zoho_emulator import EmulatorServer
-    from tests.zoho_emulator.pgtemp import shared_cluster
+    from tests.zoho_emulator.pgtemp import database_url_or_skip
 except ImportError:  # pytest run without the repo root on sys.path
     from zoho_emulator import EmulatorServer  # type: ignore[no-redef]
-    from zoho_emulator.pgtemp import shared_cluster  # type: ignore[no-redef]
+    from zoho_emulator.pgtemp import database_url_or_skip  # type: ignore[no-redef]
 
 FAST = {
     "backoff_base_s": 0.2, "backoff_max_s": 0.6, "poll_interval_s": 0.1, "wait_seconds": 5,
@@ -32,19 +31,11 @@ FAST = {
 }
 
 
-def postgres_url() -> str:
-    """A fresh PostgreSQL database, or skip (fail under CI=true) saying why."""
-    try:
-        return shared_cluster().new_database()
-    except RuntimeError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL is required under CI: {exc}")
-        pytest.skip(str(exc))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    return None if request.param == "sqlite" else postgres_url()
+    return None if request.param == "sqlite" else database_url_or_skip()
 
 
 @pytest.fixture

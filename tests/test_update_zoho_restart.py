@@ -23,10 +23,10 @@ import requests
 
 try:
     from tests.zoho_emulator import EmulatorServer
-    from tests.zoho_emulator.pgtemp import shared_cluster
+    from tests.zoho_emulator.pgtemp import database_url_or_skip
 except ImportError:  # pytest run without the repo root on sys.path
     from zoho_emulator import EmulatorServer  # type: ignore[no-redef]
-    from zoho_emulator.pgtemp import shared_cluster  # type: ignore[no-redef]
+    from zoho_emulator.pgtemp import database_url_or_skip  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cr3t-client-secret-value"
@@ -39,13 +39,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _postgres_url() -> str:
-    try:
-        return shared_cluster().new_database()
-    except RuntimeError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL is required under CI: {exc}")
-        pytest.skip(str(exc))
 
 
 class Service:
@@ -101,7 +94,7 @@ def service_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tupl
         "ZOHO_API_URL": emulator.url, "ZOHO_ACCOUNTS_URL": emulator.token_url,
     })
     if request.param == "postgresql":
-        env["TZOMET_DB_URL"] = _postgres_url()
+        env["TZOMET_DB_URL"] = database_url_or_skip()
     yield env, emulator
     emulator.stop()
 

@@ -387,6 +387,10 @@ def create_app(state: EmulatorState | None = None) -> Flask:
             return _error("INVALID_MODULE", "the module name given seems to be invalid", 400)
         return None
 
+    def module_body(module: str) -> list[dict[str, Any]] | Response:
+        """The request's ``data`` list for a known module, or the error answer Zoho gives."""
+        return check_module(module) or body_data()
+
     def check_parent(module: str, rec: dict[str, Any], index: int) -> dict[str, Any] | None:
         """Notes and Tasks must point at an existing record."""
         if module == "Notes":
@@ -413,10 +417,7 @@ def create_app(state: EmulatorState | None = None) -> Flask:
 
     @app.post(f"{API}/<module>/upsert")
     def upsert(module: str) -> Response:
-        bad = check_module(module)
-        if bad:
-            return bad
-        data = body_data()
+        data = module_body(module)
         if isinstance(data, Response):
             return data
         raw = json.loads(request.get_data())
@@ -442,10 +443,7 @@ def create_app(state: EmulatorState | None = None) -> Flask:
 
     @app.post(f"{API}/<module>")
     def create(module: str) -> Response:
-        bad = check_module(module)
-        if bad:
-            return bad
-        data = body_data()
+        data = module_body(module)
         if isinstance(data, Response):
             return data
         results = []
@@ -473,10 +471,7 @@ def create_app(state: EmulatorState | None = None) -> Flask:
     @app.put(f"{API}/<module>")
     @app.put(f"{API}/<module>/<record_id>")
     def update(module: str, record_id: str | None = None) -> Response:
-        bad = check_module(module)
-        if bad:
-            return bad
-        data = body_data()
+        data = module_body(module)
         if isinstance(data, Response):
             return data
         results = []

@@ -127,3 +127,15 @@ def shared_cluster() -> TempPostgres:
     _SHARED["cluster"] = cluster
     atexit.register(cluster.stop)
     return cluster
+
+
+def database_url_or_skip() -> str:
+    """A fresh database on the shared cluster; skips the test without PostgreSQL (fails under CI=true)."""
+    import pytest
+
+    try:
+        return shared_cluster().new_database()
+    except RuntimeError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(str(exc))
