@@ -4,10 +4,16 @@ Starts the bare echo (bench/echo_app.py) and `tzomet serve` with the same gunico
 settings (2 gthread workers), drives each with wrk from this machine's loopback, then
 runs the in-process benchmarks in bench/bench_*.py. Prints a table and writes
 bench/results/latest.json. Bounded: every wrk run lasts DURATION seconds.
+
+classify-lead is driven with a rotation of different messages (the eval set's texts), so
+no per-text cache or warm path can flatter it. `BENCH_ONLY=echo,classify-lead` limits the
+HTTP part to those actions and skips the in-process scripts. Only one benchmark runs at a
+time on a machine (a lock file), so two runs never share the CPU and skew each other.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -27,6 +33,8 @@ BIN = Path(sys.executable).parent
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 WORKERS = 2
+ONLY = {a for a in os.environ.get("BENCH_ONLY", "").split(",") if a}
+LOCK = Path(tempfile.gettempdir()) / "tzomet-bench.lock"
 
 #: action -> request body used for the HTTP benchmark
 BODIES: dict[str, dict[str, Any]] = {
@@ -47,11 +55,34 @@ BODIES: dict[str, dict[str, Any]] = {
     "update-zoho": {"record": {"Last_Name": "כהן", "Email": "bench@example.com"}, "dry_run": True},
 }
 
+
+def rotation(action: str) -> list[dict[str, Any]]:
+    """Request bodies for one action: the eval set's texts for classify-lead, else the one body."""
+    if action == "classify-lead":
+        path = ROOT / "nodes" / "classify_lead" / "data" / "eval.jsonl"
+        texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [{"text": t, "channel": "whatsapp"} for t in texts]
+    return [BODIES[action]]
+
+
 LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = [[%s]]
+local bodies = {%s}
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format(nil, nil, nil, bodies[i])
+end
 """
+
+
+def lua_string(text: str) -> str:
+    """A Lua long-bracket string that cannot be closed by anything inside `text`."""
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
 
 
 def free_port() -> int:
@@ -71,9 +102,9 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up in {timeout}s")
 
 
-def wrk(url: str, body: dict[str, Any]) -> dict[str, float]:
+def wrk(url: str, bodies: list[dict[str, Any]]) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
-        f.write(LUA % json.dumps(body, ensure_ascii=False))
+        f.write(LUA % ", ".join(lua_string(json.dumps(b, ensure_ascii=False)) for b in bodies))
         script = f.name
     out = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", script, url],
@@ -113,11 +144,11 @@ def http_bench() -> dict[str, Any]:
         wait_until_up(f"http://127.0.0.1:{svc_port}/healthz")
         wait_until_up(f"http://127.0.0.1:{svc_port}/readyz")
         time.sleep(1)
-        results["bare_flask_echo"] = wrk(f"http://127.0.0.1:{echo_port}/echo", BODIES["echo"])
+        results["bare_flask_echo"] = wrk(f"http://127.0.0.1:{echo_port}/echo", rotation("echo"))
         listed = json.load(urllib.request.urlopen(f"http://127.0.0.1:{svc_port}/v1/nodes"))["nodes"]
         for name in ["echo"] + [n["name"] for n in listed]:
-            if name in BODIES:
-                results[name] = wrk(f"http://127.0.0.1:{svc_port}/v1/{name}", BODIES[name])
+            if name in BODIES and (not ONLY or name in ONLY):
+                results[name] = wrk(f"http://127.0.0.1:{svc_port}/v1/{name}", rotation(name))
     finally:
         stop(svc)
         stop(echo)
@@ -141,7 +172,11 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk (Debian package)", file=sys.stderr)
         return 2
-    report = {"http": http_bench(), "in_process": in_process_benches(),
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        http = http_bench()
+        in_process = {} if ONLY else in_process_benches()
+    report = {"http": http, "in_process": in_process,
               "settings": {"workers": WORKERS, "connections": CONNECTIONS, "seconds": DURATION}}
     print(f"{'target':<28}{'req/s':>10}{'p99 ms':>10}{'x echo':>9}{'non-2xx':>9}")
     for name, row in report["http"].items():

@@ -235,5 +235,34 @@ def synth(action: str, seed: int, per_seed: int, out: str | None) -> None:
         click.echo(lines, nl=False)
 
 
+@main.group()
+def workflows() -> None:
+    """The shipped n8n workflows (workflows/*.json)."""
+
+
+@workflows.command(name="render")
+@click.option("--base-url", required=True, help="Where n8n reaches this service, e.g. http://tzomet:8080.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Directory to write to.")
+@click.option("--tenant", help="Client name: suffixes workflow names, gives unique ids and webhook paths.")
+@click.option("--set", "values", multiple=True, metavar="NAME=VALUE",
+              help="Another value of the 'Tzomet config' node, e.g. owner_whatsapp=972501234567.")
+def render_workflows(base_url: str, out_dir: str, tenant: str | None, values: tuple[str, ...]) -> None:
+    """Write copies of every workflow with the config node filled in, ready to import."""
+    from nodes.workflows import RenderError, render_all
+
+    pairs: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+        pairs[name.strip()] = value
+    try:
+        written = render_all(Path(out_dir), base_url, tenant, pairs)
+    except RenderError as err:
+        raise click.ClickException(str(err)) from None
+    for path in written:
+        click.echo(str(path))
+
+
 if __name__ == "__main__":
     main()

@@ -121,6 +121,53 @@ def test_note_and_task_are_attached(zoho: Callable[..., str], emulator: Emulator
     assert task["Due_Date"] == "2026-12-01" and task["Priority"] == "High"
 
 
+def test_one_task_per_action_item(zoho: Callable[..., str], emulator: EmulatorServer) -> None:
+    """`tasks` adds several tasks to the record in one exactly-once write; a replay adds none."""
+    url = zoho()
+    request = {"record": {"Last_Name": "Mizrahi", "Phone": "+972521112233"},
+               "task": {"subject": "להתקשר ללקוח", "priority": "High"},
+               "tasks": [{"subject": "לשלוח הצעת מחיר", "due_date": "2026-12-02"},
+                         {"subject": "לתאם ביקור שמאי", "due_date": "2026-12-03", "priority": "Low"}],
+               "idempotency_key": "conv-42"}
+    body = post(url, request).json()
+    assert body["status"] == "inserted" and len(body["task_ids"]) == 3 and all(body["task_ids"])
+    assert body["task_id"] == body["task_ids"][0]
+    tasks = emulator.records("Tasks")
+    assert [t["Subject"] for t in tasks] == ["להתקשר ללקוח", "לשלוח הצעת מחיר", "לתאם ביקור שמאי"]
+    assert {str(t["What_Id"]["id"]) for t in tasks} == {body["record_id"]}
+    assert [t.get("Due_Date") for t in tasks] == [None, "2026-12-02", "2026-12-03"]
+    again = post(url, request)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json()["task_ids"] == body["task_ids"]
+    assert len(emulator.records("Tasks")) == 3
+    too_many = post(url, {**request, "idempotency_key": "conv-43", "tasks": [{"subject": "x"}] * 21})
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["loc"] == "tasks"
+
+
+def test_whole_numbers_in_currency_fields(zoho: Callable[..., str], emulator: EmulatorServer) -> None:
+    """JSON has one number type: 7200 goes into a currency field (the SDK wants 7200.0)."""
+    body = post(zoho(), {"module": "Deals", "record": {"Deal_Name": "שכירות – לוי", "Stage": "Qualification",
+                                                      "Amount": 7200}}).json()
+    assert body["status"] == "inserted", body
+    assert emulator.records("Deals")[0]["Amount"] == 7200
+
+
+def test_replay_ignores_the_meta_of_mapped_outputs(zoho: Callable[..., str], emulator: EmulatorServer) -> None:
+    """A workflow re-run classifies again: same content, new request id and latency in `meta`."""
+    url = zoho()
+    classification = {"category": "sales_inquiry", "urgency": "normal", "handoff": {"required": False, "reasons": []},
+                      "lead": {"temperature": "warm", "score": 60}, "contact": {"name": "Dana Levi", "phones": [],
+                                                                             "emails": ["dana@example.com"]},
+                      "meta": {"request_id": "first", "latency_ms": 2.1}}
+    first = post(url, {"from": {"classification": classification}, "idempotency_key": "wa-1"})
+    rerun = {**classification, "meta": {"request_id": "second", "latency_ms": 3.4}}
+    second = post(url, {"from": {"classification": rerun}, "idempotency_key": "wa-1"})
+    assert second.status_code == 200 and second.headers.get("Idempotent-Replayed") == "true"
+    assert second.json()["record_id"] == first.json()["record_id"] and len(emulator.records("Leads")) == 1
+    changed = {**classification, "category": "complaint"}
+    conflict = post(url, {"from": {"classification": changed}, "idempotency_key": "wa-1"})
+    assert conflict.status_code == 422 and conflict.json()["errors"][0]["loc"] == "idempotency_key"
+
+
 def _classification(url: str) -> dict[str, Any]:
     """Real classify-lead output when that action is installed, else a contract-shaped fixture."""
     text = "שלום, אני יוסי אברהם, מעוניין בהצעת מחיר דחוף לשיפוץ מטבח. אפשר לחזור אליי ל-054-7654321?"

@@ -129,4 +129,7 @@ class ExtractContractFieldsOutput(OutputModel):
     warnings: list[str]
     pages: int | None
     source: Literal["text", "pdf", "pdf_ocr", "docx"] = Field(description="Where the text came from.")
+    document_sha256: str = Field(
+        description="SHA-256 of the document as sent (file bytes, or the text as UTF-8): the same contract "
+                    "always gives the same value, so workflows derive idempotency keys from it.")
     text: str | None = Field(default=None, description="The extracted text (only with include_text).")

@@ -6,6 +6,7 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import re
 from typing import Any, ClassVar, cast
@@ -137,6 +138,14 @@ class ExtractContractFieldsNode(Node):
 
     # --- run --------------------------------------------------------------------------
 
+    @staticmethod
+    def _fingerprint(data: ExtractContractFieldsInput) -> str:
+        """SHA-256 of the document as sent (the file's bytes, or the text as UTF-8)."""
+        if data.text is not None:
+            return hashlib.sha256(data.text.encode("utf-8")).hexdigest()
+        assert data.file is not None
+        return hashlib.sha256(base64.b64decode(data.file.content_base64, validate=False)).hexdigest()
+
     def run(self, data: ExtractContractFieldsInput, ctx: Context) -> ExtractContractFieldsOutput:
         """Extract everything from one contract."""
         doc = self._document(data)
@@ -148,7 +157,7 @@ class ExtractContractFieldsNode(Node):
         warnings = doc.warnings + result.pop("warnings")
         return ExtractContractFieldsOutput(
             **result, warnings=warnings, pages=doc.pages, source=doc.source,  # type: ignore[arg-type]
-            text=doc.text if data.include_text else None,
+            document_sha256=self._fingerprint(data), text=doc.text if data.include_text else None,
         )
 
     def _custom_fields(self, data: ExtractContractFieldsInput, ctx: Context) -> list[CustomField]:

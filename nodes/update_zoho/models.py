@@ -65,6 +65,9 @@ class UpdateZohoInput(StrictModel):
         None, min_length=1, max_length=10, description="fields that identify an existing record, in order")
     note: NoteIn | None = None
     task: TaskIn | None = None
+    tasks: list[TaskIn] | None = Field(
+        None, max_length=20,
+        description="more tasks linked to the record (e.g. one per action item of a conversation summary)")
     idempotency_key: str | None = Field(
         None, min_length=1, max_length=255, description="or the Idempotency-Key header")
     dry_run: bool = False
@@ -109,7 +112,9 @@ class UpdateZohoOutput(OutputModel):
     record_id: str | None = None
     duplicate_field: str | None = Field(default=None, description="the field that matched an existing record")
     note_id: str | None = None
-    task_id: str | None = None
+    task_id: str | None = Field(default=None, description="the first task's id")
+    task_ids: list[str | None] = Field(
+        default_factory=list, description="every task's id, in order (`task` first, then `tasks`); null if refused")
     record: dict[str, Any] | None = Field(default=None, description="the fields sent (or, for a dry run, to be sent)")
     job_id: str | None = Field(default=None, description="GET /v1/jobs/<job_id> reports the write")
     reason: str | None = Field(default=None, description="why the write was queued")

@@ -84,7 +84,7 @@ def store_ready(settings: Any) -> tuple[bool, str]:
 
 
 class UpdateZohoNode(Node):
-    """Upsert a Zoho CRM record (direct or mapped from other actions), with a note and a task."""
+    """Upsert a Zoho CRM record (direct or mapped from other actions), with a note and tasks."""
 
     name = "update-zoho"
     title = "Update Zoho CRM"
@@ -138,8 +138,12 @@ class UpdateZohoNode(Node):
 
         key = self._idempotency_key(data, ctx)
         scoped = f"{ctx.tenant or '-'}:{key}" if key else None
-        # The request as sent (not the mapped payload), so a config change cannot turn a replay into a conflict.
+        # The request as sent (not the mapped payload), so a config change cannot turn a replay into a conflict;
+        # without the other actions' `meta` (request id, latency), which differs each time a workflow re-runs them.
         sent = data.model_dump(mode="json", by_alias=True, exclude={"idempotency_key"})
+        for source in (sent.get("from") or {}).values():
+            if isinstance(source, dict):
+                source.pop("meta", None)
         request_hash = hashlib.sha256(json.dumps(sent, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
         max_attempts = options.get("max_attempts", runtime.options.max_attempts)
         try:
@@ -206,7 +210,7 @@ class UpdateZohoNode(Node):
             "fallback_field": prof.get("fallback_field", "Description") if prof else "Description",
             "duplicate_check_fields": dup,
             "note": data.note.model_dump(mode="json") if data.note else None,
-            "task": data.task.model_dump(mode="json") if data.task else None,
+            "tasks": [t.model_dump(mode="json") for t in ([data.task] if data.task else []) + (data.tasks or [])],
             "warnings": warnings,
         }
 

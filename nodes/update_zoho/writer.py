@@ -202,9 +202,13 @@ class Writer:
                                 duplicate_field=result.duplicate_field, record=record, warnings=checked)
                 self.store.save_progress(job.id, self.worker_id, progress)
             warnings.extend(progress.get("warnings") or [])
-            for step, key in (("note", "note_id"), ("task", "task_id")):
-                spec = payload.get(step)
-                if not spec or key in progress:
+            steps: list[tuple[str, str, dict[str, Any]]] = []
+            if payload.get("note"):
+                steps.append(("note", "note_id", payload["note"]))
+            for i, spec in enumerate(_tasks(payload)):
+                steps.append(("task", _task_key(i), spec))
+            for step, key, spec in steps:
+                if key in progress:
                     continue
                 try:
                     if step == "note":
@@ -221,13 +225,15 @@ class Writer:
                         f"the {step} was not added: {'; '.join(e['msg'] for e in exc.errors)}")
                     warnings.append(progress["warnings"][-1])
                 self.store.save_progress(job.id, self.worker_id, progress)
+            task_ids = [progress.get(_task_key(i)) for i in range(len(_tasks(payload)))]
             body = {
                 "status": "inserted" if progress.get("action") == "insert" else "updated",
                 "module": module,
                 "record_id": progress["record_id"],
                 "duplicate_field": progress.get("duplicate_field"),
                 "note_id": progress.get("note_id"),
-                "task_id": progress.get("task_id"),
+                "task_id": task_ids[0] if task_ids else None,
+                "task_ids": task_ids,
                 "record": progress.get("record"),
                 "duplicate_check_fields": payload.get("duplicate_check_fields"),
                 "warnings": warnings,
@@ -262,6 +268,16 @@ class Writer:
         delay = self.options.backoff(job.attempts, retry_after)
         self.store.retry_later(job.id, self.worker_id, at=time.time() + delay, error=reason)
         log.info("update-zoho job %s attempt %d failed (%s); retry in %.1fs", job.id, job.attempts, reason, delay)
+
+
+def _tasks(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The job's tasks in order (jobs queued by older versions carry one ``task``)."""
+    return list(payload.get("tasks") or ([payload["task"]] if payload.get("task") else []))
+
+
+def _task_key(index: int) -> str:
+    """Where a task's id is kept in a job's progress (the first one as ``task_id``, as before)."""
+    return "task_id" if index == 0 else f"task_id.{index}"
 
 
 @dataclass

@@ -525,6 +525,10 @@ class ZohoClient:
             ref = Record()
             ref.set_id(_zoho_id(value, loc))
             return ref
+        if kind in {"double", "currency", "decimal", "percent"} and not isinstance(value, bool | float):
+            return float(value)  # JSON has one number type; the SDK insists on float (7200 -> 7200.0)
+        if kind in {"integer", "bigint"} and isinstance(value, float) and value.is_integer():
+            return int(value)
         if kind == "date":
             return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         if kind == "datetime":

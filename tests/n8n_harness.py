@@ -1,0 +1,149 @@
+"""A real n8n for the workflow tests: found on this machine, driven through its own CLI.
+
+n8n is installed once per machine by scripts/install-n8n.sh (outside the repository).
+Without it these tests skip with the reason, except under CI (``CI=true``), where .ci/run
+installs it and a missing n8n is a failure. ``TZOMET_N8N`` may point at another launcher.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VERSION = "2.41.1"
+INSTALL_HINT = "run scripts/install-n8n.sh once (about 10 minutes; installs n8n into ~/.cache/tzomet)"
+
+
+def default_home() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return Path(os.environ.get("TZOMET_N8N_HOME") or cache / "tzomet" / f"n8n-{VERSION}")
+
+
+def find_n8n() -> Path | None:
+    """The n8n launcher, or None when n8n is not installed."""
+    explicit = os.environ.get("TZOMET_N8N")
+    if explicit:
+        return Path(explicit) if Path(explicit).is_file() else None
+    home = default_home()
+    launcher = home / "bin" / "n8n"
+    return launcher if (home / ".complete").is_file() and launcher.is_file() else None
+
+
+def require_n8n() -> Path:
+    """The launcher; skip (fail under CI) with the reason when there is none."""
+    launcher = find_n8n()
+    if launcher is None:
+        message = f"n8n {VERSION} is not installed: {INSTALL_HINT}"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(message + " (CI=true: .ci/run must install it)")
+        pytest.skip(message)
+    return launcher
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class N8n:
+    """One n8n instance: its own user folder (SQLite database), ports and encryption key."""
+
+    def __init__(self, launcher: Path, folder: Path) -> None:
+        self.launcher = launcher
+        self.folder = folder
+        self.port = free_port()
+        self.broker_port = free_port()
+        self.server: subprocess.Popen[str] | None = None
+        self.log = folder / "n8n.log"
+        folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("N8N_", "DB_", "EXECUTIONS_"))}
+        env.update({
+            "N8N_USER_FOLDER": str(self.folder),
+            "N8N_ENCRYPTION_KEY": "tzomet-workflow-tests-only",
+            "N8N_PORT": str(self.port),
+            "N8N_LISTEN_ADDRESS": "127.0.0.1",
+            "N8N_RUNNERS_BROKER_PORT": str(self.broker_port),
+            "N8N_DIAGNOSTICS_ENABLED": "false",
+            "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
+            "N8N_TEMPLATES_ENABLED": "false",
+            "N8N_SECURE_COOKIE": "false",
+            "N8N_LOG_LEVEL": "warn",
+            "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS": "false",
+        })
+        return env
+
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run ``n8n <args>``; raise with its output when it fails."""
+        done = subprocess.run([str(self.launcher), *args], env=self.env(), capture_output=True, text=True,
+                              timeout=timeout, cwd=self.folder)
+        if done.returncode != 0:
+            raise AssertionError(f"n8n {' '.join(args)} exited {done.returncode}\n"
+                                 f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}")
+        return done
+
+    def import_credentials(self, credentials: list[dict[str, Any]]) -> None:
+        path = self.folder / "credentials.json"
+        path.write_text(json.dumps(credentials), encoding="utf-8")
+        try:
+            self.cli("import:credentials", f"--input={path}")
+        finally:
+            path.unlink()  # the file holds the test keys in clear text
+
+    def import_workflows(self, directory: Path) -> None:
+        self.cli("import:workflow", "--separate", f"--input={directory}")
+
+    def execute(self, workflow_id: str) -> str:
+        """Run a workflow from its Manual Trigger; returns what n8n printed."""
+        return self.cli("execute", f"--id={workflow_id}").stdout
+
+    def start(self, timeout: float = 120) -> None:
+        """``n8n start`` in the background; returns when /healthz answers."""
+        out = self.log.open("w")
+        self.server = subprocess.Popen([str(self.launcher), "start"], env=self.env(), stdout=out,
+                                       stderr=subprocess.STDOUT, text=True, cwd=self.folder, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise AssertionError(f"n8n start exited {self.server.returncode}:\n{self.log.read_text()[-4000:]}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"n8n did not answer /healthz in {timeout}s:\n{self.log.read_text()[-4000:]}")
+
+    def post_webhook(self, path: str, timeout: float = 60, **kwargs: Any) -> requests.Response:
+        """POST to a production webhook, waiting until n8n has registered it (404 until then)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = requests.post(f"{self.url}/webhook/{path}", timeout=120, **kwargs)
+            if response.status_code != 404 or time.monotonic() > deadline:
+                return response
+            time.sleep(1)
+
+    def stop(self) -> None:
+        if self.server is not None and self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGTERM)
+            try:
+                self.server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.server.pid, signal.SIGKILL)
+        self.server = None
