@@ -217,7 +217,7 @@ def web_form_lead() -> dict[str, Any]:
            f"phone: {body}.phone ?? null, email: {body}.email ?? null, company: {body}.company ?? null, "
            "channel: 'web_form' } }, "
            f"note: {{ title: 'טופס באתר · ' + $json.category, content: {body}.message ?? {body}.text }} }}",
-           key, (5, 0))
+           key, (5, 1))
     f.respond("Respond to Webhook",
               "{ ok: true, category: $('Classify lead').item.json.category, "
               "confidence: $('Classify lead').item.json.confidence, urgency: $('Classify lead').item.json.urgency, "

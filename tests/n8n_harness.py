@@ -114,7 +114,7 @@ class N8n:
         return self.cli("execute", f"--id={workflow_id}").stdout
 
     def start(self, timeout: float = 120) -> None:
-        """``n8n start`` in the background; returns when /healthz answers."""
+        """``n8n start`` in the background; returns when n8n's own API answers."""
         out = self.log.open("w")
         self.server = subprocess.Popen([str(self.launcher), "start"], env=self.env(), stdout=out,
                                        stderr=subprocess.STDOUT, text=True, cwd=self.folder, start_new_session=True)
@@ -123,12 +123,14 @@ class N8n:
             if self.server.poll() is not None:
                 raise AssertionError(f"n8n start exited {self.server.returncode}:\n{self.log.read_text()[-4000:]}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=2).ok:
+                # /healthz answers first, and for a while a stand-in server answers 200 to every path;
+                # n8n's own API is up when an anonymous GET /rest/login gets its real 401.
+                if requests.get(f"{self.url}/rest/login", timeout=2).status_code == 401:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.5)
-        raise AssertionError(f"n8n did not answer /healthz in {timeout}s:\n{self.log.read_text()[-4000:]}")
+        raise AssertionError(f"n8n's API did not come up in {timeout}s:\n{self.log.read_text()[-4000:]}")
 
     def post_webhook(self, path: str, timeout: float = 60, **kwargs: Any) -> requests.Response:
         """POST to a production webhook, waiting until n8n has registered it (404 until then)."""
