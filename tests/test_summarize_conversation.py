@@ -316,3 +316,110 @@ def test_http_batch_keeps_order_and_isolates_bad_items(base_url: str) -> None:
     results = r.json()["results"]
     assert [x["ok"] for x in results] == [True, False, True]
     assert results[1]["error"]["status"] == 422
+
+
+# --- one pass over the messages gives what separate passes gave --------------------------
+
+def _eval_messages() -> list[Msg]:
+    msgs: list[Msg] = []
+    for path in sorted(EVAL_DIR.glob("eval/*.txt")):
+        for p in whatsapp.parse(path.read_text(encoding="utf-8")).messages:
+            ref = p.timestamp.date() if p.timestamp else NOW.date()
+            role = "customer" if len(msgs) % 2 else "agent"
+            msgs.append(Msg(len(msgs), p.author, role, p.text, p.timestamp, ref))
+    # multi-line messages, blank lines, bidi marks and abbreviations
+    text = "שורה ראשונה.\n\n  \u200fשורה שנייה? ד\"ר כהן.\r\nסוף"
+    msgs.append(Msg(len(msgs), "x", "customer", text, None, NOW.date()))
+    return msgs
+
+
+def test_one_pass_splits_like_line_by_line_tokenising() -> None:
+    from nodes import text as tt
+    from nodes.summarize_conversation.node import _read
+
+    msgs = _eval_messages()
+    sentences, _ = _read(msgs)
+    expected = []
+    for m in msgs:  # the straightforward way: each line, each sentence, tokenised on its own
+        for line in m.text.split("\n"):
+            for start, end in tt.split_sentences(line):
+                if s := line[start:end].strip():
+                    expected.append((m.index, s, tt.tokens(s)))
+    assert [(s.msg.index, s.text, s.words) for s in sentences] == expected
+    assert [s.order for s in sentences] == list(range(len(sentences)))
+
+
+def test_one_pass_finds_the_entities_of_every_message() -> None:
+    from nodes import text as tt
+    from nodes.summarize_conversation.node import _read
+
+    msgs = _eval_messages()
+    _, entities = _read(msgs)
+    phones = {str(p.value) for m in msgs for p in tt.find_all(m.text, m.ref)["phones"]}
+    dates = {str(d.value) for m in msgs for d in tt.find_all(m.text, m.ref)["dates"]}
+    assert set(entities.phones) == phones
+    assert {d.value for d in entities.dates} == dates
+
+
+@pytest.mark.parametrize(
+    ("line", "media"),
+    [
+        ("<Media omitted>", True),
+        ("<המדיה לא נכללה>", True),
+        ("IMG-20261112-WA0001.jpg (file attached)", True),
+        ("image omitted", True),
+        ("התמונה הושמטה", True),
+        ("null", True),
+        ("تم استبعاد الصورة", True),
+        ("the image was omitted by mistake, can you resend it please", False),
+        ("שלחתי לך תמונה", False),
+        ("x < y", False),
+    ],
+)
+def test_media_placeholders(line: str, media: bool) -> None:
+    assert whatsapp.is_media(line) is media
+
+
+@pytest.mark.parametrize(
+    ("line", "system"),
+    [
+        ("Messages and calls are end-to-end encrypted. No one outside of this chat can read them.", True),
+        ("ההודעות והשיחות מוצפנות מקצה לקצה.", True),
+        ("This message was deleted", True),
+        ("דנה שינתה את נושא הקבוצה", True),
+        ("Dana changed their phone number to a new number.", True),
+        ("الرسائل المؤقتة مفعلة", True),
+        ("what is your phone number?", False),
+        ("מה מספר הטלפון שלכם?", False),
+        ("שלום, אני רוצה להצטרף לקבוצה", False),
+    ],
+)
+def test_system_lines(line: str, system: bool) -> None:
+    assert whatsapp.is_system(line) is system
+
+
+@pytest.mark.parametrize(
+    ("texts", "bot"),
+    [
+        ([], False),
+        (["הודעה אוטומטית: נחזור אליך"], True),
+        (["This is an automated reply", "hi", "This is an automated reply"], True),
+        (["This is an automated reply", "hi"], False),  # half is not most
+        (["hi", "hello", "This is an automated reply"], False),
+        (["رد آلي", "رد آلي", "رد آلي", "مرحبا"], True),
+    ],
+)
+def test_a_bot_writes_mostly_auto_replies(texts: list[str], bot: bool) -> None:
+    from nodes.summarize_conversation.conversation import is_bot
+
+    assert is_bot("Dana", texts) is bot
+
+
+def test_requests_and_open_questions_keep_the_first_ones() -> None:
+    from nodes.summarize_conversation import actions
+
+    m = Msg(0, "c", "customer", "", None, NOW.date())
+    sentences = [summary.Sentence(i, m, f"כמה עולה מוצר מספר {w}?", frozenset({"עולה", "מוצר", w}), [])
+                 for i, w in enumerate(["אלף", "בית", "גימל", "דלת", "הא", "וו", "זין", "חית", "טית", "יוד"])]
+    assert actions.customer_requests(sentences, limit=3) == [s.text for s in sentences[:3]]
+    assert actions.open_questions(sentences, limit=4) == [s.text for s in sentences[:4]]

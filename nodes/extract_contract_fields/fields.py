@@ -241,9 +241,6 @@ _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("week", _rx(rf"(?<![{HE}]){P}(?:שבועי(?:ים|ת)?|לשבוע)(?![{HE}])|\b(?:weekly|per\s+week)\b")),
     ("hour", _rx(rf"(?<![{HE}]){P}(?:לשעה|שעתי(?:ים|ת)?|לשעת)(?![{HE}])|\b(?:hourly|per\s+hour|an\s+hour)\b")),
 )
-_VAT_PLUS = _rx(rf"(?:בתוספת|ובתוספת|\+|בצירוף|לא\s+כולל|ללא)\s*מע{Q}?מ|\bplus\s+(?:applicable\s+)?VAT|\bexclusi"
-                rf"ve\s+of\s+VAT|\bexcluding\s+VAT|\+\s*VAT")
-_VAT_INCL = _rx(rf"(?:כולל|כולל\s+ה?)\s*מע{Q}?מ|\b(?:including|inclusive\s+of|incl\.?)\s+VAT")
 _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
 
 
@@ -309,14 +306,8 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
         currency = value.get("currency")
         if kind == "payment" and payment is None:
             period = _period(text, clauses, a, twin)
+            # the amount finder reads VAT after the amount, its period word and a parenthesis
             vat: str | None = a.extra.get("vat") or (twin.extra.get("vat") if twin else None)
-            clause_end = clauses.end_of(a.start)
-            clause = text[clauses.start_of(a.start):clause_end]
-            if vat is None:
-                if _VAT_PLUS.search(clause):
-                    vat = "plus"
-                elif _VAT_INCL.search(clause):
-                    vat = "included"
             payment = Found({"amount": value["amount"], "currency": currency, "period": period, "vat": vat},
                             a.start, a.end, conf if currency else 0.6)
             others = {

@@ -106,7 +106,15 @@ def is_question(s: Sentence) -> bool:
     return "?" in text or "؟" in text or bool(_QUESTION_WORDS.match(text))
 
 
+#: every word that can make a Hebrew commitment (the loop below needs one of them)
+_HE_VERBS = _HE_FIRST | _HE_THIRD | _HE_YOU
+
+
 def _he_owner(words: list[str], speaker_side: str) -> str | None:
+    if _HE_VERBS.isdisjoint(words) and _HE_VERBS.isdisjoint(
+        w[1:] for w in words if len(w) > 3 and w[0] in "וש"
+    ):
+        return None  # no commitment verb at all: most sentences
     for i, w in enumerate(words):
         base = w[1:] if len(w) > 3 and w[0] in "וש" else w
         prev = words[i - 1] if i else ""
@@ -123,6 +131,8 @@ def _he_owner(words: list[str], speaker_side: str) -> str | None:
     return None
 
 
+_LATIN = re.compile(r"[A-Za-z]")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
 _CLAUSE = re.compile(r"[,،;]\s*")
 
 
@@ -143,18 +153,23 @@ def owner_of(s: Sentence) -> str | None:
     owner = _he_owner(s.words if text == s.text else words_of(text), side)
     if owner:
         return owner
-    if _EN_FIRST.search(text) or _AR_FIRST.search(text):
+    # the English patterns need Latin letters and the Arabic ones Arabic letters: most
+    # sentences have only one script, so most of these searches are skipped
+    en = _LATIN.search(text) is not None
+    ar = _ARABIC.search(text) is not None
+    if (en and _EN_FIRST.search(text)) or (ar and _AR_FIRST.search(text)):
         return side
-    if _EN_THIRD.search(text) or _AR_THIRD.search(text):
+    if (en and _EN_THIRD.search(text)) or (ar and _AR_THIRD.search(text)):
         return "agent" if side == "agent" else "unknown"
-    if side == "agent" and (_EN_YOU.search(text) or _AR_YOU.search(text)):
+    if side == "agent" and ((en and _EN_YOU.search(text)) or (ar and _AR_YOU.search(text))):
         return "customer"
     return None
 
 
 def due_of(s: Sentence) -> str | None:
     """The first date in ``s`` (relative ones against its message's date), or the same day."""
-    dates = tt.find_dates(s.text, reference=s.msg.ref)
+    # "עד ינואר 2027" names a month, not a day to put in a calendar
+    dates = [d for d in tt.find_dates(s.text, reference=s.msg.ref) if d.extra.get("precision") != "month"]
     if dates:
         return str(dates[0].value)
     if _SAME_DAY.search(s.text):
@@ -193,6 +208,8 @@ def customer_requests(sentences: Sequence[Sentence], limit: int = 8) -> list[str
     """What the customer asked for: request phrasing or substantive questions."""
     out: list[Sentence] = []
     for s in sentences:
+        if len(out) >= limit:
+            break  # later sentences cannot change the first ``limit``
         if s.role != "customer" or len(s.tokens) < 2:
             continue
         if not (REQUEST_CUES.search(s.text) or is_question(s)):
@@ -200,7 +217,7 @@ def customer_requests(sentences: Sequence[Sentence], limit: int = 8) -> list[str
         if any(_similar(s.tokens, o.tokens) for o in out):
             continue
         out.append(s)
-    return [_clip(s.text) for s in out[:limit]]
+    return [_clip(s.text) for s in out]
 
 
 def open_questions(sentences: Sequence[Sentence], limit: int = 8) -> list[str]:
@@ -212,9 +229,11 @@ def open_questions(sentences: Sequence[Sentence], limit: int = 8) -> list[str]:
             last_reply = s.order
     out: list[Sentence] = []
     for s in sentences:
+        if len(out) >= limit:
+            break
         if s.role != "customer" or s.order < last_reply or len(s.tokens) < 2 or not is_question(s):
             continue
         if any(_similar(s.tokens, o.tokens) for o in out):
             continue
         out.append(s)
-    return [_clip(s.text) for s in out[:limit]]
+    return [_clip(s.text) for s in out]

@@ -32,6 +32,8 @@ class Msg:
     ref: dt.date
 
 
+# Matched on lower-cased text without IGNORECASE (Hebrew and Arabic have no case; the
+# English cues are lower case): a case-insensitive scan of these alternations is ~1.5x slower.
 _BUSINESS_CUES = re.compile(
     "|".join(
         [
@@ -39,13 +41,12 @@ _BUSINESS_CUES = re.compile(
             r"פנייתך|פנייתכם|המחיר|הצעת מחיר|קבעתי לך|קבענו לך|שריינתי|שריינו|אישרנו|מאושר|נציג|נציגה",
             r"הזמנתך|ההזמנה שלך|אצלנו|שלנו|אנחנו|נחזור אלי|אחזור אלי|זמינים|יש לנו|מספר ההזמנה|מצטערים",
             r"מתנצלים|מתנצלת|מתנצל|בברכה|הצוות|המשלוח שלך|מחכים לך|לשירותך|שמי .{2,20} מ|כאן .{2,20} מ",
-            r"how (can|may) i help|thanks? (you )?for (contacting|reaching)|\bwe (can|have|offer|will|'ll)\b",
-            r"\bour\b|your order|the price|it costs|\bcosts\b|booked you|confirmed|apologi[sz]e|sorry for",
-            r"kind regards|\bteam\b|كيف (ممكن|بقدر|بنقدر|اقدر|نقدر) (ا|ن)?ساعد|أهلا وسهلا|اهلا وسهلا|السعر",
+            r"(?:how (can|may) i help|thanks? (you )?for (contacting|reaching)|\bwe (can|have|offer|will|'ll)\b)",
+            r"(?:\bour\b|your order|the price|it costs|\bcosts\b|booked you|confirmed|apologi[sz]e|sorry for)",
+            r"(?:kind regards|\bteam\b)|كيف (ممكن|بقدر|بنقدر|اقدر|نقدر) (ا|ن)?ساعد|أهلا وسهلا|اهلا وسهلا|السعر",
             r"بنقدر|عنا|عندنا|متوفر|حجزنا|حجزتلك|تم تأكيد|نعتذر|بعتذر|طلبك|منتظرينك|تواصلك",
         ]
     ),
-    re.I,
 )
 _CUSTOMER_CUES = re.compile(
     "|".join(
@@ -53,11 +54,10 @@ _CUSTOMER_CUES = re.compile(
             r"[?؟]|רציתי|אני רוצה|מעוניין|מעוניינת|כמה עולה|כמה זה עולה|מה המחיר|אפשר לקבל|אפשר לקבוע",
             r"יש לכם|אשמח לקבל|הזמנתי|שילמתי|קיבלתי|הבן שלי|הבת שלי|בעלי|אשתי|הדירה שלי|הרכב שלי",
             r"אני צריך|אני צריכה|עדיין לא|מתי תגיעו|מתי יגיע|ראיתי (את )?המודעה|הפניה מ|המליצו לי",
-            r"i'?d like|i would like|\bi want\b|\bi need\b|how much|do you\b|can i\b|my order|i ordered|i paid",
-            r"interested|بدي|أريد|اريد|قديش|كم سعر|عندكم|ممكن|طلبت|دفعت|محتاج|حابب",
+            r"(?:i'?d like|i would like|\bi want\b|\bi need\b|how much|do you\b|can i\b|my order|i ordered|i paid)",
+            r"(?:interested)|بدي|أريد|اريد|قديش|كم سعر|عندكم|ممكن|طلبت|دفعت|محتاج|حابب",
         ]
     ),
-    re.I,
 )
 _BUSINESS_NAME = re.compile(
     r"בע[\"״”']מ|שירות|מרפא|סטודיו|קליניק|משרד|חנות|צוות|סוכנות|ביטוח|מוסך|עו[\"״]ד|רו[\"״]ח|גלריה|מספרה|מסעדה"
@@ -69,8 +69,9 @@ _BUSINESS_NAME = re.compile(
     re.I,
 )
 _BOT_NAME = re.compile(r"\bbot\b|בוט|بوت|אוטומטי|automated|auto.?reply", re.I)
+#: matched on lower-cased text (see the cues above)
 _BOT_TEXT = re.compile(
-    r"הודעה אוטומטית|מענה אוטומטי|this is an automated|automatic reply|auto-reply|رد آلي|رسالة تلقائية", re.I
+    r"הודעה אוטומטית|מענה אוטומטי|this is an automated|automatic reply|auto-reply|رد آلي|رسالة تلقائية"
 )
 SAMPLE_MESSAGES = 60
 _PHONE_NAME = re.compile(r"^\+?[\d\s\-()]{7,20}$")
@@ -106,7 +107,16 @@ def is_bot(author: str, texts: list[str]) -> bool:
     """A participant is a bot by name, or when most of what it writes is an auto-reply."""
     if _BOT_NAME.search(author):
         return True
-    return bool(texts) and sum(1 for t in texts if _BOT_TEXT.search(t)) * 2 > len(texts)
+    n = len(texts)
+    hits = 0
+    for i, t in enumerate(texts):
+        if _BOT_TEXT.search(t.lower()):
+            hits += 1
+            if hits * 2 > n:
+                return True
+        elif (hits + n - i - 1) * 2 <= n:
+            return False  # too few texts left to make a majority
+    return False
 
 
 def customer_scores(authors: list[str], texts_by_author: dict[str, list[str]], first_author: str
@@ -117,8 +127,9 @@ def customer_scores(authors: list[str], texts_by_author: dict[str, list[str]], f
         # a participant's first messages show how they write; the rest only cost time
         texts = texts_by_author.get(a, [])[:SAMPLE_MESSAGES]
         n = max(len(texts), 1)
-        cust = sum(min(len(_CUSTOMER_CUES.findall(t)), 2) for t in texts) / n
-        biz = sum(min(len(_BUSINESS_CUES.findall(t)), 2) for t in texts) / n
+        lowered = [t.lower() for t in texts]
+        cust = sum(min(len(_CUSTOMER_CUES.findall(t)), 2) for t in lowered) / n
+        biz = sum(min(len(_BUSINESS_CUES.findall(t)), 2) for t in lowered) / n
         score = cust - biz
         if a == first_author:
             score += 0.4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import nodes
@@ -126,19 +127,38 @@ def _assign_roles(msgs: list[Msg], customer_name: str | None, business_names: li
     )
 
 
-def _entities(msgs: list[Msg]) -> Entities:
+def _read(msgs: list[Msg]) -> tuple[list[summary.Sentence], Entities]:
+    """The sentences and the entities of the conversation, in one pass over its messages.
+
+    Each message's sentences and entities are read together, so the toolkit normalises
+    each message once (its normalisation cache holds the message between the two), and
+    each message's matches are folded into the entities at once instead of piling up.
+    """
+    sentences: list[summary.Sentence] = []
+
+    def found() -> Iterator[dict[str, list[tt.Match]]]:
+        for m in msgs:
+            summary.split_message(m, sentences)
+            yield tt.find_all(m.text, m.ref)
+
+    entities = _entities(found())
+    return sentences, entities
+
+
+def _entities(found_per_message: Iterable[dict[str, list[tt.Match]]]) -> Entities:
     dates: dict[str, DateEntity] = {}
     amounts: dict[tuple[float, str], AmountEntity] = {}
     phones: dict[str, None] = {}
     emails: dict[str, None] = {}
-    for m in msgs:
-        found = tt.find_all(m.text, m.ref)
+    for found in found_per_message:
         for d in found.get("dates", []):
-            dates.setdefault(str(d.value), DateEntity(text=d.text, value=str(d.value)))
+            if str(d.value) not in dates:
+                dates[str(d.value)] = DateEntity(text=d.text, value=str(d.value))
         for a in found.get("amounts", []):
             value = float(a.value["amount"])
             currency = str(a.value.get("currency") or "ILS")
-            amounts.setdefault((value, currency), AmountEntity(text=a.text, value=value, currency=currency))
+            if (value, currency) not in amounts:
+                amounts[(value, currency)] = AmountEntity(text=a.text, value=value, currency=currency)
         for p in found.get("phones", []):
             phones.setdefault(str(p.value), None)
         for e in found.get("emails", []):
@@ -289,7 +309,7 @@ class SummarizeConversationNode(Node):
         language = _language(data.language, msgs)
         max_sentences = data.max_sentences or int(options.get("max_sentences", DEFAULT_MAX_SENTENCES))
 
-        sentences = summary.split(msgs)
+        sentences, entities = _read(msgs)
         ranked = summary.summarize(sentences, max_sentences, _label_language(language, msgs))
         items = actions.action_items(sentences)
 
@@ -325,7 +345,7 @@ class SummarizeConversationNode(Node):
             action_items=[ActionItem(owner=i.owner, text=i.text, due=i.due)  # type: ignore[arg-type]
                           for i in items],
             open_questions=actions.open_questions(sentences),
-            entities=_entities(msgs),
+            entities=entities,
             sentiment=Sentiment(overall=overall, trend=trend, score=mean),  # type: ignore[arg-type]
             category=category,
             urgency=urgency if urgency in {"high", "normal", "low"} else "normal",  # type: ignore[arg-type]

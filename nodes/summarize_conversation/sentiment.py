@@ -72,6 +72,12 @@ def lexicon() -> Lexicon:
     return Lexicon(words, tuple(phrases), emoji)
 
 
+@cache
+def _emoji_chars() -> re.Pattern[str]:
+    """Matches any character that an emoji of the lexicon starts with."""
+    return re.compile("[" + "".join(sorted({re.escape(ch[0]) for ch, _ in lexicon().emoji})) + "]")
+
+
 def _token_text(tok: object) -> str:
     return str(getattr(tok, "text", tok))
 
@@ -93,14 +99,15 @@ def score_text(text: str, words: Sequence[str] | None = None) -> tuple[float, in
         if phrase in low:
             total += weight
             hits += 1
-    for ch, weight in lex.emoji:
-        n = low.count(ch)
-        if n:
-            total += weight * min(n, 3)
-            hits += 1
+    if _emoji_chars().search(low):  # most messages have no character an emoji starts with
+        for ch, weight in lex.emoji:
+            n = low.count(ch)
+            if n:
+                total += weight * min(n, 3)
+                hits += 1
     if words is None:
         words = [_token_text(t) for t in tt.tokens(text)]
-    toks = [_APOSTROPHE.sub(r"\1\2", w.lower()) for w in words]
+    toks = [_APOSTROPHE.sub(r"\1\2", w.lower()) if "'" in w or "’" in w else w.lower() for w in words]
     for i, tok in enumerate(toks):
         found: float | None = lex.words.get(tok)
         if found is None:

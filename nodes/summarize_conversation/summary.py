@@ -1,9 +1,11 @@
 """Extractive summary: TextRank over Hebrew-aware tokens, shaped request -> answer -> outcome.
 
-Sentences come from ``nodes.text.split_sentences`` per line of each message. A sentence's
-tokens are the toolkit's tokens, lower-cased, without Hebrew one-letter prefixes, without
-function words (``data/stopwords.txt``). Similarity between two sentences is TextRank's
-``overlap / (log(1+|a|) + log(1+|b|))``; PageRank over that graph ranks sentences.
+Sentences are the toolkit's sentences (``nodes.text.split_sentences``: lines, then
+sentence ends) of each message, read off the message's normalised text, which is computed
+once per message. A sentence's tokens are the toolkit's tokens, lower-cased, without
+Hebrew one-letter prefixes, without function words (``data/stopwords.txt``). Similarity
+between two sentences is TextRank's ``overlap / (log(1+|a|) + log(1+|b|))``; PageRank over
+that graph ranks sentences.
 
 The summary is not just the top-ranked sentences: a CRM note must say what the customer
 asked, what the business answered or offered, and how it ended. So it takes the best
@@ -26,6 +28,8 @@ from scipy import sparse
 
 from nodes import text as tt
 from nodes.summarize_conversation.conversation import Msg
+from nodes.text.normalize import cached_normalize_map
+from nodes.text.tokens import sentence_spans_normalized, tokens_of_normalized
 
 _DATA = Path(__file__).parent / "data"
 MAX_CANDIDATES = 180
@@ -94,34 +98,44 @@ def words_of(text: str) -> list[str]:
     return [str(getattr(t, "text", t)) for t in tt.tokens(text)]
 
 
+@lru_cache(maxsize=65_536)
+def _content_word(word: str) -> str | None:
+    """The content token of one word (``None`` for function words, numbers and scraps)."""
+    stop = stopwords()
+    t = word.lower()
+    if t in stop or t.isdigit():
+        return None
+    s = strip_prefix(t) or t
+    if s in stop or len(s) < 2:
+        return None
+    return s
+
+
 def content_tokens(words: list[str]) -> frozenset[str]:
     """Tokens that carry meaning: lower-cased, prefix-stripped, no function words or numbers."""
-    stop = stopwords()
-    out: set[str] = set()
-    for w in words:
-        t = w.lower()
-        if t in stop or t.isdigit():
-            continue
-        s = strip_prefix(t) or t
-        if s in stop or len(s) < 2:
-            continue
-        out.add(s)
-    return frozenset(out)
+    return frozenset(c for c in map(_content_word, words) if c is not None)
 
 
 def split(messages: Sequence[Msg]) -> list[Sentence]:
     """All sentences of all messages, in conversation order."""
     out: list[Sentence] = []
     for m in messages:
-        for line in m.text.split("\n"):
-            if not line.strip():
-                continue
-            for start, end in tt.split_sentences(line):
-                s = line[start:end].strip()
-                if s:
-                    words = words_of(s)
-                    out.append(Sentence(len(out), m, s, content_tokens(words), words))
+        split_message(m, out)
     return out
+
+
+def split_message(m: Msg, out: list[Sentence]) -> None:
+    """Append the sentences of ``m`` to ``out`` (numbered on from ``len(out)``).
+
+    The message is normalised once; its sentences and their tokens are read off that
+    normalised text (the same as splitting each line and tokenising each sentence).
+    """
+    norm, index = cached_normalize_map(m.text)
+    for start, end in sentence_spans_normalized(norm):
+        s = m.text[index[start]:index[end - 1] + 1].strip()
+        if s:
+            words = tokens_of_normalized(norm, start, end)
+            out.append(Sentence(len(out), m, s, content_tokens(words), words))
 
 
 def is_substantive(s: Sentence) -> bool:

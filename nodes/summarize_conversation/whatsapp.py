@@ -69,9 +69,23 @@ _SYSTEM_ANY = re.compile(
 _SYSTEM_MAX_CHARS = 400
 
 
+#: every match of ``_SYSTEM_ANY`` contains one of these (lower-cased)
+_SYSTEM_ANY_NEEDLES = (
+    "encrypted", "מוצפנות מקצה", "مشفرة تمام", "meta", "phone number", "changed to", "את מספר הטלפון",
+    "رقم هاتف", "disappearing messages", "ההודעות הזמניות", "הודעות נעלמות", "الرسائل المؤقتة",
+    "ذاتية الاختفاء", "הקבוצה", "חסמת", "ביטלת את החסימה", "المجموعة", "قمت بحظر", "ألغيت حظر",
+    "is a contact", "הוא איש קשר",
+)
+
+
 def is_system(text: str) -> bool:
     """Whether a line (or a message's text) is a WhatsApp notice rather than a message."""
-    return bool(_SYSTEM_START.match(text)) or (len(text) < _SYSTEM_MAX_CHARS and bool(_SYSTEM_ANY.search(text)))
+    if _SYSTEM_START.match(text):
+        return True
+    if len(text) >= _SYSTEM_MAX_CHARS:
+        return False
+    low = text.lower()
+    return any(n in low for n in _SYSTEM_ANY_NEEDLES) and bool(_SYSTEM_ANY.search(text))
 
 
 #: weaker cues, trusted only on a line without an author or an iOS notice (starts with U+200E)
@@ -144,13 +158,18 @@ class _Raw:
     lines: list[str]
 
 
+#: any character :func:`clean` changes (most lines have none, and ``translate`` is slow)
+_NEEDS_CLEAN = re.compile("[" + "".join(re.escape(chr(c)) for c in _CLEAN) + "]")
+
+
 def clean(text: str) -> str:
     """Remove bidi controls, map Arabic-Indic digits to ASCII and odd spaces to spaces."""
-    return text.translate(_CLEAN)
+    return text.translate(_CLEAN) if _NEEDS_CLEAN.search(text) else text
 
 
-def _header(line: str) -> tuple[re.Match[str], str] | None:
-    cleaned = clean(line)
+def _header(line: str, dirty: bool = True) -> tuple[re.Match[str], str] | None:
+    """The header match of ``line`` and its format; ``dirty=False``: ``line`` needs no :func:`clean`."""
+    cleaned = clean(line) if dirty else line
     # a header starts with a digit or "[" (after bidi marks); most lines of a long export
     # are headers, so this cheap check mostly saves time on continuation lines
     head = cleaned.lstrip()[:1]
@@ -214,10 +233,18 @@ def _timestamp(r: _Raw, order: str) -> dt.datetime | None:
         return None
 
 
+#: every media placeholder contains one of these (lower-cased); a line without any is not one
+_MEDIA_NEEDLES = ("<", "omitted", "attached", "null", "view once", "הושמט", "מצורף", "צפייה חד",
+                  "محذوف", "مستبعد", "استبعاد", "حذف", "مرفق", "عرض مرة")
+
+
 def is_media(text: str) -> bool:
     """Whether a line is a media placeholder (in any supported locale)."""
     text = text.strip()
-    return len(text) <= _MEDIA_MAX_CHARS and bool(_MEDIA_LINE.match(text))
+    if len(text) > _MEDIA_MAX_CHARS:
+        return False
+    low = text.lower()
+    return any(n in low for n in _MEDIA_NEEDLES) and bool(_MEDIA_LINE.match(text))
 
 
 def parse(transcript: str) -> ParsedChat:
@@ -230,11 +257,13 @@ def parse(transcript: str) -> ParsedChat:
     separators: set[str] = set()
     formats: dict[str, int] = {"android": 0, "ios": 0}
     text = transcript.replace("\r\n", "\n").replace("\r", "\n")
+    # most exports have no character to clean at all: then no line needs looking at
+    dirty = _NEEDS_CLEAN.search(text) is not None
     for line in text.split("\n"):
-        found = _header(line)
+        found = _header(line, dirty)
         if found is None:
             if raws:
-                raws[-1].lines.append(clean(line))
+                raws[-1].lines.append(clean(line) if dirty else line)
             continue
         m, fmt = found
         formats[fmt] += 1
@@ -242,7 +271,7 @@ def parse(transcript: str) -> ParsedChat:
         h = int(m.group("h"))
         if h > 23 or int(m.group("mi")) > 59 or ((am or pm) and h > 12):
             if raws:
-                raws[-1].lines.append(clean(line))
+                raws[-1].lines.append(clean(line) if dirty else line)
             continue
         date_text = m.group(0)[: m.end("d3")]
         separators.update(ch for ch in "./-" if ch in date_text)

@@ -5,15 +5,30 @@ Spans are found with our own patterns (``dateparser`` misreads Hebrew prefixes a
 
 * numeric, day first as written in Israel: ``15.1.2026``, ``15/01/26``, ``15-1-2026``;
   ISO ``2026-01-15``; day and month without a year (``15.1``, ``15/01``) only after a
-  date word or preposition ("ב-15.1", "עד 15.1", "on 15/1") or, with ``/``, when both parts
-  have two digits ("15/01") — so "1.5 מיליון", "3.5 שעות" and "24/7" are not dates;
+  date word or preposition ("ב-15.1", "עד 15.1", "ליום שישי 23.10", "on 15/1") or, with
+  ``/``, when both parts have two digits ("15/01") — so "1.5 מיליון", "3.5 שעות" and
+  "24/7" are not dates;
 * month names: Hebrew (with ב/ל prefixes, "בחודש", "שנת", abbreviations "בינו'"), English
   ("January 15, 2026", "15 Jan 2026", "Jan 15") and Arabic (Egyptian/Gulf يناير ... and
   Levantine كانون الثاني ... names);
+* a month and a year without a day ("בינואר 2027", "in March 2027", "كانون الثاني 2027"):
+  the first of that month, with ``extra["precision"] == "month"`` so a caller that needs a
+  day can tell. A month without a year ("בינואר", "in March") is not a date;
 * relative words, only when a ``reference`` date is given: היום/מחר/מחרתיים/אתמול, בעוד
   שבוע/שבועיים/X ימים, בשבוע הבא (= reference + 7 days), "ביום שני", "ביום ה'", today,
   tomorrow, next week, in 3 days, on Monday, اليوم, بكرة, غدا, بعد بكرة, الأسبوع القادم,
-  يوم الخميس. A weekday means its next occurrence strictly after the reference.
+  يوم الخميس. A weekday means its next occurrence strictly after the reference; a
+  weekday written right before a date ("ביום חמישי 19.11", "Tuesday 17/11") is that
+  date's and adds nothing. "היום" and "اليوم" as "the day" of a clause ("היום שבו",
+  "היום שהתקשרתי", "היום הבא", "اليوم اللي") are not today;
+* a day of the month without a month, only with a ``reference``: "Thursday the 19th",
+  "on the 19th", "by the 25th", "ביום חמישי ה-19", "ב-20 לחודש", "ה-5 לחודש הבא",
+  "يوم الخميس الموافق 19", "19 الشهر الجاي" — the first such day on or after the
+  reference (next month's when "next month" is written; with a weekday, the first of the
+  next three such days that falls on it). A bare "the 19th" must be followed by a
+  punctuation mark, the end or a word like "at"/"works"; "the 3rd floor", "the 19th
+  century" and "the 5th of each month" are not dates. ``extra`` adds
+  ``"month_inferred": True``.
 
 A date without a year takes the reference year (today's when no reference is given)
 and moves to the next year when it would fall more than a month before the reference.
@@ -28,7 +43,7 @@ import re
 from functools import lru_cache
 
 from .context import AR_LETTER, HE_LETTER, reference_context_before
-from .match import Match, make_match, select_non_overlapping
+from .match import Match, make_match, original_span, select_non_overlapping, select_spans
 from .normalize import cached_normalize_map
 from .numbers import parse_english_number, parse_hebrew_number
 
@@ -90,13 +105,13 @@ _DMY = re.compile(
 _DM = re.compile(r"(?=\d)(?<![\d.,/:])(?<!\d-)(?P<d>\d{1,2})(?P<sep>[./])(?P<m>\d{1,2})(?!\d|[.,/:-]\d)")
 _DATE_PREPOSITION = re.compile(
     rf"(?:(?<![{HE_LETTER}])(?:[ובלמה]|מה|עד|עד\s+ה|עד\s+ל|החל\s+מ|תאריך|בתאריך|מתאריך|לתאריך|"
-    rf"יום\s+[א-ו]'|יום\s+\S+)\s?-?\s?|"
+    rf"[ובלמה]?יום\s+[א-ו]'|[ובלמה]?יום\s+\S+)\s?-?\s?|"
     r"\b(?:on|until|till|by|from|date|due|dated|before|after|since)\s+|"
     rf"(?<![{AR_LETTER}])(?:في|حتى|من|بتاريخ|تاريخ|يوم|لغاية)\s+)$",
     re.IGNORECASE,
 )
 _NOT_A_DATE_AFTER = re.compile(
-    r"^\s?(?:%|₪|\$|€|ש\"ח|שח(?![\u05d0-\u05ea])|שקל|אחוז|מיליון|אלף|[KkM]\b|ק\"ג|kg|ליטר|מ\"ר|"
+    r"\s?(?:%|₪|\$|€|ש\"ח|שח(?![\u05d0-\u05ea])|שקל|אחוז|מיליון|אלף|[KkM]\b|ק\"ג|kg|ליטר|מ\"ר|"
     r"שעות|שעה|דקות|hours?|minutes?|years?|שנים|km|ק\"מ|million|thousand|mb|gb)",
     re.IGNORECASE,
 )
@@ -163,6 +178,95 @@ _HAS_LATIN = re.compile(r"[A-Za-z]")
 _HAS_DIGIT = re.compile(r"\d")
 
 
+#: a month and a year without a day: "בינואר 2027", "in March 2027", "كانون الثاني 2027"
+_HE_MONTH_YEAR = re.compile(
+    rf"(?<![{HE_LETTER}\d])(?:[ובלמה]{{0,2}}-?\s?|עד\s+|החל\s+מ-?)?(?:(?:[בל]|ה)?חודש\s+)?"
+    rf"(?P<m0>(?P<m>{_alt(_HE_MONTHS)}))(?![{HE_LETTER}])\s*,?\s*(?:[בל]?-?\s?(?:שנת\s+)?){_Y4}"
+)
+_EN_MONTH_YEAR = re.compile(
+    rf"(?=[JFMASONDjfmasond])\b(?P<m0>(?P<m>{_alt(_EN_MONTHS)}))\.?,?\s+(?:of\s+)?{_Y4}",
+    re.IGNORECASE,
+)
+_AR_MONTH_YEAR = re.compile(
+    rf"{_AR_START}(?:(?:في|من|حتى|لغاية)\s+)?(?:شهر\s+)?[بل]?(?P<m0>(?P<m>{_alt(_AR_MONTHS)}))(?![{AR_LETTER}])"
+    rf"\s*,?\s*(?:سنة\s+|عام\s+)?{_Y4}"
+)
+_YEAR_HINT = re.compile(r"(?<![\d./])(?<!\d-)(?:19|20)\d\d(?!\d)")  # not the year of 24.6.2027
+#: two numbers joined by a date separator: the numeric patterns need one
+_NUMERIC_HINT = re.compile(r"\d[./-]\d")
+
+#: a day of the month without a month: "Thursday the 19th", "on the 19th", "ביום חמישי ה-19",
+#: "ה-19 לחודש (הבא)", "يوم الخميس الموافق 19", "19 الشهر الجاي"
+_EN_WD = (
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thur|thu|fri|sat|sun"
+)
+_EN_WD_ABBR = {
+    "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday", "thu": "thursday",
+    "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday", "sun": "sunday",
+}
+_EN_DAY_OF_MONTH = re.compile(
+    rf"(?=[a-zA-Z])\b(?:(?:(?:on|next|this|coming)\s+)?(?P<en_wd>{_EN_WD})\.?,?\s+(?:the\s+)?"
+    r"|(?P<en_prep>on|by|until|till|before|after|from|since|due|starting|ending|for)\s+the\s+"
+    r"|(?P<en_bare>the)\s+)"
+    r"(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?![.:/]\d)"
+    r"(?!\s+(?:of\s+)?(?:each|every)\b)"
+    r"(?:\s+of\s+(?:(?P<next>next|the\s+next|the\s+coming)|this|the)\s+month\b)?",
+    re.IGNORECASE,
+)
+_EN_ORDINAL_HINT = re.compile(r"\d(?:st|nd|rd|th)\b", re.IGNORECASE)
+#: what may follow a bare "the 19th" for it to be a date
+_EN_BARE_ORDINAL_OK = re.compile(
+    r"[ \t]*(?:$|\n|[.,;:!?)\-\u2013])|\s+@|\s+\d|\s+(?:at|or|and|between|from|to|till|until|in\s+the|"
+    r"morning|afternoon|evening|works?|is|would|could|should|then|please|if|ok|okay|instead|for)\b",
+    re.IGNORECASE,
+)
+#: "on the 3rd floor": an ordinal before one of these nouns is not a day
+_EN_ORDINAL_NOUN = re.compile(
+    r"\s+(?:floor|time|times|century|place|grade|row|anniversary|birthday|edition|option|attempt|person|one|ones|"
+    r"item|payment|installment|instalment|page|line|chapter|street|avenue|round|generation|level|quarter|half|"
+    r"year|week|day|month|hour|minute|lesson|session|visit|child|kid|son|daughter|house|building|door|seat|"
+    r"class|stage|step|phase|order|invoice)s?\b",
+    re.IGNORECASE,
+)
+_HE_DAY_OF_MONTH = re.compile(
+    rf"{_HE_HE}(?:[ובל]|עד\s+)?(?:ה)?יום\s+(?P<he_wd>ראשון|שני|שלישי|רביעי|חמישי|שישי|שבת|[א-ו]')(?:{_HE_END}|(?<='))"
+    rf"\s*,?\s*(?:ה|ב-?ה)\s?-?\s?(?P<d>[0-3]?\d)(?![\d.,/:'\"%]|\s?-?\s?(?:ב|ל)?(?:שעה|שעות|דקות))"
+    rf"(?:\s+(?:ל|ב)חודש(?:\s+(?P<next>הבא|הקרוב))?{_HE_END})?"
+    rf"|{_HE_HE}(?:[ובה]|עד\s+ה?|מה|החל\s+מה)\s?-?\s?(?<![\d.,/:])(?P<d2>[0-3]?\d)\s+לחודש"
+    rf"(?:\s+(?P<next2>הבא|הקרוב))?{_HE_END}"
+)
+_HE_DAY_OF_MONTH_HINT = re.compile(r"לחודש|יום\s+\S+\s*,?\s*(?:ה|בה)\s?-?\s?\d")
+_AR_DAY_OF_MONTH = re.compile(
+    rf"{_AR_START}(?:يوم\s+)?(?P<ar_wd>الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|السبت|الأحد|الاحد)"
+    rf"\s*,?\s*(?P<ar_mwafiq>الموافق\s+)?(?P<d>[0-3]?\d)(?![\d.,/:])(?!\s*(?:ص|م|الصبح|الصباح|المسا|مساء|صباحا)(?![{AR_LETTER}]))"
+    rf"|{_AR_START}(?:يوم\s+|ب|في\s+)?(?<![\d.,/:])(?P<d3>[0-3]?\d)\s+(?:من\s+)?(?:ال|هال)شهر"
+    rf"(?:\s+(?P<next3>الجاي|القادم|المقبل|الجاية))?(?![{AR_LETTER}])"
+)
+_AR_DAY_OF_MONTH_HINT = re.compile(
+    r"الشهر|هالشهر|الموافق|الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|السبت|الأحد|الاحد"
+)
+
+#: after "היום": the day of a clause ("היום שבו", "היום שהתקשרתי", "היום של החתונה", "היום
+#: הבא"), not today. A ש-word that is a weekday, a number or a verb whose root starts with ש
+#: ("היום שלחתי", "היום שילמתי", "היום שני") still means today.
+_HE_SH_WORDS = (
+    "שני|שלישי|שישי|שבת|שלוש|שלושה|שתיים|שתי|שש|שישה|שבע|שבעה|שמונה|שעה|שעתיים|שוב|שם|שנה|"
+    "שלחתי|שלחנו|שלחת|שלחה|שלחו|שלח|שילמתי|שילמנו|שילמת|שילמה|שילמו|שילם|שולם|שולמה|שולמו|"
+    "שמעתי|שמענו|שמעו|שמע|שאלתי|שאלנו|שאלו|שאל|שכחתי|שכחנו|שכחו|שכח|שמתי|שמנו|שמו|שברתי|שברנו|שבר|"
+    "שוחחתי|שוחחנו|שיניתי|שינינו|שינו|שכרתי|שכרנו|שמרתי|שמרנו|שתיתי|שטפתי|שיחקתי|שיחקנו|שיפצתי|שיפצנו|שיפצו|"
+    "שריינתי|שריינו|שחררתי|שחררנו|שיחררתי|שוחרר|שוחררה|שלפתי|שקלתי|שקלנו|שמחתי|שמחנו|שיתפתי|שיתפנו|"
+    "שדרגתי|שדרגנו|שודרג|שיבצתי|שיבצנו|שובץ|שובצה|שכנעתי|שוריין|שופץ|שונה|שונו|שינה"
+)
+_HE_THE_DAY_AFTER = re.compile(
+    rf"\s+(?:(?!(?:{_HE_SH_WORDS}){_HE_END})ש[{HE_LETTER}]|"
+    rf"ה(?:בא|קודם|אחרון|ראשון|שני|שלישי|רביעי|חמישי|שישי|שביעי|הוא|המיוחד|הגדול|המיועד|המדובר|הנ\"ל|הנל){_HE_END})"
+)
+_AR_THE_DAY_AFTER = re.compile(
+    rf"\s+(?:الذي|اللي|إللي|الي|اللى|يلي|التالي|اللاحق|السابق|الأول|الاول|الأخير|الاخير|الثاني|نفسه|ذاته|المحدد"
+    rf"|المتفق|الموعود)(?![{AR_LETTER}])"
+)
+
+
 def _year(y: str | None, reference: dt.date) -> tuple[int, bool]:
     if y is None:
         return reference.year, True
@@ -221,41 +325,37 @@ def _count(token: str) -> int | None:
     return int(n) if n is not None and n == int(n) and n > 0 else None
 
 
-_GROUPS = ("he_day", "en_day", "ar_day", "he_span", "he_n", "he_unit", "en_n", "en_unit", "he_wd", "he_sat",
-           "en_wd", "ar_wd")
-
-
 def _resolve_relative(m: re.Match[str], reference: dt.date) -> dt.date | None:
-    g: dict[str, str] = {key: "" for key in _GROUPS} | {k: v or "" for k, v in m.groupdict().items()}
-    if g["he_day"]:
-        return reference + dt.timedelta(days=_DAY_OFFSETS[g["he_day"]])
-    if g["en_day"]:
-        return reference + dt.timedelta(days=_DAY_OFFSETS[re.sub(r"\s+", " ", g["en_day"].lower())])
-    if g["ar_day"]:
-        return reference + dt.timedelta(days=_DAY_OFFSETS[re.sub(r"\s+", " ", g["ar_day"])])
-    if g["he_span"]:
-        span = g["he_span"]
+    # groups of another alternative or another pattern are absent or None: read them with .get
+    g = m.groupdict()
+    if day := g.get("he_day"):
+        return reference + dt.timedelta(days=_DAY_OFFSETS[day])
+    if day := g.get("en_day"):
+        return reference + dt.timedelta(days=_DAY_OFFSETS[re.sub(r"\s+", " ", day.lower())])
+    if day := g.get("ar_day"):
+        return reference + dt.timedelta(days=_DAY_OFFSETS[re.sub(r"\s+", " ", day)])
+    if span := g.get("he_span"):
         if span.startswith("חודש"):
             return _add_months(reference, 2 if span == "חודשיים" else 1)
         return reference + dt.timedelta(days={"יומיים": 2, "שבוע": 7, "שבועיים": 14}[span])
     for n_key, unit_key in (("he_n", "he_unit"), ("en_n", "en_unit")):
-        if g[n_key]:
-            n = _count(g[n_key])
+        if count := g.get(n_key):
+            n = _count(count)
             if n is None:
                 return None
-            unit = g[unit_key].lower()
+            unit = str(g.get(unit_key) or "").lower()
             if unit.startswith(("חודש", "month")):
                 return _add_months(reference, n)
             days = 7 * n if unit.startswith(("שבוע", "week")) else n
             return reference + dt.timedelta(days=days)
-    if g["he_wd"]:
-        return _next_weekday(reference, _WEEKDAYS_HE[g["he_wd"]])
-    if g["he_sat"]:
+    if wd := g.get("he_wd"):
+        return _next_weekday(reference, _WEEKDAYS_HE[wd])
+    if g.get("he_sat"):
         return _next_weekday(reference, 5)
-    if g["en_wd"]:
-        return _next_weekday(reference, _WEEKDAYS_EN[g["en_wd"].lower()])
-    if g["ar_wd"]:
-        return _next_weekday(reference, _WEEKDAYS_AR[g["ar_wd"]])
+    if wd := g.get("en_wd"):
+        return _next_weekday(reference, _WEEKDAYS_EN[wd.lower()])
+    if wd := g.get("ar_wd"):
+        return _next_weekday(reference, _WEEKDAYS_AR[wd])
     # "next week" / "בשבוע הבא" / "الأسبوع القادم"
     return reference + dt.timedelta(days=7)
 
@@ -268,10 +368,158 @@ def _month_number(name: str, table: dict[str, int]) -> int:
 def find_dates(text: str, reference: dt.date | None = None) -> list[Match]:
     """Find dates in ``text``; ``value`` is ``"YYYY-MM-DD"``.
 
-    Relative words ("מחר", "next week") are resolved against ``reference`` and skipped when
-    it is ``None``. See the module docstring for the formats understood.
+    Relative words ("מחר", "next week") and days of the month without a month ("the
+    19th", "ביום חמישי ה-19") are resolved against ``reference`` and skipped when it is
+    ``None``. A month with a year but no day ("בינואר 2027", "in March 2027") is the first
+    of that month with ``extra["precision"] == "month"``. See the module docstring.
     """
     return list(_find_dates(text, reference))
+
+
+#: an absolute date as written, before it is resolved: (start, end, day, month, year or
+#: None when not written, month precision) with ``start``/``end`` in the normalised text
+_Raw = tuple[int, int, int, int, int | None, bool]
+
+
+@lru_cache(maxsize=32)
+def _absolute(text: str) -> tuple[_Raw, ...]:
+    """The absolute (numeric and month-name) dates of ``text``, unresolved.
+
+    Shared by :func:`find_dates` with and without a reference and by the amount finder
+    (which needs only their spans), so each text is scanned once.
+    """
+    norm, _ = cached_normalize_map(text)
+    digit, he, latin, ar = _scripts(text)
+    if not digit:
+        return ()
+    found: list[_Raw] = []
+    for has_script, pattern, table in (
+        (he, _HE_MONTH_DATE, _HE_MONTHS),
+        (latin, _EN_MONTH_FIRST, _EN_MONTHS),
+        (latin, _EN_DAY_FIRST, _EN_MONTHS),
+        (ar, _AR_MONTH_DATE, _AR_MONTHS),
+    ):
+        if not has_script:
+            continue
+        for m in pattern.finditer(norm):
+            if m.group("m") == "may" or m.group("m") == "mar":
+                continue  # lowercase "may"/"mar" are usually words, not months
+            y = m.group("y")
+            found.append((m.start(), m.end(), int(m.group("d")), _month_number(m.group("m"), table),
+                          int(y) if y else None, False))
+    if _YEAR_HINT.search(norm):
+        for has_script, pattern, table in (
+            (he, _HE_MONTH_YEAR, _HE_MONTHS),
+            (latin, _EN_MONTH_YEAR, _EN_MONTHS),
+            (ar, _AR_MONTH_YEAR, _AR_MONTHS),
+        ):
+            if not has_script:
+                continue
+            for m in pattern.finditer(norm):
+                if m.group("m") == "may" or m.group("m") == "mar":
+                    continue
+                found.append((m.start("m0"), m.end(), 1, _month_number(m.group("m"), table), int(m.group("y")), True))
+    if _NUMERIC_HINT.search(norm) is None:
+        return tuple(found)
+    for m in _ISO.finditer(norm):
+        if m.start() > 0 and norm[m.start() - 1].isalpha() and norm[m.start() - 1].isascii():
+            continue
+        found.append((m.start(), m.end(), int(m.group("d")), int(m.group("m")), int(m.group("y")), False))
+    for m in _DMY.finditer(norm):
+        if m.start() > 0 and norm[m.start() - 1].isascii() and norm[m.start() - 1].isalpha():
+            continue
+        if reference_context_before(norm, m.start()) or _NOT_A_DATE_AFTER.match(norm, m.end()):
+            continue
+        year, _ = _year(m.group("y"), _ANY_DAY)
+        found.append((m.start(), m.end(), int(m.group("d")), int(m.group("m")), year, False))
+    for m in _DM.finditer(norm):
+        d, mo = m.group("d"), m.group("m")
+        if m.start() > 0 and norm[m.start() - 1].isascii() and norm[m.start() - 1].isalpha():
+            continue
+        if _NOT_A_DATE_AFTER.match(norm, m.end()) or reference_context_before(norm, m.start()):
+            continue
+        context = _DATE_PREPOSITION.search(norm[max(0, m.start() - 20):m.start()]) is not None
+        if not context and not (m.group("sep") == "/" and len(d) == 2 and len(mo) == 2):
+            continue
+        found.append((m.start(), m.end(), int(d), int(mo), None, False))
+    return tuple(found)
+
+
+def absolute_date_spans(text: str) -> list[tuple[int, int]]:
+    """The spans (in ``text``) of the dates :func:`find_dates` finds without a reference.
+
+    What the amount finder must not read as money; cheaper than building the matches.
+    """
+    if not _absolute(text):
+        return []
+    _, index = cached_normalize_map(text)
+    today = dt.date.today()
+    spans = [
+        original_span(text, index, start, end)
+        for start, end, day, month, year, _ in _absolute(text)
+        if _make_date(day, month, today.year if year is None else year, year is None, today) is not None
+    ]
+    return select_spans(spans)
+
+
+@lru_cache(maxsize=32)
+def _scripts(text: str) -> tuple[bool, bool, bool, bool]:
+    """Whether the normalised ``text`` has digits, Hebrew, Latin and Arabic letters."""
+    norm, _ = cached_normalize_map(text)
+    return (_HAS_DIGIT.search(norm) is not None, _HAS_HE.search(norm) is not None,
+            _HAS_LATIN.search(norm) is not None, _HAS_AR.search(norm) is not None)
+
+
+#: any date: ``_year`` needs a reference only for a year that is not written
+_ANY_DAY = dt.date(2000, 1, 1)
+
+
+def _day_of_month(reference: dt.date, day: int, weekday: int | None, next_month: bool) -> dt.date | None:
+    """Day ``day`` of next month, or the first such day on or after ``reference``.
+
+    With a weekday ("Thursday the 19th") the first of the next three such days that falls
+    on it wins; when none does, the first such day.
+    """
+    first: dt.date | None = None
+    seen = 0
+    start = 1 if next_month else 0
+    for k in range(start, start + 14):
+        years, month0 = divmod(reference.month - 1 + k, 12)
+        try:
+            cand = dt.date(reference.year + years, month0 + 1, day)
+        except ValueError:
+            continue
+        if cand < reference:
+            continue
+        if next_month or weekday is None or cand.weekday() == weekday:
+            return cand
+        first = first or cand
+        seen += 1
+        if seen == 3:
+            break
+    return first
+
+
+def _day_of_month_match(m: re.Match[str], norm: str, reference: dt.date) -> dt.date | None:
+    """Resolve a match of one of the day-of-month patterns (``None``: not a date)."""
+    g = m.groupdict()
+    day = int(g.get("d") or g.get("d2") or g.get("d3") or 0)
+    if not 1 <= day <= 31:
+        return None
+    weekday: int | None = None
+    if g.get("en_wd"):
+        weekday = _WEEKDAYS_EN[_EN_WD_ABBR.get(g["en_wd"].lower().rstrip("."), g["en_wd"].lower().rstrip("."))]
+    elif g.get("he_wd"):
+        weekday = _WEEKDAYS_HE[g["he_wd"]]
+    elif g.get("ar_wd"):
+        weekday = _WEEKDAYS_AR[g["ar_wd"]]
+    if g.get("en_bare") and not _EN_BARE_ORDINAL_OK.match(norm, m.end()):
+        return None  # "the 3rd one", "the 19th century"
+    if g.get("en_prep") and _EN_ORDINAL_NOUN.match(norm, m.end()):
+        return None  # "on the 3rd floor"
+    if g.get("ar_wd") and not g.get("ar_mwafiq") and day <= 12:
+        return None  # "الخميس 10" is more likely an hour than a date
+    return _day_of_month(reference, day, weekday, bool(g.get("next") or g.get("next2") or g.get("next3")))
 
 
 @lru_cache(maxsize=32)
@@ -280,60 +528,59 @@ def _find_dates(text: str, reference: dt.date | None) -> tuple[Match, ...]:
     ref = reference or dt.date.today()
     candidates: list[tuple[float, Match]] = []
 
-    def add(start: int, end: int, value: dt.date | None, relative: bool, inferred: bool = False) -> None:
-        if value is None:
-            return
-        extra: dict[str, bool] = {"relative": relative}
-        if inferred:
-            extra["year_inferred"] = True
-        candidates.append((1.0, make_match("date", text, index, start, end, value.isoformat(), extra)))
+    def add(start: int, end: int, value: dt.date | None, extra: dict[str, object]) -> None:
+        if value is not None:
+            candidates.append((1.0, make_match("date", text, index, start, end, value.isoformat(), extra)))
 
-    has_digit = _HAS_DIGIT.search(norm) is not None
-    if has_digit:
-        for has_script, pattern, table in (
-            (_HAS_HE, _HE_MONTH_DATE, _HE_MONTHS),
-            (_HAS_LATIN, _EN_MONTH_FIRST, _EN_MONTHS),
-            (_HAS_LATIN, _EN_DAY_FIRST, _EN_MONTHS),
-            (_HAS_AR, _AR_MONTH_DATE, _AR_MONTHS),
-        ):
-            if not has_script.search(norm):
-                continue
-            for m in pattern.finditer(norm):
-                if m.group("m") == "may" or m.group("m") == "mar":
-                    continue  # lowercase "may"/"mar" are usually words, not months
-                year, inferred = _year(m.group("y"), ref)
-                value = _make_date(int(m.group("d")), _month_number(m.group("m"), table), year, inferred, ref)
-                add(m.start(), m.end(), value, False, inferred)
-        for m in _ISO.finditer(norm):
-            if m.start() > 0 and norm[m.start() - 1].isalpha() and norm[m.start() - 1].isascii():
-                continue
-            add(m.start(), m.end(), _make_date(int(m.group("d")), int(m.group("m")), int(m.group("y")),
-                                               False, ref), False)
-        for m in _DMY.finditer(norm):
-            if m.start() > 0 and norm[m.start() - 1].isascii() and norm[m.start() - 1].isalpha():
-                continue
-            if reference_context_before(norm, m.start()) or _NOT_A_DATE_AFTER.match(norm[m.end():]):
-                continue
-            year, inferred = _year(m.group("y"), ref)
-            add(m.start(), m.end(), _make_date(int(m.group("d")), int(m.group("m")), year, False, ref), False)
-        for m in _DM.finditer(norm):
-            d, mo = m.group("d"), m.group("m")
-            before = norm[max(0, m.start() - 20):m.start()]
-            if m.start() > 0 and norm[m.start() - 1].isascii() and norm[m.start() - 1].isalpha():
-                continue
-            if _NOT_A_DATE_AFTER.match(norm[m.end():]) or reference_context_before(norm, m.start()):
-                continue
-            context = _DATE_PREPOSITION.search(before) is not None
-            if not context and not (m.group("sep") == "/" and len(d) == 2 and len(mo) == 2):
-                continue
-            year, inferred = _year(None, ref)
-            add(m.start(), m.end(), _make_date(int(d), int(mo), year, True, ref), False, True)
+    absolute = _absolute(text)
+    for start, end, day, month, year, month_only in absolute:
+        if year is None:
+            add(start, end, _make_date(day, month, ref.year, True, ref), {"relative": False, "year_inferred": True})
+        elif month_only:
+            add(start, end, _make_date(day, month, year, False, ref), {"relative": False, "precision": "month"})
+        else:
+            add(start, end, _make_date(day, month, year, False, ref), {"relative": False})
 
     if reference is not None:
-        for has_script, pattern in ((_HE_RELATIVE_HINT, _RELATIVE_HE), (_HAS_LATIN, _RELATIVE_EN),
-                                    (_HAS_AR, _RELATIVE_AR)):
-            if has_script.search(norm):
+        digit, he, latin, ar = _scripts(text)
+        for script, pattern in ((he and _HE_RELATIVE_HINT.search(norm) is not None, _RELATIVE_HE),
+                                (latin, _RELATIVE_EN), (ar, _RELATIVE_AR)):
+            if script:
                 for m in pattern.finditer(norm):
-                    add(m.start(), m.end(), _resolve_relative(m, reference), True)
+                    if _not_today(m, norm) or _weekday_of_date(m, norm, absolute):
+                        continue
+                    add(m.start(), m.end(), _resolve_relative(m, reference), {"relative": True})
+        if digit:
+            for script, hint, pattern in ((he, _HE_DAY_OF_MONTH_HINT, _HE_DAY_OF_MONTH),
+                                          (latin, _EN_ORDINAL_HINT, _EN_DAY_OF_MONTH),
+                                          (ar, _AR_DAY_OF_MONTH_HINT, _AR_DAY_OF_MONTH)):
+                if script and hint.search(norm):
+                    for m in pattern.finditer(norm):
+                        add(m.start(), m.end(), _day_of_month_match(m, norm, reference),
+                            {"relative": True, "month_inferred": True})
 
     return tuple(select_non_overlapping(candidates))
+
+
+_WEEKDAY_GROUPS = ("he_wd", "en_wd", "ar_wd")
+_WEEKDAY_TO_DATE = re.compile(r"[\s,]*(?:ה\s?-?\s?|the\s+|الموافق\s+)?")
+
+
+def _weekday_of_date(m: re.Match[str], norm: str, absolute: tuple[_Raw, ...]) -> bool:
+    """Whether a weekday match names the weekday of the date written right after it
+    ("ביום חמישי 19.11", "on Monday, 16/11/2026"): then the date says which day it is."""
+    if not absolute or not any(g in m.re.groupindex and m.group(g) for g in _WEEKDAY_GROUPS):
+        return False
+    gap_end = _WEEKDAY_TO_DATE.match(norm, m.end()).end()  # type: ignore[union-attr]
+    return any(start == gap_end for start, *_ in absolute)
+
+
+def _not_today(m: re.Match[str], norm: str) -> bool:
+    """Whether "היום"/"اليوم" here is "the day" of a clause ("היום שבו", "اليوم اللي"), not today."""
+    day = m.group("he_day") if "he_day" in m.re.groupindex else None
+    if day == "היום":
+        return _HE_THE_DAY_AFTER.match(norm, m.end()) is not None
+    day = m.group("ar_day") if "ar_day" in m.re.groupindex else None
+    if day == "اليوم":
+        return _AR_THE_DAY_AFTER.match(norm, m.end()) is not None
+    return False

@@ -14,6 +14,7 @@ precedes them and they were written without separators.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from stdnum.il import hp, idnr
@@ -30,8 +31,15 @@ _NUMBER = re.compile(
 )
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?P<num>[A-Z]{0,2}\d{6,9})(?![A-Za-z0-9])", re.IGNORECASE)
 
+_DIGIT = re.compile(r"\d")
 _PASSPORT_HINT = re.compile(r"דרכון|passport|جواز", re.IGNORECASE)
 _HP_TYPES = frozenset({"company", "amuta"})
+
+
+def _has_passport_word(norm: str) -> bool:
+    """``_PASSPORT_HINT.search(norm)``, with plain substring tests (a case-insensitive
+    alternation with Hebrew in it is slow to scan)."""
+    return "דרכון" in norm or "جواز" in norm or "passport" in norm.lower()
 
 
 def _check(id_type: str, digits: str) -> bool:
@@ -57,12 +65,16 @@ def find_ids(text: str) -> list[Match]:
     ``context`` says whether a context word named the type.
     """
     norm, index = cached_normalize_map(text)
+    if _DIGIT.search(norm) is None:
+        return []  # every ID has digits
+    # phones are in text order and do not overlap: their starts and ends are both sorted
     phones = find_phones(text)
-    phone_spans = [(m.start, m.end, m.extra.get("formatted", False)) for m in phones]
+    phone_starts = [m.start for m in phones]
+    phone_ends = [m.end for m in phones]
     found: list[Match] = []
     taken: list[tuple[int, int]] = []
 
-    for m in _PASSPORT.finditer(norm) if _PASSPORT_HINT.search(norm) else ():
+    for m in _PASSPORT.finditer(norm) if _has_passport_word(norm) else ():
         if not any(ch.isalpha() for ch in m.group("num")):
             continue
         if id_context_before(norm, m.start("num")) != "passport":
@@ -81,8 +93,11 @@ def find_ids(text: str) -> list[Match]:
         digits = "".join(ch for ch in raw if ch.isdigit())
         context = id_context_before(norm, start)
         o_start, o_end = index[start], index[end - 1] + 1
-        overlapping_phone = [f for s, e, f in phone_spans if o_start < e and s < o_end]
-        if overlapping_phone and (context is None or overlapping_phone[0]):
+        # the first phone that overlaps the number, if any
+        first = bisect.bisect_right(phone_ends, o_start)
+        if first < bisect.bisect_left(phone_starts, o_end) and (
+            context is None or phones[first].extra.get("formatted", False)
+        ):
             continue
         if context is None:
             if len(raw) != 9 or not raw.isdigit() or reference_context_before(norm, start):

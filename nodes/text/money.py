@@ -3,10 +3,17 @@ after a price word ("המחיר 1,500", "amount: 300").
 
 ``value`` is ``{"amount": float, "currency": "ILS"|"USD"|"EUR"|"GBP"|None}``; ``extra`` may
 hold ``period`` (``month``/``year``/``week``/``hour``/``quarter``, only when a period word
-follows the amount — never guessed) and ``vat`` (``plus``/``included``).
+follows the amount — never guessed) and ``vat`` (``plus``/``included``). Period and VAT
+words are read in either order and across a short parenthesis: "6,500 ש"ח לחודש בתוספת
+מע"מ", "$100 per month plus VAT", "1,200 ₪ (כולל מע"מ)", "2,950,000 ש"ח (שני מיליון ...
+ש"ח), כולל מע"מ"; "לחודש הבא" ("next month") is not a period.
 
-Not amounts: phone numbers, dates, percentages, IDs, years, durations ("30 ימים") and bare
-numbers without a currency or a price word.
+Not amounts: phone numbers, dates, percentages, IDs, years, durations ("30 ימים"), bare
+numbers without a currency or a price word, numbers glued to a Latin word ("19th", "5pm")
+and the numbers of a list ("מחירון:\n1. מזגן", "Price list: 1) installation 2) ...").
+
+Overlap checks use sorted spans (:class:`.match.SpanIndex`), so a long text with many
+amounts costs O(n log n), not O(n²).
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ from __future__ import annotations
 import re
 
 from .context import HE_LETTER, HE_PREFIX, id_context_before
-from .match import Match, make_match, overlaps_any
+from .dates import absolute_date_spans
+from .match import Match, SpanIndex, make_match
 from .normalize import cached_normalize_map
 from .numbers import EN_NUMBER_PHRASE, HE_NUMBER_PHRASE, parse_english_number, parse_hebrew_number
+from .phones import find_phones
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d+)?)(?!\d|[.,/:]\d)"
 _NUM_START = r"(?<![\d.,/:])"
@@ -57,26 +66,35 @@ _BARE_NUMBER = re.compile(rf"(?=\d){_NUM_START}(?P<num>{_NUM})(?P<mult>{_MULT})?
 _KEYWORD_WINDOW = 30
 _BAD_GAP = re.compile(r"מס'|מספר|\bno\.|number|#|שנת|\byear|%", re.IGNORECASE)
 _UNIT_AFTER = re.compile(
-    r"^\s?(?:%|אחוז|ימי|ימים|יום|חודשים|חודש|שנים|שנה|שעות|שעה|דקות|ק\"ג|קילו|גרם|מטר|מ\"ר|"
+    r"\s?(?:%|אחוז|ימי|ימים|יום|חודשים|חודש|שנים|שנה|שעות|שעה|דקות|ק\"ג|קילו|גרם|מטר|מ\"ר|"
     r"days?|months?|years?|hours?|minutes?|kg|km|sqm|m2|percent|יח'|יחידות|units?|"
     r"pcs|items?|يوم|أيام|ايام|شهر|أشهر|سنة|سنوات)(?![A-Za-z\u05d0-\u05ea\u0620-\u064a])",
     re.IGNORECASE,
 )
 _PERIOD = re.compile(
-    r"^[\s,]*(?:\+\s*מע\"מ\s*|plus\s+vat\s*|כולל\s+מע\"מ\s*)?(?:-\s*|/\s*|per\s+|a\s+|an\s+|each\s+)?"
-    r"(?:(?P<month>לחודש|בחודש|חודשי(?:ת|ים)?|לח'|months?|mo\b|monthly|p/m|شهريا|شهري|في\s+الشهر|بالشهر)|"
-    r"(?P<year>לשנה|בשנה|שנתי(?:ת|ים)?|years?|yr\b|annually|yearly|annum|p\.a\.|سنويا|سنوي|في\s+السنة|بالسنة)|"
-    r"(?P<week>לשבוע|בשבוע|שבועי(?:ת)?|weeks?|weekly|اسبوعيا|أسبوعيا)|"
-    r"(?P<hour>לשעה|בשעה|שעתי|hours?|hr\b|hourly|بالساعة|للساعة)|"
-    r"(?P<quarter>לרבעון|ברבעון|רבעוני(?:ת)?|quarters?|quarterly))"
+    r"(?:-\s*|/\s*|per\s+|a\s+|an\s+|each\s+)?"
+    r"(?:(?P<month>לחודש|בחודש|חודשי(?:ת|ים)?|לח'|monthly|months?|mo\b|p/m|شهريا|شهري|في\s+الشهر|بالشهر)|"
+    r"(?P<year>לשנה|בשנה|שנתי(?:ת|ים)?|yearly|years?|yr\b|annually|annum|p\.a\.|سنويا|سنوي|في\s+السنة|بالسنة)|"
+    r"(?P<week>לשבוע|בשבוע|שבועי(?:ת)?|weekly|weeks?|اسبوعيا|أسبوعيا)|"
+    r"(?P<hour>לשעה|בשעה|שעתי|hourly|hours?|hr\b|بالساعة|للساعة)|"
+    r"(?P<quarter>לרבעון|ברבעון|רבעוני(?:ת)?|quarterly|quarters?))"
     r"(?!\s*(?:הבא|הקרוב|הבאה|next))",
     re.IGNORECASE,
 )
+_MAAM = r"מע[\"']?מ"
 _VAT = re.compile(
-    r"^[\s,]*(?:(?P<plus>\+\s*מע\"מ|פלוס\s+מע\"מ|לא\s+כולל\s+מע\"מ|plus\s+vat|\+\s*vat|excl\.?\s+vat)|"
-    r"(?P<included>כולל\s+מע\"מ|incl\.?\s+vat|including\s+vat))",
+    rf"(?P<plus>(?:\+|פלוס|ו?בתוספת|ו?בצירוף|לא\s+כולל(?:\s+ה)?|אינו\s+כולל(?:\s+ה)?|ללא|לפני)\s*{_MAAM}"
+    r"|(?:\+|plus)\s*(?:applicable\s+)?vat\b|(?:excl\.?|excluding|exclusive\s+of|before|ex\.?)\s+vat\b"
+    r"|(?:\+|بالإضافة\s+إلى|بالاضافة\s+الى|غير\s+شامل|بدون|قبل)\s*(?:ال)?ضريبة)"
+    rf"|(?P<included>(?:כולל(?:\s+ה)?|לאחר|אחרי)\s*{_MAAM}"
+    r"|(?:incl\.?|including|inclusive\s+of|with)\s+vat\b|vat\s+(?:included|inclusive)\b"
+    r"|(?:شامل|شاملة|مع|بعد)\s*(?:ال)?ضريبة)",
     re.IGNORECASE,
 )
+#: what may stand between an amount and its VAT and period words
+_GAP = re.compile(r"[\s,)]*")
+#: a short parenthesis after an amount: "(חמשת אלפים ש"ח)", "(כולל מע"מ)", "(per month)"
+_PAREN = re.compile(r"\((?P<inner>[^()\n]{0,80})\)")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _HAS_DIGIT = re.compile(r"\d")
 
@@ -110,39 +128,75 @@ def _to_float(num: str) -> float:
 
 
 def _extra_after(norm: str, end: int) -> dict[str, str]:
-    tail = norm[end:end + 40]
+    """VAT and period words after an amount, in either order and across a short parenthesis.
+
+    "6,500 ש"ח לחודש בתוספת מע"מ", "$100 per month plus VAT", "1,200 ₪ (כולל מע"מ)",
+    "2,950,000 ש"ח (שני מיליון ... ש"ח), כולל מע"מ".
+    """
     extra: dict[str, str] = {}
-    vat = _VAT.match(tail)
-    if vat:
-        extra["vat"] = "plus" if vat.group("plus") else "included"
-    period = _PERIOD.match(tail)
-    if period and period.lastgroup:
-        extra["period"] = period.lastgroup
+    pos = end
+    for _ in range(4):
+        pos = _GAP.match(norm, pos).end()  # type: ignore[union-attr]
+        m = _VAT.match(norm, pos) if "vat" not in extra else None
+        if m:
+            extra["vat"] = "plus" if m.group("plus") else "included"
+            pos = m.end()
+            continue
+        m = _PERIOD.match(norm, pos) if "period" not in extra else None
+        if m and m.lastgroup:
+            extra["period"] = m.lastgroup
+            pos = m.end()
+            continue
+        m = _PAREN.match(norm, pos)
+        if m:
+            inner = m.group("inner")
+            if not _HAS_DIGIT.search(inner):  # another amount's words are its own
+                for key, value in _extra_after(inner, 0).items():
+                    extra.setdefault(key, value)
+            pos = m.end()
+            continue
+        break
     return extra
+
+
+#: a list item's number: "1. ", "2) ", "(3) "
+_MARKER_AFTER = re.compile(r"[.)](?:\s|$)")
+_BULLETS = " \t(-*\u2022\u00b7\u25cf>"
+
+
+def _list_marker(norm: str, start: int, end: int) -> bool:
+    """Whether the bare number at ``[start, end)`` numbers a list item ("1. ", "2) ", "(3)")."""
+    num = norm[start:end]
+    if not num.isdigit() or len(num) > 2 or not _MARKER_AFTER.match(norm, end):
+        return False
+    line_start = norm.rfind("\n", 0, start) + 1
+    before = norm[line_start:start].rstrip(" \t")
+    if not before.strip(_BULLETS) or before.endswith("("):
+        return True  # at the start of a line, or "(3)"
+    sibling = re.search(rf"(?<![\d.,]){int(num) + 1}[.)](?:\s|$)", norm[end:])
+    if norm[end] == ")":
+        return before.endswith(":") or sibling is not None
+    return before.endswith(":") and (num == "1" or sibling is not None)
 
 
 def find_amounts(text: str) -> list[Match]:
     """Find money amounts in ``text`` (see module docstring for what counts)."""
-    from .dates import find_dates
-    from .phones import find_phones
-
     norm, index = cached_normalize_map(text)
     if not _HAS_DIGIT.search(norm) and not _WORD_CURRENCY.search(norm):
         return []
-    blocked = [(m.start, m.end) for m in find_phones(text)]
-    blocked += [(m.start, m.end) for m in find_dates(text)]
+    # phones and dates (original offsets) and the amounts taken so far (normalised offsets)
+    blocked = SpanIndex([*((m.start, m.end) for m in find_phones(text)), *absolute_date_spans(text)])
+    spans = SpanIndex()
     found: list[Match] = []
-    spans: list[tuple[int, int]] = []
 
     def add(start: int, end: int, amount: float | None, currency: str | None) -> None:
         if amount is None:
             return
-        o_start, o_end = index[start], index[end - 1] + 1
-        if overlaps_any(o_start, o_end, blocked) or overlaps_any(start, end, spans):
+        if spans.overlaps(start, end) or blocked.overlaps(index[start], index[end - 1] + 1):
             return
         value = {"amount": amount, "currency": currency}
         found.append(make_match("amount", text, index, start, end, value, _extra_after(norm, end)))
-        spans.append((start, end))
+        spans.add(start, end)
 
     for m in _AMOUNT.finditer(norm):
         if m.group("num1") is not None:
@@ -164,13 +218,20 @@ def find_amounts(text: str) -> list[Match]:
                 add(w.start("words"), c.end(), parse_english_number(w.group("words")), _currency(c.group("en")))
 
     for m in _BARE_NUMBER.finditer(norm):
-        if overlaps_any(m.start(), m.end(), spans):
+        if spans.overlaps(m.start(), m.end()):
             continue
+        after = norm[m.end():m.end() + 1]
+        if after.isascii() and after.isalpha():
+            continue  # "19th", "5pm", "4x4"
+        if blocked.overlaps(index[m.start("num")], index[m.end() - 1] + 1):
+            continue  # part of a phone or a date (checked again by ``add``; this skips the search)
         k = _KEYWORD_BEFORE.search(norm, max(0, m.start() - _KEYWORD_WINDOW), m.start())
         if k is None:
             continue
         num = m.group("num")
-        if _BAD_GAP.search(k.group("gap")) or _UNIT_AFTER.match(norm[m.end():]):
+        if _BAD_GAP.search(k.group("gap")) or _UNIT_AFTER.match(norm, m.end()):
+            continue
+        if not m.group("mult") and _list_marker(norm, m.start("num"), m.end("num")):
             continue
         if not m.group("mult") and _YEAR.match(num):
             continue

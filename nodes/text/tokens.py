@@ -29,6 +29,15 @@ def tokens(text: str) -> list[str]:
     return [t.lower() for t in _TOKEN.findall(norm)]
 
 
+def tokens_of_normalized(norm: str, start: int = 0, end: int | None = None) -> list[str]:
+    """:func:`tokens` of ``norm[start:end]``, for text that is already normalised.
+
+    Equal to ``tokens(original[a:b])`` when ``norm[start:end]`` is what that part of the
+    original text normalises to (e.g. a span of :func:`sentence_spans_normalized`).
+    """
+    return [t.lower() for t in _TOKEN.findall(norm, start, len(norm) if end is None else end)]
+
+
 def strip_prefix(token: str) -> str:
     """Strip a Hebrew one- or two-letter prefix (ו ה ב ל מ ש כ and combinations).
 
@@ -59,6 +68,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     Spans index the original text and exclude surrounding whitespace.
     """
     norm, index = cached_normalize_map(text)
+    return [(index[s], index[e - 1] + 1) for s, e in sentence_spans_normalized(norm)]
+
+
+def sentence_spans_normalized(norm: str) -> list[tuple[int, int]]:
+    """:func:`split_sentences` on already normalised text: spans index ``norm`` itself."""
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(norm):
@@ -76,5 +90,5 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         while e > s and norm[e - 1].isspace():
             e -= 1
         if s < e:
-            result.append((index[s], index[e - 1] + 1))
+            result.append((s, e))
     return result
