@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -189,28 +188,6 @@ def _field(text: str, found: Found | None) -> FieldValue | None:
                       confidence=round(found.confidence, 2))
 
 
-def _chunked(finder: Any, text: str, size: int = 4000) -> list[Any]:
-    """Run ``finder`` on line-aligned chunks of ``text`` and shift the spans back.
-
-    ``nodes.text.find_amounts`` slows down with the square of the number of amounts;
-    on a 30-page contract chunks keep it linear. No amount spans a line break in chunks
-    cut at blank lines or line ends.
-    """
-    if len(text) <= size:
-        return list(finder(text))
-    out: list[Any] = []
-    start = 0
-    while start < len(text):
-        end = min(len(text), start + size)
-        if end < len(text):
-            cut = text.rfind("\n", start + size // 2, end)
-            end = cut + 1 if cut != -1 else end
-        for m in finder(text[start:end]):
-            out.append(dataclasses.replace(m, start=m.start + start, end=m.end + start))
-        start = end
-    return out
-
-
 def extract(
     text: str,
     custom: list[CustomField] | None = None,
@@ -224,7 +201,7 @@ def extract(
     warnings: list[str] = []
     clauses = Clauses(text)
     dates = find_dates(text)
-    amounts = _chunked(find_amounts, text)
+    amounts = list(find_amounts(text))
     ids = find_ids(text)
     durations = find_durations(text)
 
