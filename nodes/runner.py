@@ -1,7 +1,9 @@
-"""Run one action on already-parsed input: validate, run, attach ``meta``.
+"""Run one action: validate, run, attach ``meta``.
 
-The HTTP server and the CLI both call :func:`execute`, so an action behaves the same
-in-process and over HTTP.
+The CLI and the batch route call :func:`execute` on parsed JSON; a single HTTP call takes
+the same steps on the raw body (:func:`validate_json`, :func:`execute_json`), so an action
+behaves the same in-process and over HTTP, with the input parsed once and the output
+serialised once.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import time
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import to_json
 
-from nodes.base import Context, Meta, Node, NodeError
+from nodes.base import Context, Node, NodeError, OutputModel
 from nodes.problems import Problem
 
 MAX_BATCH_ITEMS = 100
@@ -31,28 +34,67 @@ def validate(node: Node, data: Any, loc_prefix: str = "") -> Any:
         raise Problem.from_validation(err, loc_prefix) from None
 
 
+def validate_json(node: Node, body: bytes) -> Any | None:
+    """Return ``node.Input`` validated straight from a raw JSON body, or ``None``.
+
+    One pass in pydantic-core, without building the intermediate Python objects. ``None``
+    means "take the careful path": :func:`validate` on the body parsed by the caller, which
+    answers exactly what is wrong (400 for the JSON, 422 naming each bad field). Bodies that
+    mention NaN or Infinity take it too: pydantic would accept those constants, JSON does not.
+    """
+    if b"NaN" in body or b"Infinity" in body:
+        return None
+    try:
+        return node.Input.__pydantic_validator__.validate_json(body)
+    except ValidationError:
+        return None
+
+
+def _run(node: Node, parsed: Any, ctx: Context) -> OutputModel:
+    node.load(ctx.settings)
+    try:
+        return node.run(parsed, ctx)
+    except NodeError as err:
+        raise Problem.from_node_error(err) from None
+
+
+def _meta(node: Node, ctx: Context, started: float) -> dict[str, Any]:
+    """The fields of :class:`nodes.base.Meta` (built as a plain dict: this runs on every call)."""
+    return {
+        "request_id": ctx.request_id,
+        "engine": ctx.engine or node.engine,
+        "model": ctx.model or node.model,
+        "model_version": ctx.model_version or node.model_version,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+
+
 def execute(node: Node, data: Any, ctx: Context, loc_prefix: str = "") -> dict[str, Any]:
     """Validate ``data``, run ``node`` and return the JSON-ready output with ``meta``.
 
     Raises :class:`Problem` for bad input or a node failure.
     """
     started = time.perf_counter()
-    parsed = validate(node, data, loc_prefix)
-    node.load(ctx.settings)
-    try:
-        output = node.run(parsed, ctx)
-    except NodeError as err:
-        raise Problem.from_node_error(err) from None
+    output = _run(node, validate(node, data, loc_prefix), ctx)
     body: dict[str, Any] = output.model_dump(mode="json")
     if ctx.with_meta:
-        body["meta"] = Meta(
-            request_id=ctx.request_id,
-            engine=ctx.engine or node.engine,
-            model=ctx.model or node.model,
-            model_version=ctx.model_version or node.model_version,
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
-        ).model_dump()
+        body["meta"] = _meta(node, ctx, started)
     return body
+
+
+def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> bytes:
+    """Run ``node`` on validated input and return its output with ``meta`` as JSON (UTF-8).
+
+    The HTTP form of :func:`execute`: the output model is serialised once, by pydantic-core,
+    and ``meta`` (timed from ``started``) is appended to it. Raises :class:`Problem` for a
+    node failure.
+    """
+    output = _run(node, parsed, ctx)
+    body: bytes = output.__pydantic_serializer__.to_json(output)
+    if not ctx.with_meta:
+        return body
+    meta = to_json(_meta(node, ctx, started))
+    return (b'{"meta":' if body == b"{}" else body[:-1] + b',"meta":') + meta + b"}"
 
 
 def execute_batch(node: Node, data: Any, ctx_factory: Any) -> dict[str, Any]:

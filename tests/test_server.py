@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -246,3 +254,88 @@ def test_per_key_rate_limit_gives_429_with_retry_after(serve: Any, tmp_path: Any
     assert int(limited.headers["Retry-After"]) >= 1
     # another key is not affected
     assert requests.post(f"{url}/v1/echo", json={"text": "x"}, headers={"X-API-Key": "other-key"}).ok
+
+
+# --- metrics across processes ------------------------------------------------------
+
+_RECORD = """
+import sys
+from nodes.metrics import observe
+for i in range(int(sys.argv[1])):
+    observe("echo", 200, 0.002)
+observe("echo", 422, 0.5)
+"""
+
+
+def _metric(text: str, line: str) -> float:
+    """The value of the sample ``line`` (name and labels) in a Prometheus exposition; 0 if absent."""
+    for row in text.splitlines():
+        if row.startswith(line + " "):
+            return float(row.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_of_several_processes_add_up(tmp_path: Any) -> None:
+    env = {**os.environ, "TZOMET_METRICS_DIR": str(tmp_path)}
+    for count in (3, 4):  # two "workers" that record and exit
+        subprocess.run([sys.executable, "-c", _RECORD, str(count)], env=env, check=True, timeout=120)
+    assert len(list(tmp_path.glob("*.json"))) == 2
+    render = "from nodes.metrics import render; print(render(lambda: 5)[0].decode())"
+    text = subprocess.run([sys.executable, "-c", render], env=env, check=True, timeout=120,
+                          capture_output=True, text=True).stdout
+    assert _metric(text, 'tzomet_requests_total{action="echo",status="200"}') == 7
+    assert _metric(text, 'tzomet_requests_total{action="echo",status="422"}') == 2
+    assert _metric(text, 'tzomet_request_duration_seconds_bucket{action="echo",le="0.001",status="200"}') == 0
+    assert _metric(text, 'tzomet_request_duration_seconds_bucket{action="echo",le="0.0025",status="200"}') == 7
+    assert _metric(text, 'tzomet_request_duration_seconds_bucket{action="echo",le="0.25",status="422"}') == 0
+    assert _metric(text, 'tzomet_request_duration_seconds_bucket{action="echo",le="+Inf",status="422"}') == 2
+    assert _metric(text, 'tzomet_request_duration_seconds_count{action="echo",status="200"}') == 7
+    assert _metric(text, 'tzomet_request_duration_seconds_sum{action="echo",status="200"}') == pytest.approx(0.014)
+    assert _metric(text, "tzomet_outbox_depth") == 5
+
+
+def test_metrics_add_up_across_gunicorn_workers(tmp_path: Any) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "TZOMET_ENABLE_ECHO": "1", "TZOMET_DATA_DIR": str(tmp_path)}
+    env.pop("TZOMET_API_KEYS", None)
+    tzomet = Path(sys.executable).parent / "tzomet"
+    proc = subprocess.Popen([str(tzomet), "serve", "--port", str(port), "--workers", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f"{url}/readyz", timeout=30).ok:
+                    break
+            except requests.RequestException:  # not listening yet, or busy loading models
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, "tzomet serve did not come up"
+            time.sleep(0.3)
+
+        def call(i: int) -> int:  # a new connection each time, so both workers take some
+            return requests.post(f"{url}/v1/echo", json={"text": "" if i % 4 == 0 else "שלום"}, timeout=30).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(call, range(80)))
+        assert statuses.count(200) == 60 and statuses.count(422) == 20
+        # Each scrape is answered by either worker; every one must report the whole service.
+        seen = 0
+        deadline = time.monotonic() + 30
+        while seen < 6:
+            text = requests.get(f"{url}/metrics", timeout=10).text
+            complete = (
+                _metric(text, 'tzomet_requests_total{action="echo",status="200"}') == 60
+                and _metric(text, 'tzomet_requests_total{action="echo",status="422"}') == 20
+                and _metric(text, 'tzomet_request_duration_seconds_count{action="echo",status="200"}') == 60
+                and _metric(text, 'tzomet_request_duration_seconds_bucket{action="echo",le="+Inf",status="422"}') == 20
+                and "tzomet_outbox_depth 0.0" in text
+            )
+            seen = seen + 1 if complete else 0
+            assert time.monotonic() < deadline, text
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
