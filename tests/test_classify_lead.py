@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import random
+import re
+from collections import Counter
 from typing import Any
 
 import jsonschema
@@ -9,18 +13,28 @@ import numpy as np
 import pytest
 import requests
 
+from nodes.classify_lead import model as model_module
+from nodes.classify_lead import rules as rules_module
 from nodes.classify_lead.model import (
     EVAL,
     CategoryModel,
+    _char_wb_ngrams,
+    _char_wb_spans,
     drop_near_duplicates,
     jaccard,
+    load_or_train,
     prepare,
     read_jsonl,
     read_seeds,
+    shipped_version,
     train,
     trigrams,
 )
 from nodes.classify_lead.synth import expand
+from nodes.text import normalize
+from nodes.text.language import script_counts
+
+normalize_module = importlib.import_module("nodes.text.normalize")
 
 URL = "/v1/classify-lead"
 
@@ -152,13 +166,148 @@ def test_batch(base_url: str) -> None:
 
 # --- the model and the data -----------------------------------------------------------
 
-def test_fast_prediction_matches_scikit_learn() -> None:
-    rows = read_seeds()
-    model = train(rows)
-    texts = [r["text"] for r in read_jsonl(EVAL)[:40]] + ["", "!!!", "a" * 3000]
-    fast = model.predict_many(texts)
-    slow = model.pipeline.predict_proba([prepare(t) for t in texts])
-    assert np.allclose(fast, slow, atol=1e-9)
+#: inputs the fast path must handle exactly like scikit-learn
+ODD_TEXTS = [
+    "", "   ", "!!!", "🙏🙏🙏", "😀", "מ", "ok",
+    "مرحبا، بدي أحكي مع المدير بخصوص الفاتورة تبعت الشهر الماضي",
+    "Hi שלום مرحبا 123 ok? iPhone 15 ב-3,500 ₪",
+    "ש״ח ₪ ﷼ ﬁle ＡＢＣ１２３ ①②",
+    "x\u200fy\u00a0z\u2003w\tq\n\nr   s",
+    "İSTANBUL ſtop Kelvin ı ΑΣ straße",
+    "\ud800 lone surrogate",
+    "aaaaaaaaaa!!!!!!????? דחוףףףףף",
+    "a" * 3000,
+    ("שלום, אני רוצה לקבוע תור למחר בבוקר 😀 " * 300)[:10_000],
+]
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: Any) -> CategoryModel:
+    """The shipped model (trained from the shipped data into a fresh cache)."""
+    return load_or_train(tmp_path_factory.mktemp("data"))
+
+
+def test_fast_prediction_matches_scikit_learn(shipped: CategoryModel) -> None:
+    texts = [r["text"] for r in read_jsonl(EVAL)] + ODD_TEXTS
+    fast = shipped.predict_many(texts)
+    slow = shipped.pipeline.predict_proba([prepare(t) for t in texts])
+    assert fast.shape == slow.shape == (len(texts), len(shipped.labels))
+    assert np.abs(fast - slow).max() < 1e-9
+    one = shipped.predict(texts[0])
+    assert list(one) == shipped.labels and abs(sum(one.values()) - 1) < 1e-9
+
+
+def test_fast_features_match_the_vectorizers(shipped: CategoryModel) -> None:
+    texts = [r["text"] for r in read_jsonl(EVAL)][:80] + ODD_TEXTS
+    fast = shipped.features(texts)
+    slow = shipped.pipeline.named_steps["features"].transform([prepare(t) for t in texts])
+    assert fast.shape == slow.shape
+    assert abs(fast - slow).max() < 1e-12
+    assert (fast != 0).sum() == (slow != 0).sum()
+
+
+def test_char_ngrams_are_the_analyzers_and_packed_lookup_is_exact(shipped: CategoryModel) -> None:
+    features = shipped._features
+    assert features is not None
+    chars = features.parts[0]
+    assert chars.char and chars.packed is not None
+    vec = shipped.pipeline.named_steps["features"].transformer_list[0][1]
+    analyzer = vec.build_analyzer()
+    for text in [r["text"] for r in read_jsonl(EVAL)] + ODD_TEXTS:
+        doc = prepare(text)
+        expected = Counter(analyzer(doc))
+        assert Counter(_char_wb_ngrams(doc.lower(), 2, 5)) == expected
+        spans = Counter(g for g in _char_wb_spans(doc.lower(), 2, 5) if " " not in g[1:-1])
+        assert spans == expected
+        reference = [part.counts_by_dict(doc) for part in features.parts]
+        for part, (ref_rows, ref_counts) in zip(features.parts, reference, strict=True):
+            rows, counts = part.counts(doc)
+            assert dict(zip(rows.tolist(), counts.tolist(), strict=True)) == \
+                dict(zip(ref_rows.tolist(), ref_counts.tolist(), strict=True))
+        # the binary search the hash table stands in for finds the same rows
+        buckets, chars.packed.buckets = chars.packed.buckets, None
+        try:
+            rows, counts = chars.counts(doc)
+        finally:
+            chars.packed.buckets = buckets
+        assert rows.tolist() == sorted(reference[0][0].tolist())
+
+
+def test_old_style_models_fall_back_to_scikit_learn() -> None:
+    """A model whose vectorizers the fast path does not support (float32) still predicts, via transform."""
+    model = train(read_seeds()[:200])
+    model.pipeline.named_steps["features"].transformer_list[1][1].set_params(dtype=np.float32)
+    again = CategoryModel(model.pipeline, model.version, model.labels)
+    assert again._features is None
+    texts = ["אני רוצה לבטל את המנוי", "כמה עולה?"]
+    assert np.abs(again.predict_many(texts) - again.pipeline.predict_proba([prepare(t) for t in texts])).max() < 1e-9
+
+
+def test_model_version_changes_with_the_featurizer(monkeypatch: Any) -> None:
+    before = shipped_version()
+    assert shipped_version() == before
+    monkeypatch.setattr(model_module, "FEATURIZER_VERSION", "changed")
+    assert shipped_version() != before
+    monkeypatch.undo()
+    original = model_module._pipeline
+
+    def other_ngrams() -> Any:
+        pipeline = original()
+        pipeline.set_params(features__chars__ngram_range=(2, 4))
+        return pipeline
+
+    monkeypatch.setattr(model_module, "_pipeline", other_ngrams)
+    assert shipped_version() != before
+
+
+# --- the rules and the text helpers, fast paths against their plain definitions --------
+
+def test_rules_find_exactly_what_their_whole_patterns_find() -> None:
+    """Scanning only the parts that can match (by script and required strings) changes nothing."""
+    rng = random.Random(11)
+    texts = [r["text"] for r in read_seeds()] + [r["text"] for r in read_jsonl(EVAL)]
+    for k in range(1500):
+        picked = rng.sample(texts, rng.randint(1, 4))
+        text = " ".join(t[rng.randint(0, len(t) // 2):] for t in picked)
+        if k % 4 == 0:
+            text = text.upper()
+        norm = normalize(text)
+        probe = rules_module.Probe.of(norm)
+        live = rules_module._RULE_SET.live(probe)
+        for rule, parts in zip(rules_module.ALL_RULES, live, strict=True):
+            expected = [m.span() for m in rule.pattern.finditer(norm)]
+            assert rules_module.merged_spans(parts, norm) == expected, (rule.kind, text)
+            assert rule.spans(probe) == expected, (rule.kind, text)
+
+
+def test_rule_parts_are_tagged_with_their_script() -> None:
+    tags = {(rule.kind, script) for rule in rules_module.ALL_RULES for script, _, _, _ in rule.parts}
+    assert {("emergency", "he"), ("emergency", "ar"), ("emergency", "en"), ("anger", None)} <= tags
+    # IGNORECASE matches these non-ASCII characters to ASCII letters; fold() must map them there
+    latin = re.compile("[a-z]", re.IGNORECASE)
+    extra = [chr(c) for c in range(0x80, 0x110000) if latin.match(chr(c))]
+    assert all(rules_module.fold(ch).isascii() and rules_module.fold(ch).isalpha() for ch in extra), extra
+
+
+def test_normalize_quick_test_agrees_with_the_character_by_character_map() -> None:
+    rng = random.Random(3)
+    pools = [range(0x20, 0x7F), range(0x590, 0x600), range(0x600, 0x700), range(0x2000, 0x2070),
+             range(0xFB00, 0xFB50), range(0xFE70, 0xFF00), range(0xFF00, 0xFFEF), range(0x300, 0x370),
+             range(0xC0, 0x250), [0x1F64F, 0x1F600, 0x5F3, 0x5F4, 0x200F, 0xD800]]
+    for _ in range(20_000):
+        text = "".join(chr(rng.choice(rng.choice(pools))) for _ in range(rng.randint(0, 12)))
+        assert normalize_module._normalize_map(text) == normalize_module._normalize_map_by_char(text), repr(text)
+
+
+def test_script_counts_count_letters() -> None:
+    he, ar, en = (re.compile(r"[\u05d0-\u05ea\u05f0-\u05f2]"), re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]"),
+                  re.compile(r"[A-Za-z\u00c0-\u024f]"))
+    rng = random.Random(5)
+    for _ in range(5000):
+        points = [0x5D0, 0x5E9, 0x5F1, 0x627, 0x645, 0x6FA, 0x41, 0x7A, 0xE9, 0x20, 0x31, 0x1F600]
+        text = "".join(chr(rng.choice(points)) for _ in range(rng.randint(0, 20)))
+        assert script_counts(text) == {"he": len(he.findall(text)), "ar": len(ar.findall(text)),
+                                       "en": len(en.findall(text))}
 
 
 def test_saved_model_round_trips(tmp_path: Any) -> None:

@@ -14,15 +14,14 @@ from typing import Any, Literal
 
 from nodes.base import Context, Node
 from nodes.classify_lead import fewshot
-from nodes.classify_lead.contact import contact_details
-from nodes.classify_lead.lead import score_lead
+from nodes.classify_lead.contact import contact_fields
+from nodes.classify_lead.lead import lead_fields
 from nodes.classify_lead.model import CategoryModel, load_or_train
 from nodes.classify_lead.models import (
     DEFAULT_CATEGORIES,
+    CategorySpec,
     ClassifyLeadInput,
     ClassifyLeadOutput,
-    Handoff,
-    Signal,
 )
 from nodes.classify_lead.rules import RuleResult, apply_rules
 from nodes.config import Settings
@@ -31,7 +30,8 @@ from nodes.text import detect_language
 #: below this confidence a person should look (tenant option ``handoff_threshold``)
 DEFAULT_HANDOFF_THRESHOLD = 0.3
 HANDOFF_SIGNALS = ("human_request", "legal_threat", "public_review_threat", "emergency", "anger")
-_HIGH_URGENCY_SIGNALS = ("explicit_urgency", "emergency")
+#: "accident": an accident today in which nobody was hurt (urgent, but not an emergency to hand off)
+_HIGH_URGENCY_SIGNALS = ("explicit_urgency", "emergency", "accident")
 #: a threat or strong anger makes "complaint" win when the model has it close to the top
 _COMPLAINT_SIGNALS = ("legal_threat", "public_review_threat", "anger")
 _COMPLAINT_MARGIN = 0.25
@@ -55,8 +55,10 @@ class ClassifyLeadNode(Node):
 
     # --- models ------------------------------------------------------------------------
 
-    def _model_for(self, settings: Settings | None, tenant: str | None = None) -> CategoryModel:
-        options = settings.action_options(self.name, tenant) if settings else {}
+    def _model_for(self, settings: Settings | None, tenant: str | None = None,
+                   options: dict[str, Any] | None = None) -> CategoryModel:
+        if options is None:
+            options = settings.action_options(self.name, tenant) if settings else {}
         custom = options.get("model_path")
         key = str(custom or "shipped")
         model = self._models.get(key)
@@ -82,7 +84,7 @@ class ClassifyLeadNode(Node):
 
     def run(self, data: ClassifyLeadInput, ctx: Context) -> ClassifyLeadOutput:
         options = ctx.settings.action_options(self.name, ctx.tenant) if ctx.settings else {}
-        model = self._model_for(ctx.settings, ctx.tenant)
+        model = self._model_for(ctx.settings, ctx.tenant, options)
         ctx.model_version = model.version
         text = data.text
         rules = apply_rules(text)
@@ -93,25 +95,25 @@ class ClassifyLeadNode(Node):
         else:
             scores = model.predict(text)
             scores = _complaint_precedence(scores, rules)
-        category = max(scores, key=lambda k: scores[k])
+        category = max(scores, key=scores.__getitem__)
         confidence = scores[category]
         urgency = _urgency(category, rules)
         threshold = float(options.get("handoff_threshold", DEFAULT_HANDOFF_THRESHOLD))
         handoff = _handoff(category, confidence, threshold, rules)
-        contact = contact_details(text, data.sender)
+        contact = contact_fields(text, data.sender)
         language = data.language if data.language != "auto" else detect_language(text)
-        ordered = dict(sorted(scores.items(), key=lambda kv: -kv[1]))
-        return ClassifyLeadOutput(
-            category=category,
-            confidence=round(confidence, 4),
-            scores={k: round(v, 4) for k, v in ordered.items()},
-            urgency=urgency,
-            handoff=handoff,
-            lead=score_lead(category, confidence, urgency, rules, contact),
-            language=language,  # type: ignore[arg-type]
-            contact=contact,
-            signals=[Signal(type=h.type, text=h.text, start=h.start, end=h.end) for h in rules.hits],
-        )
+        # one validation of plain data (in pydantic-core) instead of a model per signal
+        return ClassifyLeadOutput.model_validate({
+            "category": category,
+            "confidence": round(confidence, 4),
+            "scores": {k: round(scores[k], 4) for k in sorted(scores, key=scores.__getitem__, reverse=True)},
+            "urgency": urgency,
+            "handoff": handoff,
+            "lead": lead_fields(category, confidence, urgency, rules, contact),
+            "language": language,
+            "contact": contact,
+            "signals": [{"type": h.type, "text": h.text, "start": h.start, "end": h.end} for h in rules.hits],
+        })
 
     # --- evaluation and training ---------------------------------------------------------
 
@@ -140,8 +142,6 @@ class ClassifyLeadNode(Node):
 
 
 def _tenant_categories(options: dict[str, Any]) -> list[Any] | None:
-    from nodes.classify_lead.models import CategorySpec
-
     raw = options.get("categories")
     return [CategorySpec.model_validate(c) for c in raw] if raw else None
 
@@ -171,13 +171,14 @@ def _urgency(category: str, rules: RuleResult) -> Literal["high", "normal", "low
     return "normal"
 
 
-def _handoff(category: str, confidence: float, threshold: float, rules: RuleResult) -> Handoff:
+def _handoff(category: str, confidence: float, threshold: float, rules: RuleResult) -> dict[str, Any]:
+    """The fields of :class:`Handoff`."""
     if category == "spam":
-        return Handoff(required=False, reasons=[])
+        return {"required": False, "reasons": []}
     reasons: list[Any] = [k for k in HANDOFF_SIGNALS if rules.has(k)]
     if confidence < threshold:
         reasons.append("low_confidence")
-    return Handoff(required=bool(reasons), reasons=reasons)
+    return {"required": bool(reasons), "reasons": reasons}
 
 
 __all__ = ["DEFAULT_CATEGORIES", "ClassifyLeadNode"]

@@ -6,8 +6,10 @@ Phones and e-mails come from the shared text toolkit; only the name patterns liv
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from nodes.classify_lead.models import Contact, Sender
+from nodes.classify_lead.rules import fold, literal_options
 from nodes.text import find_emails, find_phones
 
 _NAME_WORD = r"[A-Za-z\u05d0-\u05ea\u0621-\u064a][A-Za-z\u05d0-\u05ea\u0621-\u064a'\"׳-]{1,20}"
@@ -38,9 +40,18 @@ def _clean(name: str) -> str | None:
     return " ".join(words)
 
 
+#: per pattern, lists of strings such that its every match contains one of each list (case-folded):
+#: a cheap test before the search
+_NEEDS = [sorted((tuple(fold(lit) for lit in option) for option in literal_options(p.pattern, p.flags)), key=len)
+          for p in _PATTERNS]  # shortest lists first: ":" or "\n" rule most messages out at once
+
+
 def find_name(text: str) -> str | None:
     """A name the writer gives for themselves ("שמי דנה כהן", "Name: John"), or ``None``."""
-    for pattern in _PATTERNS:
+    folded = fold(text)
+    for pattern, needs in zip(_PATTERNS, _NEEDS, strict=True):
+        if not all(any(lit in folded for lit in option) for option in needs):
+            continue
         m = pattern.search(text)
         if m:
             name = _clean(m.group("name"))
@@ -49,8 +60,8 @@ def find_name(text: str) -> str | None:
     return None
 
 
-def contact_details(text: str, sender: Sender | None) -> Contact:
-    """Name, E.164 phones and e-mails: the sender's own first, then those in the text, de-duplicated."""
+def contact_fields(text: str, sender: Sender | None) -> dict[str, Any]:
+    """The fields of :class:`Contact` (plain data, validated once with the whole output)."""
     phones: list[str] = []
     emails: list[str] = []
     if sender and sender.phone:
@@ -60,4 +71,9 @@ def contact_details(text: str, sender: Sender | None) -> Contact:
     phones += [m.value for m in find_phones(text)]
     emails += [m.value for m in find_emails(text)]
     name = (sender.name.strip() if sender and sender.name and sender.name.strip() else None) or find_name(text)
-    return Contact(name=name, phones=list(dict.fromkeys(phones)), emails=list(dict.fromkeys(emails)))
+    return {"name": name, "phones": list(dict.fromkeys(phones)), "emails": list(dict.fromkeys(emails))}
+
+
+def contact_details(text: str, sender: Sender | None) -> Contact:
+    """Name, E.164 phones and e-mails: the sender's own first, then those in the text, de-duplicated."""
+    return Contact(**contact_fields(text, sender))

@@ -7,7 +7,7 @@ everyone gets a 0..100 score.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from nodes.classify_lead.models import Contact, Lead
 from nodes.classify_lead.rules import RuleResult
@@ -17,16 +17,17 @@ _BASE = {"sales_inquiry": 50, "appointment": 45, "support": 25, "billing": 20, "
          "complaint": 10, "other": 5, "spam": 0}
 
 
-def score_lead(category: str, confidence: float, urgency: str, rules: RuleResult, contact: Contact) -> Lead:
-    """Score the message as a lead; temperature only for prospects."""
+def lead_fields(category: str, confidence: float, urgency: str, rules: RuleResult,
+                contact: dict[str, Any]) -> dict[str, Any]:
+    """The fields of :class:`Lead` (plain data); ``contact`` holds the fields of :class:`Contact`."""
     if category == "spam":
-        return Lead(temperature=None, score=0)
+        return {"temperature": None, "score": 0}
     score = float(_BASE.get(category, 20))
     if category in PROSPECT_CATEGORIES:
         score += 15 if rules.has("purchase_intent") else 0
         score += 10 if rules.has("budget") else 0
-        score += 10 if contact.phones or contact.emails else 0
-        score += 5 if contact.name else 0
+        score += 10 if contact["phones"] or contact["emails"] else 0
+        score += 5 if contact["name"] else 0
         score += 10 if urgency == "high" else 0
         score -= 25 if rules.has("just_browsing") else 0
         score *= 0.6 + 0.4 * confidence
@@ -34,4 +35,9 @@ def score_lead(category: str, confidence: float, urgency: str, rules: RuleResult
     temperature: Literal["hot", "warm", "cold"] | None = None
     if category in PROSPECT_CATEGORIES:
         temperature = "hot" if score >= 70 else "warm" if score >= 40 else "cold"
-    return Lead(temperature=temperature, score=round(score))
+    return {"temperature": temperature, "score": round(score)}
+
+
+def score_lead(category: str, confidence: float, urgency: str, rules: RuleResult, contact: Contact) -> Lead:
+    """Score the message as a lead; temperature only for prospects."""
+    return Lead(**lead_fields(category, confidence, urgency, rules, contact.model_dump()))

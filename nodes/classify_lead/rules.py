@@ -9,9 +9,12 @@ one-letter prefixes (ו ה ב ל מ ש כ) through ``_P``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import combinations
+from typing import Any, NamedTuple
 
-from nodes.text.normalize import normalize_map, span_to_original
+from nodes.text.normalize import cached_normalize_map, span_to_original
 
 _P = r"(?:[ובלמשהכ]{0,3}-?)"  # Hebrew prefixes before a word
 _B = r"(?<![\w])"  # word start that works for Hebrew/Arabic letters too
@@ -27,8 +30,7 @@ def _words(*alternatives: str, prefix: bool = True) -> str:
     return rf"{_B}{_P if prefix else _AR_P}(?:{body}){_E}"
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """A rule that fired: its type (the signal name) and the span in the original text."""
 
     type: str
@@ -63,7 +65,7 @@ EMERGENCY = re.compile(
            r"התחשמל(?:ה|תי)?", r"ניצוצות", r"נפצע(?:ה|תי)?", r"פציעה", r"פצוע(?:ה)?", r"מדמם(?:ת)?", r"דימום",
            r"כאבים\s+(?:חזקים|נוראיים|קשים|עזים)", r"כאב\s+(?:חזק|נוראי|עז|חד)", r"כאבי\s+תופת",
            r"לא\s+(?:יכול|יכולה|מצליח|מצליחה)\s+לנשום", r"קשיי\s+נשימה", r"קוצר\s+נשימה", r"התעלף", r"התעלפה",
-           r"תאונ(?:ה|ת\s+דרכים)", r"נתקע(?:ה|נו)?\s+במעלית", r"חום\s+גבוה", r"אלרגית?", r"בהלה", r"מד\"א",
+           r"נתקע(?:ה|נו)?\s+במעלית", r"חום\s+גבוה", r"אלרגית?", r"בהלה", r"מד\"א",
            r"אמבולנס", r"חדר\s+מיון", r"מיון", r"פריצה", r"פרצו", r"נפל(?:ה)?\s+ו", r"שבר\s+ב",
            r"נחתכ(?:ה|תי)?", r"נחתך", r"חתך\s+עמוק", r"נדרס(?:ה)?", r"נפגע(?:ה)?\s+מרכב", r"התנפח(?:ה)?", r"נפיחות",
            r"תגובה\s+אלרגית", r"ננעל(?:תי|נו|ה)?\s+(?:מחוץ|בחוץ)", r"(?:התינוק|הילד|הילדה|התינוקת)\s+(?:בפנים|נעול)",
@@ -72,15 +74,40 @@ EMERGENCY = re.compile(
            r"התמוטט(?:ה)?", r"איבד(?:ה)?\s+הכרה", r"מחוסר\s+הכרה")
     + r"|\b(?:flood(?:ed|ing)?|burst\s+pipe|pipe\s+burst|fire|smoke|gas\s+leak|smell\s+(?:of\s+)?gas|injur(?:ed|y)"
     r"|bleeding|severe\s+pain|terrible\s+pain|chest\s+pain|can'?t\s+breathe|short\s+of\s+breath|unconscious"
-    r"|accident|ambulance|electrocuted|sparks|break-?in|broke\s+in|pouring|allergic\s+reaction|swelling"
+    r"|ambulance|electrocuted|sparks|break-?in|broke\s+in|pouring|allergic\s+reaction|swelling"
     r"|locked\s+out|hit\s+by\s+a\s+car|run\s+over|collapsed|passed\s+out|fainted|(?:bad|deep)\s+cut"
     r"|(?:severe|terrible|unbearable|excruciating)\s+(?:\w+\s+)?pain)\b"
     r"|" + _words(r"فيضان", r"غرق(?:ت|ان)?", r"تسرب\s+(?:مي|ماء|مياه|غاز)", r"حريق", r"نار", r"دخان",
                   r"ريحة\s+غاز", r"نزيف", r"بينزف", r"إصابة", r"اصابة", r"مصاب(?:ة)?", r"ألم\s+شديد", r"الم\s+شديد",
-                  r"وجع\s+(?:قوي|كثير|شديد)", r"حادث", r"طوارئ", r"اسعاف", r"إسعاف", r"مش\s+قادر\s+اتنفس",
+                  r"وجع\s+(?:قوي|كثير|شديد)", r"طوارئ", r"اسعاف", r"إسعاف", r"مش\s+قادر\s+اتنفس",
                   r"ما\s+بقدر\s+اتنفس", r"كهربا", r"تسريب\s+(?:مي|ماء|مياه|غاز)",
                   r"(?:مي|ماي|مية|ميه)\s+نازل(?:ة)?", r"نازل(?:ة)?\s+من\s+السقف", r"حساسية\s+قوية", r"انجرح(?:ت)?",
                   r"وقع(?:ت)?\s+و", r"انقطعت\s+الكهربا", r"انحبس(?:ت)?", prefix=False),
+    re.IGNORECASE,
+)
+
+#: An accident is an emergency (a person must take over) unless the message says nobody was hurt; then it
+#: is still urgent ("accident"), unless it did not happen today. An injury, pain or fire in the same
+#: message is an emergency through EMERGENCY anyway.
+ACCIDENT = re.compile(
+    _words(r"תאונ(?:ה|ת\s+דרכים)") + r"|\baccident\b|" + _words(r"حادث", prefix=False),
+    re.IGNORECASE,
+)
+ACCIDENT_UNHURT = re.compile(
+    _words(r"לא\s+נפגע(?:תי|נו|ה|תם)?", r"אף\s+אחד\s+לא\s+נפגע", r"אין\s+נפגעים", r"בלי\s+נפגעים",
+           r"(?:אני|אנחנו|כולם|כולנו|הכל|הכול)\s+(?:ב)?בסדר")
+    + r"|\b(?:(?:no\s*one|nobody)\s+(?:was\s+|got\s+)?(?:hurt|injured)|no\s+injuries"
+    r"|(?:i'?m|i\s+am|we'?re|we\s+are|everyone\s+is|everybody\s+is)\s+(?:fine|ok|okay|alright|all\s+right))\b"
+    r"|" + _words(r"ما\s+حدا\s+(?:ت|ا)?نصاب", r"ما\s+في\s+(?:اصابات|إصابات)", r"بدون\s+(?:اصابات|إصابات)",
+                  r"الحمد\s*لله\s+(?:كلنا\s+|كلو\s+)?(?:بخير|منيح|مناح|سليم)", prefix=False),
+    re.IGNORECASE,
+)
+ACCIDENT_PAST = re.compile(
+    _words(r"אתמול", r"שלשום", r"בשבוע\s+שעבר", r"בחודש\s+שעבר",
+           r"לפני\s+(?:יומיים|שבוע|שבועיים|חודש|חודשיים|כמה\s+ימים|\d+\s+ימים)")
+    + r"|\b(?:yesterday|last\s+(?:week|month|night)|\d+\s+days\s+ago|a\s+few\s+days\s+ago)\b"
+    r"|" + _words(r"مبارح", r"امبارح", r"إمبارح", r"(?:الأسبوع|الاسبوع|الشهر)\s+(?:الماضي|اللي\s+فات)",
+                  r"قبل\s+(?:يومين|اسبوع|أسبوع|شهر|كم\s+يوم)", prefix=False),
     re.IGNORECASE,
 )
 
@@ -107,7 +134,8 @@ HUMAN_REQUEST = re.compile(
     r"(?:human|person|real\s+person|agent|representative|manager|supervisor|someone\s+real|owner)"
     r"|real\s+(?:person|human)|human\s+(?:please|agent|being)|not\s+a\s+(?:bot|robot)|customer\s+service\s+rep"
     r"|representative)\b"
-    r"|(?:بدي|بدّي|اريد|أريد|ممكن)\s+(?:\S+\s+){0,2}?(?:موظف|مسؤول|مدير|انسان|إنسان|شخص\s+حقيقي|حد\s+من\s+الشركة)"
+    r"|(?:بدي|بدّي|اريد|أريد|ممكن)\s+(?:\S+\s+){0,2}?(?:ال|لل|ل)?(?:موظف|مسؤول|مدير|انسان|إنسان|شخص\s+حقيقي"
+    r"|حد\s+من\s+الشركة|حدا\s+(?:من\s+عندكم|من\s+الشركة|حقيقي|بشري))(?![\w])"
     r"|(?:مش|ما\s+بدي)\s+(?:\S+\s+)?(?:روبوت|بوت)",
     re.IGNORECASE,
 )
@@ -188,13 +216,309 @@ LEAD_HINTS = {
 }
 
 
-def _scan(pattern: re.Pattern[str], kind: str, norm: str, index: list[int], text: str,
+# --- running the rules ---------------------------------------------------------------
+#
+# Most messages are written in one script, and most of every rule's alternatives (its
+# Hebrew, Arabic and English parts) cannot match a message without letters of their own
+# script. So each rule is split at its top-level ``|`` into parts, each part is tagged
+# with the script every one of its matches must contain (found from the parsed
+# pattern), and a message is scanned only with the parts that can match it, in their
+# original order. Dropping alternatives that cannot match anywhere changes nothing a
+# regular expression finds, and it saves most of the scanning. ``tests`` check the tags.
+
+#: characters that tell a script is present (with IGNORECASE, "[a-z]" also covers "K", "ſ", "ı" and "İ")
+SCRIPTS: dict[str, re.Pattern[str]] = {
+    "he": re.compile(r"[\u05d0-\u05ea]"),
+    "ar": re.compile(r"[\u0600-\u06ff]"),
+    "en": re.compile(r"[a-z]", re.IGNORECASE),
+}
+
+
+def _script_chars(script: str) -> Callable[[int], bool]:
+    pattern = SCRIPTS[script]
+    return lambda code: pattern.match(chr(code)) is not None
+
+
+def split_alternatives(source: str) -> list[str]:
+    """``source`` split at its top-level ``|`` (not inside a group or a character class)."""
+    parts: list[str] = []
+    depth, start, i, in_class = 0, 0, 0, False
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if source[i + 1:i + 2] == "^":
+                i += 1
+            if source[i + 1:i + 2] == "]":  # a "]" first in a class is a literal
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    return parts
+
+
+def _parse(source: str, flags: int) -> tuple[Any, Any] | None:
+    """``(sre constants, parsed pattern)``, or ``None`` when this Python's regex internals differ."""
+    try:
+        from re import _constants as sre  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+
+        return sre, _parser.parse(source, flags)
+    except Exception:
+        return None
+
+
+def required_script(source: str, flags: int) -> str | None:
+    """The script every match of ``source`` must contain a letter of, or ``None``."""
+    parsed = _parse(source, flags)
+    if parsed is None:
+        return None  # never skip a part
+    sre, tree = parsed
+
+    def needs(items: Any, chars: Callable[[int], bool]) -> bool:
+        for op, av in items:
+            if op is sre.LITERAL and chars(av):
+                return True
+            if op is sre.IN and av and all(
+                    (kind is sre.LITERAL and chars(v)) or (kind is sre.RANGE and all(map(chars, range(v[0], v[1] + 1))))
+                    for kind, v in av):
+                return True
+            if op is sre.SUBPATTERN and needs(av[3], chars):
+                return True
+            if op is sre.BRANCH and all(needs(alt, chars) for alt in av[1]):
+                return True
+            if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1 and needs(av[2], chars):
+                return True
+        return False
+
+    for script in SCRIPTS:
+        if needs(tree, _script_chars(script)):
+            return script
+    return None
+
+
+def literal_options(source: str, flags: int) -> list[list[str]]:
+    """Lists of strings such that every match of ``source`` contains one string of each list.
+
+    Taken from the parsed pattern (compare with the same flags): runs of plain characters
+    and character sets of plain characters that a match cannot skip, and for an
+    alternation the union of what each alternative requires. Empty when nothing is known.
+    """
+    parsed = _parse(source, flags)
+    if parsed is None:
+        return []
+    sre, tree = parsed
+
+    def best(options: list[list[str]]) -> list[str] | None:
+        return max(options, key=lambda lits: (min(map(len, lits)), -len(lits))) if options else None
+
+    def of_sequence(items: Any) -> list[list[str]]:
+        options: list[list[str]] = []
+        run: list[str] = []
+        for op, av in [*items, (None, None)]:
+            if op is sre.LITERAL:
+                run.append(chr(av))
+                continue
+            if run:
+                options.append(["".join(run)])
+                run = []
+            found: list[str] | None = None
+            if op is sre.SUBPATTERN:
+                found = best(of_sequence(av[3]))
+            elif op is sre.BRANCH:
+                each = [best(of_sequence(alt)) for alt in av[1]]
+                found = None if any(e is None for e in each) else [lit for e in each for lit in e or []]
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+                found = best(of_sequence(av[2]))
+            elif op is sre.IN and av and all(kind is sre.LITERAL for kind, _ in av):
+                found = [chr(v) for _, v in av]
+            if found:
+                options.append(found)
+        return options
+
+    return of_sequence(tree)
+
+
+def required_literals(source: str, flags: int) -> list[str] | None:
+    """Strings one of which every match of ``source`` contains (the most selective such list), or ``None``."""
+    options = literal_options(source, flags)
+    return max(options, key=lambda lits: (min(map(len, lits)), -len(lits))) if options else None
+
+
+#: the non-ASCII characters that IGNORECASE matches to ASCII letters, folded to them
+FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_FOLDED = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+def fold(text: str) -> str:
+    """``text`` lower-cased so that it contains ``s.lower()`` wherever IGNORECASE finds an ASCII ``s``."""
+    return (text.translate(FOLD) if _FOLDED.search(text) else text).lower()
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What deciding which parts of the rules can match needs to know about one message."""
+
+    norm: str
+    #: the scripts whose letters occur in ``norm``
+    scripts: frozenset[str]
+    #: ``norm`` case-folded the way IGNORECASE compares letters (it may be longer than ``norm``)
+    folded: str
+
+    @classmethod
+    def of(cls, norm: str) -> Probe:
+        scripts = frozenset(name for name, pattern in SCRIPTS.items() if pattern.search(norm))
+        return cls(norm, scripts, fold(norm) if "en" in scripts else norm)
+
+    def grams(self) -> set[str]:
+        """The character 3-grams of :attr:`folded`."""
+        folded = self.folded
+        return {folded[i:i + 3] for i in range(len(folded) - 2)}
+
+
+class Rule:
+    """A named pattern, scanned with only those of its parts that can match the message.
+
+    A part can match only when its script's letters are in the message and, when the
+    part requires one of some strings (:func:`required_literals`), when one of them is in
+    the message too: checked with the message's 3-grams, without scanning it. Each part
+    is compiled on its own; when several can match, their matches are merged exactly as
+    the alternation of them would find them (:meth:`spans`).
+    """
+
+    def __init__(self, kind: str, pattern: re.Pattern[str]) -> None:
+        self.kind = kind
+        self.pattern = pattern
+        flags = pattern.flags
+        self.parts: list[tuple[str | None, re.Pattern[str], frozenset[str] | None, tuple[str, ...]]] = []
+        for part in split_alternatives(pattern.pattern):
+            parsed = _parse(part, flags)
+            if parsed is not None and parsed[1].getwidth()[0] == 0:
+                raise ValueError(f"a part of rule {kind} can match the empty string: {part!r}")
+            literals = {fold(lit) for lit in required_literals(part, flags) or ()}
+            starts = frozenset(lit[:3] for lit in literals if len(lit) >= 3) if literals else None
+            short = tuple(sorted(lit for lit in literals if len(lit) < 3))
+            self.parts.append((required_script(part, flags), re.compile(part, flags), starts, short))
+
+    def spans(self, probe: Probe) -> list[tuple[int, int]]:
+        """The spans of ``pattern.finditer(probe.norm)``, scanning only with the parts that can match.
+
+        (One rule on its own; :func:`apply_rules` decides for all rules at once with :class:`RuleSet`.)
+        """
+        grams = probe.grams()
+        return merged_spans([compiled for script, compiled, starts, short in self.parts
+                             if (script is None or script in probe.scripts)
+                             and (starts is None or not starts.isdisjoint(grams)
+                                  or any(s in probe.folded for s in short))], probe.norm)
+
+
+def merged_spans(live: list[re.Pattern[str]], norm: str) -> list[tuple[int, int]]:
+    """The spans ``finditer`` of the alternation of ``live`` (in order) finds in ``norm``."""
+    if len(live) == 1:
+        return [m.span() for m in live[0].finditer(norm)]
+    if not live:
+        return []
+    # From ``pos``, the leftmost match of any part, the first part in order on a tie, then on
+    # from its end (no part matches the empty string).
+    found: list[tuple[int, int]] = []
+    pos = 0
+    nexts = [compiled.search(norm) for compiled in live]
+    while True:
+        best = None
+        for i, m in enumerate(nexts):
+            if m is not None and m.start() < pos:
+                m = nexts[i] = live[i].search(norm, pos)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        if best is None:
+            return found
+        found.append(best.span())
+        pos = best.end()
+
+
+class RuleSet:
+    """All the rules' parts, indexed by the 3-grams they need, to find the live ones of a message at once."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.parts: list[tuple[int, re.Pattern[str]]] = []
+        scripts: list[str | None] = []
+        index: dict[str, list[int]] = {}
+        self.short: list[tuple[str, int]] = []
+        free = []
+        for r, rule in enumerate(rules):
+            for script, compiled, starts, short in rule.parts:
+                pid = len(self.parts)
+                self.parts.append((r, compiled))
+                scripts.append(script)
+                if starts is None:
+                    free.append(pid)
+                    continue
+                for gram in starts:
+                    index.setdefault(gram, []).append(pid)
+                self.short += [(lit, pid) for lit in short]
+        self.index = {gram: tuple(pids) for gram, pids in index.items()}
+        self.free = frozenset(free)
+        self.allowed = {
+            frozenset(present): frozenset(pid for pid, script in enumerate(scripts)
+                                          if script is None or script in present)
+            for n in range(len(SCRIPTS) + 1) for present in combinations(SCRIPTS, n)
+        }
+
+    def live(self, probe: Probe) -> list[list[re.Pattern[str]]]:
+        """Per rule, its parts that can match the message, in order (the same as :meth:`Rule.spans` keeps)."""
+        folded, get = probe.folded, self.index.get
+        pids = set(self.free)
+        for i in range(len(folded) - 2):
+            found = get(folded[i:i + 3])
+            if found:
+                pids.update(found)
+        pids.update(pid for lit, pid in self.short if lit in probe.folded)
+        pids &= self.allowed[probe.scripts]
+        per_rule: list[list[re.Pattern[str]]] = [[] for _ in self.rules]
+        for pid in sorted(pids):
+            r, compiled = self.parts[pid]
+            per_rule[r].append(compiled)
+        return per_rule
+
+
+_RULE_NOT_URGENT = Rule("not_urgent", _NOT_URGENT)
+_RULES = [Rule(kind, pattern) for kind, pattern in (
+    ("explicit_urgency", EXPLICIT_URGENCY), ("emergency", EMERGENCY), ("deadline", DEADLINE),
+    ("human_request", HUMAN_REQUEST), ("legal_threat", LEGAL_THREAT), ("public_review_threat", PUBLIC_REVIEW_THREAT),
+)]
+_RULE_ANGER = Rule("anger", _STRONG_ANGER)
+_RULES_LOUD = [Rule("anger", _EXCLAIM), Rule("anger", _SHOUT)]
+_RULES_LEAD = [Rule(kind, pattern) for kind, pattern in LEAD_HINTS.items()]
+_RULES_ACCIDENT = [Rule("emergency", ACCIDENT), Rule("unhurt", ACCIDENT_UNHURT), Rule("past", ACCIDENT_PAST)]
+ALL_RULES = [_RULE_NOT_URGENT, *_RULES, _RULE_ANGER, *_RULES_LOUD, *_RULES_LEAD, *_RULES_ACCIDENT]
+_RULE_SET = RuleSet(ALL_RULES)
+# positions in ALL_RULES
+_FIRST_RULE, _ANGER = 1, 1 + len(_RULES)
+_LOUD = range(_ANGER + 1, _ANGER + 1 + len(_RULES_LOUD))
+_LEAD = range(_LOUD.stop, _LOUD.stop + len(_RULES_LEAD))
+_ACCIDENT, _UNHURT, _PAST = range(_LEAD.stop, _LEAD.stop + 3)
+
+
+def _hits(kind: str, spans: list[tuple[int, int]], index: list[int] | None, text: str,
           skip: list[tuple[int, int]] | None = None) -> list[Hit]:
     hits = []
-    for m in pattern.finditer(norm):
-        if skip and any(s <= m.start() < e for s, e in skip):
+    for start, end in spans:
+        if skip and any(s <= start < e for s, e in skip):
             continue
-        start, end = span_to_original(index, m.start(), m.end(), len(text))
+        if index is not None:
+            start, end = span_to_original(index, start, end, len(text))
         raw = text[start:end]
         # trim the whitespace a pattern may have swallowed at its edges
         lead = len(raw) - len(raw.lstrip())
@@ -210,30 +534,38 @@ class RuleResult:
     hits: list[Hit]
     anger_score: int
 
+    def __post_init__(self) -> None:
+        self.kinds = frozenset(h.type for h in self.hits)
+
     def has(self, kind: str) -> bool:
         """Whether a signal of ``kind`` fired."""
-        return any(h.type == kind for h in self.hits)
+        return kind in self.kinds
 
 
 def apply_rules(text: str) -> RuleResult:
     """Run every rule over ``text``; spans point into ``text`` as given."""
-    norm, index = normalize_map(text)
-    negated = [(m.start(), m.end()) for m in _NOT_URGENT.finditer(norm)]
+    norm, index = cached_normalize_map(text)
+    # spans in an unchanged text need no mapping
+    mapping = None if norm is text or (len(norm) == len(text) and norm == text) else index
+    live = _RULE_SET.live(Probe.of(norm))
+    spans = [merged_spans(parts, norm) if parts else [] for parts in live]
+    negated = spans[0]
     hits: list[Hit] = []
-    hits += _scan(EXPLICIT_URGENCY, "explicit_urgency", norm, index, text, negated)
-    hits += _scan(EMERGENCY, "emergency", norm, index, text)
-    hits += _scan(DEADLINE, "deadline", norm, index, text)
-    hits += _scan(HUMAN_REQUEST, "human_request", norm, index, text)
-    hits += _scan(LEGAL_THREAT, "legal_threat", norm, index, text)
-    hits += _scan(PUBLIC_REVIEW_THREAT, "public_review_threat", norm, index, text)
-    anger = _scan(_STRONG_ANGER, "anger", norm, index, text)
-    anger_score = 2 * len(anger)
-    loud = _scan(_EXCLAIM, "anger", norm, index, text) + _scan(_SHOUT, "anger", norm, index, text)
-    anger_score += len(loud)
+    if spans[_FIRST_RULE]:
+        hits += _hits(ALL_RULES[_FIRST_RULE].kind, spans[_FIRST_RULE], mapping, text, negated)
+    for r in range(_FIRST_RULE + 1, _ANGER):
+        if spans[r]:
+            hits += _hits(ALL_RULES[r].kind, spans[r], mapping, text)
+    if spans[_ACCIDENT] and not spans[_PAST]:
+        hits += _hits("accident" if spans[_UNHURT] else "emergency", spans[_ACCIDENT], mapping, text)
+    anger_score = 2 * len(spans[_ANGER]) + sum(len(spans[r]) for r in _LOUD)
     if anger_score >= 2:
-        hits += anger + loud
-    for kind, pattern in LEAD_HINTS.items():
-        hits += _scan(pattern, kind, norm, index, text)
+        hits += _hits("anger", spans[_ANGER], mapping, text)
+        for r in _LOUD:
+            hits += _hits("anger", spans[r], mapping, text)
+    for r in _LEAD:
+        if spans[r]:
+            hits += _hits(ALL_RULES[r].kind, spans[r], mapping, text)
     if negated:
         hits += [Hit("not_urgent", *_orig(text, index, s, e)) for s, e in negated]
     hits.sort(key=lambda h: (h.start, h.end))

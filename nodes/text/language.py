@@ -12,9 +12,6 @@ import re
 
 from .normalize import normalize
 
-_HE = re.compile(r"[\u05d0-\u05ea\u05f0-\u05f2]")
-_AR = re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]")
-_LA = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _EN_FUNCTION_WORDS = frozenset({
     "the", "a", "an", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "from",
@@ -29,13 +26,19 @@ MIXED_SHARE = 0.25
 MIXED_MIN_LETTERS = 3
 
 
+#: runs of Hebrew, Arabic or Latin letters, one group per script (the classes do not overlap): one pass
+#: over the text, one string per word rather than per letter
+_RUNS = re.compile(r"([\u05d0-\u05ea\u05f0-\u05f2]+)|([\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+)"
+                   r"|([A-Za-z\u00c0-\u024f]+)")
+
+
 def script_counts(text: str) -> dict[str, int]:
     """Count Hebrew, Arabic and Latin letters in ``text``."""
-    return {
-        "he": len(_HE.findall(text)),
-        "ar": len(_AR.findall(text)),
-        "en": len(_LA.findall(text)),
-    }
+    runs = _RUNS.findall(text)
+    if not runs:
+        return {"he": 0, "ar": 0, "en": 0}
+    he, ar, en = zip(*runs, strict=True)
+    return {"he": len("".join(he)), "ar": len("".join(ar)), "en": len("".join(en))}
 
 
 def detect_language(text: str) -> str:

@@ -26,6 +26,7 @@ Case is kept: callers lowercase where they need to.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -95,7 +96,30 @@ def cached_normalize_map(text: str) -> tuple[str, list[int]]:
     return _normalize_map(text)
 
 
+#: every character :func:`_convert` changes other than by NFKC
+_SPECIAL = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_REMOVE | {ord(k) for k in _REPLACE})) + "]")
+
+
+def _unchanged(text: str) -> bool:
+    """Whether no character of ``text`` changes: a quick test for most messages.
+
+    A string that is already NFKC has no character that NFKC alone would change (a
+    character NFKC changes cannot occur in normalised text), so only the explicit
+    removals and replacements are left to look for.
+    """
+    if text.isascii():
+        return "`" not in text
+    return unicodedata.is_normalized("NFKC", text) and _SPECIAL.search(text) is None
+
+
 def _normalize_map(text: str) -> tuple[str, list[int]]:
+    if _unchanged(text):
+        return text, list(range(len(text)))
+    return _normalize_map_by_char(text)
+
+
+def _normalize_map_by_char(text: str) -> tuple[str, list[int]]:
+    """:func:`_normalize_map` without the quick test: every distinct character is looked at."""
     changes: dict[str, str] = {}
     for ch in set(text):
         if ch.isascii() and ch != "`":

@@ -30,6 +30,7 @@ _CANDIDATE = re.compile(
     r"(?![\d%]|[.,:/]\d)"
 )
 _GROUP = re.compile(r"\+?\(?\d+\)?")
+_DIGIT = re.compile(r"\d")
 _DATE_LIKE = re.compile(r"^\d{1,2}([./-])\d{1,2}\1(?:\d{2}|\d{4})$|^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[./]\d{1,2}$")
 _PLATE_LIKE = re.compile(r"^\d{2,3}-\d{2,3}-\d{2,3}$")
 _IL_SERVICE = re.compile(r"^1(?:800|801|700|599|809|212|222|255)\d{6}$")
@@ -97,6 +98,8 @@ def _find_phones(text: str, region: str) -> tuple[Match, ...]:
     # Cached: the ID, amount and redaction finders all need the phones of the same text.
     norm, index = cached_normalize_map(text)
     found: list[Match] = []
+    if len(_DIGIT.findall(norm)) < 7:  # every phone has at least 7 digits: skip the scan
+        return ()
     for m in _CANDIDATE.finditer(norm):
         raw = m.group("num")
         if sum(ch.isdigit() for ch in raw) < 7:
