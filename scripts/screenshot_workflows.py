@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,9 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
-N8N_VERSION = "2.41.1"
+sys.path.insert(0, str(ROOT / "tests"))
+from n8n_harness import N8n, default_launcher  # noqa: E402  (the one n8n driver, shared with the tests)
+
 WIDTH, HEIGHT = 1600, 900  # the browser viewport, and so the PNGs
 OWNER = {"email": "owner@tzomet.example", "firstName": "Tzomet", "lastName": "Docs",
          "password": "Screenshot-Only-1"}
@@ -67,122 +68,6 @@ STARTED = time.monotonic()
 
 def log(message: str) -> None:
     print(f"[screenshot_workflows {time.monotonic() - STARTED:5.1f}s] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def default_launcher() -> Path:
-    explicit = os.environ.get("TZOMET_N8N")
-    if explicit:
-        return Path(explicit)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    home = Path(os.environ.get("TZOMET_N8N_HOME") or cache / "tzomet" / f"n8n-{N8N_VERSION}")
-    return home / "bin" / "n8n"
-
-
-class N8n:
-    """A throwaway n8n: its own user folder, ports and encryption key."""
-
-    def __init__(self, launcher: Path, folder: Path) -> None:
-        self.launcher = launcher
-        self.folder = folder
-        self.port = free_port()
-        self.broker_port = free_port()
-        while self.broker_port == self.port:
-            self.broker_port = free_port()
-        self.server: subprocess.Popen[bytes] | None = None
-        self.command: subprocess.Popen[str] | None = None
-        self.log_path = folder / "n8n.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("N8N_", "DB_", "EXECUTIONS_"))}
-        env.update({
-            "N8N_USER_FOLDER": str(self.folder),
-            "N8N_ENCRYPTION_KEY": "tzomet-workflow-screenshots-only",
-            "N8N_PORT": str(self.port),
-            "N8N_LISTEN_ADDRESS": "127.0.0.1",
-            "N8N_RUNNERS_BROKER_PORT": str(self.broker_port),
-            "N8N_DIAGNOSTICS_ENABLED": "false",
-            "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
-            "N8N_VERSION_NOTIFICATIONS_WHATS_NEW_ENABLED": "false",
-            "N8N_PERSONALIZATION_ENABLED": "false",
-            "N8N_TEMPLATES_ENABLED": "false",
-            "N8N_HIRING_BANNER_ENABLED": "false",
-            "N8N_SECURE_COOKIE": "false",
-            "N8N_LOG_LEVEL": "warn",
-            "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS": "false",
-        })
-        return env
-
-    def cli(self, *args: str) -> None:
-        """``n8n <args>``, in its own process group (so that an interrupt can end it too)."""
-        self.command = subprocess.Popen([str(self.launcher), *args], env=self.env(), stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, cwd=self.folder,
-                                        start_new_session=True)
-        try:
-            output, _ = self.command.communicate(timeout=300)
-        finally:
-            end_group(self.command)
-        if self.command.returncode != 0:
-            raise RuntimeError(f"n8n {' '.join(args)} exited {self.command.returncode}\n{output[-4000:]}")
-
-    def start(self, timeout: float = 180) -> None:
-        with self.log_path.open("wb") as out:
-            self.server = subprocess.Popen([str(self.launcher), "start"], env=self.env(), stdout=out,
-                                           stderr=subprocess.STDOUT, cwd=self.folder,
-                                           start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.server.poll() is not None:
-                raise RuntimeError(f"n8n start exited {self.server.returncode}:\n{self.tail()}")
-            # /healthz answers well before the REST API: first a stand-in page answers 200 to
-            # every path, then 404 for a while. The API is up when "who am I" says 401.
-            if self.answers("/healthz") == 200 and self.answers("/rest/login") == 401:
-                return
-            time.sleep(0.5)
-        raise RuntimeError(f"n8n's REST API did not come up in {timeout}s:\n{self.tail()}")
-
-    def answers(self, path: str) -> int | None:
-        """The HTTP status of ``GET <path>``, None when nothing answers."""
-        try:
-            with urllib.request.urlopen(f"{self.url}{path}", timeout=2) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
-        except (urllib.error.URLError, OSError):
-            return None
-
-    def tail(self) -> str:
-        return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        """Ends ``n8n start`` (and its task runner) and any ``n8n`` command still running."""
-        if self.server is not None and self.server.poll() is None:
-            log("stopping n8n")
-        for process in (self.server, self.command):
-            end_group(process)
-
-
-def end_group(process: subprocess.Popen[bytes] | subprocess.Popen[str] | None) -> None:
-    """SIGTERM to the process group that ``process`` leads, SIGKILL after 30 s."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
 
 
 def end_children() -> None:
@@ -310,8 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
 
     temp = Path(tempfile.mkdtemp(prefix="tzomet-screenshots-"))
-    n8n = N8n(args.n8n, temp / "n8n")
-    n8n.folder.mkdir()
+    n8n = N8n(args.n8n, temp / "n8n", encryption_key="tzomet-workflow-screenshots-only")
 
     def interrupted(signum: int, _frame: object) -> None:
         # Cleans up here rather than by raising: an exception raised while playwright's sync
@@ -326,13 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, interrupted)
     try:
         ids, nodes = prepare_workflows(temp / "workflows")
-        credentials = temp / "credentials.json"
-        credentials.write_text(json.dumps(CREDENTIALS), encoding="utf-8")
         log(f"importing {len(ids)} workflows and {len(CREDENTIALS)} placeholder credentials")
-        n8n.cli("import:credentials", f"--input={credentials}")
-        n8n.cli("import:workflow", "--separate", f"--input={temp / 'workflows'}")
+        n8n.import_credentials(CREDENTIALS)
+        n8n.import_workflows(temp / "workflows")
         log(f"starting n8n on {n8n.url}")
-        n8n.start()
+        n8n.start(timeout=180)
         setup_owner(n8n.url)
         log("owner set up; taking screenshots")
         screenshot(n8n, ids, nodes, args.out.resolve(), args.chromium)

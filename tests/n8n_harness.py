@@ -1,7 +1,7 @@
-"""A real n8n for the workflow tests: found on this machine, driven through its own CLI.
+"""A real n8n for the workflow tests (and scripts/screenshot_workflows.py), driven through its CLI.
 
 n8n is installed once per machine by scripts/install-n8n.sh (outside the repository).
-Without it these tests skip with the reason, except under CI (``CI=true``), where .ci/run
+Without it the tests skip with the reason, except under CI (``CI=true``), where .ci/run
 installs it and a missing n8n is a failure. ``TZOMET_N8N`` may point at another launcher.
 """
 
@@ -29,14 +29,17 @@ def default_home() -> Path:
     return Path(os.environ.get("TZOMET_N8N_HOME") or cache / "tzomet" / f"n8n-{VERSION}")
 
 
-def find_n8n() -> Path | None:
-    """The n8n launcher, or None when n8n is not installed."""
+def default_launcher() -> Path:
+    """Where the launcher is (``TZOMET_N8N``, or the one scripts/install-n8n.sh writes)."""
     explicit = os.environ.get("TZOMET_N8N")
-    if explicit:
-        return Path(explicit) if Path(explicit).is_file() else None
-    home = default_home()
-    launcher = home / "bin" / "n8n"
-    return launcher if (home / ".complete").is_file() and launcher.is_file() else None
+    return Path(explicit) if explicit else default_home() / "bin" / "n8n"
+
+
+def find_n8n() -> Path | None:
+    """The n8n launcher, or None when n8n is not installed (or its install did not finish)."""
+    launcher = default_launcher()
+    complete = bool(os.environ.get("TZOMET_N8N")) or (default_home() / ".complete").is_file()
+    return launcher if complete and launcher.is_file() else None
 
 
 def require_n8n() -> Path:
@@ -56,15 +59,41 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class N8n:
-    """One n8n instance: its own user folder (SQLite database), ports and encryption key."""
+class N8nError(RuntimeError):
+    """An n8n command or server that failed; the message carries its output."""
 
-    def __init__(self, launcher: Path, folder: Path) -> None:
+
+def end_group(process: subprocess.Popen[str] | None) -> None:
+    """SIGTERM to the process group ``process`` leads (n8n and its task runner), SIGKILL after 30 s."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+class N8n:
+    """One n8n instance: its own user folder (SQLite database), ports and encryption key.
+
+    Every process it starts leads its own process group, so :meth:`stop` (also from a signal
+    handler) ends ``n8n start``, its task runner and any CLI command still running.
+    """
+
+    def __init__(self, launcher: Path, folder: Path, encryption_key: str = "tzomet-workflow-tests-only") -> None:
         self.launcher = launcher
         self.folder = folder
+        self.encryption_key = encryption_key
         self.port = free_port()
         self.broker_port = free_port()
+        while self.broker_port == self.port:
+            self.broker_port = free_port()
         self.server: subprocess.Popen[str] | None = None
+        self.command: subprocess.Popen[str] | None = None
         self.log = folder / "n8n.log"
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -76,12 +105,15 @@ class N8n:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("N8N_", "DB_", "EXECUTIONS_"))}
         env.update({
             "N8N_USER_FOLDER": str(self.folder),
-            "N8N_ENCRYPTION_KEY": "tzomet-workflow-tests-only",
+            "N8N_ENCRYPTION_KEY": self.encryption_key,
             "N8N_PORT": str(self.port),
             "N8N_LISTEN_ADDRESS": "127.0.0.1",
             "N8N_RUNNERS_BROKER_PORT": str(self.broker_port),
             "N8N_DIAGNOSTICS_ENABLED": "false",
             "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
+            "N8N_VERSION_NOTIFICATIONS_WHATS_NEW_ENABLED": "false",
+            "N8N_PERSONALIZATION_ENABLED": "false",
+            "N8N_HIRING_BANNER_ENABLED": "false",
             "N8N_TEMPLATES_ENABLED": "false",
             "N8N_SECURE_COOKIE": "false",
             "N8N_LOG_LEVEL": "warn",
@@ -90,13 +122,17 @@ class N8n:
         return env
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """Run ``n8n <args>``; raise with its output when it fails."""
-        done = subprocess.run([str(self.launcher), *args], env=self.env(), capture_output=True, text=True,
-                              timeout=timeout, cwd=self.folder)
-        if done.returncode != 0:
-            raise AssertionError(f"n8n {' '.join(args)} exited {done.returncode}\n"
-                                 f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}")
-        return done
+        """Run ``n8n <args>``; raise :class:`N8nError` with its output when it fails."""
+        self.command = subprocess.Popen([str(self.launcher), *args], env=self.env(), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, cwd=self.folder, start_new_session=True)
+        try:
+            stdout, stderr = self.command.communicate(timeout=timeout)
+        finally:
+            end_group(self.command)
+        if self.command.returncode != 0:
+            raise N8nError(f"n8n {' '.join(args)} exited {self.command.returncode}\n"
+                           f"--- stdout\n{stdout[-4000:]}\n--- stderr\n{stderr[-4000:]}")
+        return subprocess.CompletedProcess(self.command.args, self.command.returncode, stdout, stderr)
 
     def import_credentials(self, credentials: list[dict[str, Any]]) -> None:
         path = self.folder / "credentials.json"
@@ -115,13 +151,14 @@ class N8n:
 
     def start(self, timeout: float = 120) -> None:
         """``n8n start`` in the background; returns when n8n's own API answers."""
-        out = self.log.open("w")
-        self.server = subprocess.Popen([str(self.launcher), "start"], env=self.env(), stdout=out,
-                                       stderr=subprocess.STDOUT, text=True, cwd=self.folder, start_new_session=True)
+        with self.log.open("w") as out:
+            self.server = subprocess.Popen([str(self.launcher), "start"], env=self.env(), stdout=out,
+                                           stderr=subprocess.STDOUT, text=True, cwd=self.folder,
+                                           start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.server.poll() is not None:
-                raise AssertionError(f"n8n start exited {self.server.returncode}:\n{self.log.read_text()[-4000:]}")
+                raise N8nError(f"n8n start exited {self.server.returncode}:\n{self.tail()}")
             try:
                 # /healthz answers first, and for a while a stand-in server answers 200 to every path;
                 # n8n's own API is up when an anonymous GET /rest/login gets its real 401.
@@ -130,7 +167,11 @@ class N8n:
             except requests.RequestException:
                 pass
             time.sleep(0.5)
-        raise AssertionError(f"n8n's API did not come up in {timeout}s:\n{self.log.read_text()[-4000:]}")
+        raise N8nError(f"n8n's API did not come up in {timeout}s:\n{self.tail()}")
+
+    def tail(self) -> str:
+        """The end of ``n8n start``'s log."""
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
     def post_webhook(self, path: str, timeout: float = 60, **kwargs: Any) -> requests.Response:
         """POST to a production webhook, waiting until n8n has registered it (404 until then)."""
@@ -142,10 +183,7 @@ class N8n:
             time.sleep(1)
 
     def stop(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            os.killpg(self.server.pid, signal.SIGTERM)
-            try:
-                self.server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.server.pid, signal.SIGKILL)
+        """End ``n8n start`` and any n8n command still running."""
+        for process in (self.server, self.command):
+            end_group(process)
         self.server = None
