@@ -82,6 +82,12 @@ class Flow:
             "mode": "manual", "assignments": {"assignments": assignments}, "includeOtherFields": True, "options": {},
         }, at, notes="The only node to edit after import: where n8n reaches the Tzomet service.")
 
+    def config_after(self, trigger: str, sample: str, values: dict[str, str], at: tuple[int, int]) -> None:
+        """The config node, fed by the real trigger and by the end of the sample-input branch."""
+        self.config(values, at)
+        self.link(trigger, CONFIG)
+        self.link(sample, CONFIG)
+
     def call(self, name: str, action: str, body: str, key: str, at: tuple[int, int]) -> str:
         """An HTTP Request to `POST {base_url}/v1/<action>` with the API key and an idempotency key."""
         return self.node(name, "httpRequest", 4.2, {
@@ -144,12 +150,9 @@ def whatsapp_lead() -> dict[str, Any]:
            credentials={"whatsAppTriggerApi": {"id": "tzometWaTrigger1", "name": "WhatsApp OAuth account"}},
            webhookId=_id(f.wf_id, "whatsapp-trigger"))
     sample = f.manual_sample(WA_SAMPLE, (0, 1))
-    f.config({"base_url": "http://localhost:8080",
-              "owner_whatsapp": "",
-              "whatsapp_phone_number_id": "",
-              "whatsapp_api_url": "https://graph.facebook.com/v21.0"}, (2, 0))
-    f.link("WhatsApp Trigger", CONFIG)
-    f.link(sample, CONFIG)
+    f.config_after("WhatsApp Trigger", sample, {"base_url": "http://localhost:8080", "owner_whatsapp": "",
+                                                "whatsapp_phone_number_id": "",
+                                                "whatsapp_api_url": "https://graph.facebook.com/v21.0"}, (2, 0))
     f.if_("Text message?", "$json.messages?.[0]?.type", EQUALS, (3, 0), right="text")
     msg = f"{CFG}.messages[0]"
     key = f"'wa-' + {msg}.id"
@@ -202,9 +205,7 @@ def web_form_lead() -> dict[str, Any]:
     f = Flow("TzWebFormLead001", "Tzomet · Web form lead → Zoho CRM")
     f.webhook("Web form", "tzomet/web-form-lead", (0, 0))
     sample = f.manual_sample(FORM_SAMPLE, (0, 1))
-    f.config({"base_url": "http://localhost:8080"}, (2, 0))
-    f.link("Web form", CONFIG)
-    f.link(sample, CONFIG)
+    f.config_after("Web form", sample, {"base_url": "http://localhost:8080"}, (2, 0))
     body = f"{CFG}.body"
     key = FORM_KEY.replace("$json", CFG)
     f.call("Classify lead", "classify-lead",
@@ -255,9 +256,7 @@ def conversation() -> dict[str, Any]:
     f = Flow("TzConversation01", "Tzomet · WhatsApp conversation → Zoho note and tasks")
     f.webhook("Conversation", "tzomet/conversation", (0, 0))
     sample = f.manual_sample(CONVERSATION_SAMPLE, (0, 1))
-    f.config({"base_url": "http://localhost:8080"}, (2, 0))
-    f.link("Conversation", CONFIG)
-    f.link(sample, CONFIG)
+    f.config_after("Conversation", sample, {"base_url": "http://localhost:8080"}, (2, 0))
     body = f"{CFG}.body"
     key = CONVERSATION_KEY.replace("$json", CFG)
     f.call("Summarize conversation", "summarize-conversation",
@@ -318,9 +317,7 @@ def contract_intake() -> dict[str, Any]:
         "options": {"fileName": "={{ $json.file_name }}", "mimeType": "={{ $json.mime_type }}"},
     }, (2, 1))
     f.link(sample, "Sample file")
-    f.config({"base_url": "http://localhost:8080"}, (3, 0))
-    f.link("Contract upload", CONFIG)
-    f.link("Sample file", CONFIG)
+    f.config_after("Contract upload", "Sample file", {"base_url": "http://localhost:8080"}, (3, 0))
     upload_key = ("'contract-upload-' + ($('Tzomet config').item.json.headers?.['idempotency-key'] ?? "
                   "$execution.id)")
     f.node("Extract contract fields", "httpRequest", 4.2, {
