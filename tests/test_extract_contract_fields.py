@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import zlib
@@ -99,6 +100,19 @@ def test_raw_pdf_body(base_url: str) -> None:
     assert out["fields"]["auto_renewal"]["value"] is False
     passport = [p for p in out["parties"] if p["id_type"] == "passport"]
     assert passport and passport[0]["id_number"] == "AB1234567" and passport[0]["role"] == "Consultant"
+
+
+def test_document_sha256_is_the_same_however_the_file_is_sent(base_url: str) -> None:
+    """Workflows derive their idempotency key from it: raw body, multipart and base64 must agree."""
+    pdf = (FILES / "en01_consulting.pdf").read_bytes()
+    expected = hashlib.sha256(pdf).hexdigest()
+    raw = requests.post(base_url + ACTION, data=pdf, headers={"Content-Type": "application/pdf"}, timeout=60)
+    form = requests.post(base_url + ACTION, files={"file": ("c.pdf", pdf, "application/pdf")}, timeout=60)
+    as_json = requests.post(base_url + ACTION, json={"file": {"content_base64": base64.b64encode(pdf).decode(),
+                                                              "filename": "c.pdf"}}, timeout=60)
+    assert [r.json()["document_sha256"] for r in (raw, form, as_json)] == [expected] * 3
+    text = requests.post(base_url + ACTION, json={"text": "הסכם שכירות בין א' לב'"}, timeout=60).json()
+    assert text["document_sha256"] == hashlib.sha256("הסכם שכירות בין א' לב'".encode()).hexdigest()
 
 
 def test_raw_docx_table_body(base_url: str) -> None:

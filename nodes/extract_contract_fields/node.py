@@ -112,14 +112,15 @@ class ExtractContractFieldsNode(Node):
             raise NodeError(422, "The body is empty; send the contract.", errors=[{"loc": "file", "msg": "empty"}])
         return {"file": {"content_base64": base64.b64encode(body).decode("ascii"), "content_type": content_type}}
 
-    def _document(self, data: ExtractContractFieldsInput) -> Document:
+    def _document(self, data: ExtractContractFieldsInput) -> tuple[Document, str]:
+        """The document's text, and the SHA-256 of the document as sent (file bytes, or text as UTF-8)."""
         if data.text is not None:
             text, fixed = repair_visual_lines(data.text)
             doc = Document(text=text, source="text")
             if fixed:
                 doc.warnings.append(f"{fixed} line(s) were in visual (reversed) order and were reordered; "
                                     "start/end refer to the reordered text (see include_text).")
-            return doc
+            return doc, hashlib.sha256(data.text.encode("utf-8")).hexdigest()
         assert data.file is not None
         try:
             raw = base64.b64decode(data.file.content_base64, validate=False)
@@ -129,7 +130,8 @@ class ExtractContractFieldsNode(Node):
         if not raw:
             raise NodeError(422, "The file is empty.", errors=[{"loc": "file", "msg": "empty file"}])
         try:
-            return documents.read_document(raw, data.file.content_type, data.file.filename)
+            return documents.read_document(raw, data.file.content_type, data.file.filename), \
+                hashlib.sha256(raw).hexdigest()
         except NodeError:
             raise
         except Exception:  # a parser bug must not become a 500
@@ -137,17 +139,9 @@ class ExtractContractFieldsNode(Node):
 
     # --- run --------------------------------------------------------------------------
 
-    @staticmethod
-    def _fingerprint(data: ExtractContractFieldsInput) -> str:
-        """SHA-256 of the document as sent (the file's bytes, or the text as UTF-8)."""
-        if data.text is not None:
-            return hashlib.sha256(data.text.encode("utf-8")).hexdigest()
-        assert data.file is not None
-        return hashlib.sha256(base64.b64decode(data.file.content_base64, validate=False)).hexdigest()
-
     def run(self, data: ExtractContractFieldsInput, ctx: Context) -> ExtractContractFieldsOutput:
         """Extract everything from one contract."""
-        doc = self._document(data)
+        doc, sha256 = self._document(data)
         if not doc.text.strip():
             loc = "text" if data.text is not None else "file"
             raise NodeError(422, "The contract has no text.", errors=[{"loc": loc, "msg": "no text"}])
@@ -156,7 +150,7 @@ class ExtractContractFieldsNode(Node):
         warnings = doc.warnings + result.pop("warnings")
         return ExtractContractFieldsOutput(
             **result, warnings=warnings, pages=doc.pages, source=doc.source,  # type: ignore[arg-type]
-            document_sha256=self._fingerprint(data), text=doc.text if data.include_text else None,
+            document_sha256=sha256, text=doc.text if data.include_text else None,
         )
 
     def _custom_fields(self, data: ExtractContractFieldsInput, ctx: Context) -> list[CustomField]:
