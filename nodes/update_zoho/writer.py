@@ -202,10 +202,11 @@ class Writer:
                                 duplicate_field=result.duplicate_field, record=record, warnings=checked)
                 self.store.save_progress(job.id, self.worker_id, progress)
             warnings.extend(progress.get("warnings") or [])
+            tasks = _tasks(payload)
             steps: list[tuple[str, str, dict[str, Any]]] = []
             if payload.get("note"):
                 steps.append(("note", "note_id", payload["note"]))
-            for i, spec in enumerate(_tasks(payload)):
+            for i, spec in enumerate(tasks):
                 steps.append(("task", _task_key(i), spec))
             for step, key, spec in steps:
                 if key in progress:
@@ -225,7 +226,7 @@ class Writer:
                         f"the {step} was not added: {'; '.join(e['msg'] for e in exc.errors)}")
                     warnings.append(progress["warnings"][-1])
                 self.store.save_progress(job.id, self.worker_id, progress)
-            task_ids = [progress.get(_task_key(i)) for i in range(len(_tasks(payload)))]
+            task_ids = [progress.get(_task_key(i)) for i in range(len(tasks))]
             body = {
                 "status": "inserted" if progress.get("action") == "insert" else "updated",
                 "module": module,
