@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import re
 from collections import Counter
@@ -187,7 +188,13 @@ def shipped(tmp_path_factory: Any) -> CategoryModel:
     return load_or_train(tmp_path_factory.mktemp("data"))
 
 
-def test_fast_prediction_matches_scikit_learn(shipped: CategoryModel) -> None:
+@pytest.mark.parametrize("featurizer", ["compiled", "python"])
+def test_fast_prediction_matches_scikit_learn(shipped: CategoryModel, featurizer: str,
+                                              monkeypatch: Any) -> None:
+    if featurizer == "compiled" and shipped._scorer is None:
+        pytest.skip("the C featurizer was not built (no C compiler at install time)")
+    if featurizer == "python":
+        monkeypatch.setattr(shipped, "_scorer", None)
     texts = [r["text"] for r in read_jsonl(EVAL)] + ODD_TEXTS
     fast = shipped.predict_many(texts)
     slow = shipped.pipeline.predict_proba([prepare(t) for t in texts])
@@ -231,6 +238,59 @@ def test_char_ngrams_are_the_analyzers_and_packed_lookup_is_exact(shipped: Categ
         finally:
             chars.packed.buckets = buckets
         assert rows.tolist() == sorted(reference[0][0].tolist())
+
+
+def test_compiled_featurizer_matches_the_python_one(shipped: CategoryModel) -> None:
+    """The C featurizer finds exactly the rows FastFeatures.row finds, with the same values."""
+    features, scorer = shipped._features, shipped._scorer
+    if scorer is None or features is None:
+        pytest.skip("the C featurizer was not built (no C compiler at install time)")
+    texts = [r["text"] for r in read_jsonl(EVAL)] + [r["text"] for r in read_seeds()[:400]] + ODD_TEXTS + [
+        "a_b c__d _ __", "x²³ ٣٤ 𝟘 ½", "ab\u0301c ש\u05b8לוֹם", "\u200b\u200bword\u00a0word", "a" * 10_000]
+    for text in texts:
+        doc = prepare(text)
+        rows, values = features.row(doc)
+        c_rows, c_values = scorer.features(*features.docs(doc))
+        assert len(c_rows) == len(set(c_rows)), text
+        assert sorted(c_rows) == sorted(rows.tolist()), text
+        expected = dict(zip(rows.tolist(), values.tolist(), strict=True))
+        assert max((abs(expected[r] - v) for r, v in zip(c_rows, c_values, strict=True)), default=0.0) < 1e-12
+        saved = shipped._scorer
+        shipped._scorer = None
+        try:
+            python_decision = shipped._decision(doc)
+        finally:
+            shipped._scorer = saved
+        assert np.abs(np.array(shipped._decision(doc)) - python_decision).max() < 1e-12
+
+
+def test_compiled_featurizer_is_built_in_ci(shipped: CategoryModel) -> None:
+    """CI has a C compiler: a build that silently fell back to Python would lose the speed of issue 3."""
+    if os.environ.get("CI") != "true" and shipped._scorer is None:
+        pytest.skip("the C featurizer was not built here; CI requires it")
+    assert model_module._fastgrams is not None and shipped._scorer is not None
+
+
+def test_compiled_featurizer_refuses_bad_tables_and_input(shipped: CategoryModel) -> None:
+    if model_module._fastgrams is None or shipped._features is None:
+        pytest.skip("the C featurizer was not built (no C compiler at install time)")
+    scorer_type = model_module._fastgrams.Scorer
+    chars = shipped._features.parts[0]
+    w, b = shipped._compiled[0], shipped._compiled[1]
+    good: dict[str, Any] = dict(
+        char_table=chars.packed.table, char_keys=chars.packed.keys[:-1], bits=chars.packed.bits,
+        char_ngrams=(2, 5), char_offset=0, char_sublinear=True, char_l2=True, terms=["a"], term_rows=[chars.size],
+        word_ngrams=(1, 2), word_sublinear=True, word_l2=True, idf=shipped._features.idf, weights=w, bias=b)
+    scorer_type(**good)
+    for bad in [{"weights": w[:-1]}, {"term_rows": [w.shape[0]]}, {"terms": ["a", "b"]}, {"word_ngrams": (1, 9)},
+                {"char_keys": chars.packed.keys}, {"idf": shipped._features.idf.astype(np.float32)},
+                {"char_offset": w.shape[0]}]:
+        with pytest.raises(ValueError):
+            scorer_type(**{**good, **bad})
+    with pytest.raises(TypeError):
+        scorer_type(**{**good, "terms": [1]})
+    with pytest.raises(TypeError):
+        shipped._scorer.decision(b"bytes", "x")
 
 
 def test_old_style_models_fall_back_to_scikit_learn() -> None:

@@ -11,6 +11,11 @@ Prediction does not go through scikit-learn: :class:`FastFeatures` computes the 
 TF-IDF values from plain tables built at load time, and :class:`CategoryModel` applies
 the linear model and the sigmoid calibration itself (about 0.1 ms per message instead
 of 2 ms). ``tests/test_classify_lead.py`` checks that both give the same probabilities.
+When setup.py could build the C extension ``_fastgrams`` (a C compiler at install time),
+the features and decision values of a message come from one call into it instead
+(:meth:`FastFeatures.scorer`): in a busy server the Python path's hundreds of small
+objects and numpy calls per message cost more than the model itself. The Python path
+stays as the fallback and the reference the C one is tested against.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 from itertools import chain, pairwise, repeat
 from math import exp, sqrt
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import joblib
@@ -39,6 +45,12 @@ from sklearn.svm import LinearSVC
 
 from nodes.text.normalize import normalize
 
+_fastgrams: ModuleType | None
+try:  # classify-lead's featurizer in C, built by setup.py when a compiler is there (see FastFeatures.scorer)
+    import nodes.classify_lead._fastgrams as _fastgrams
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _fastgrams = None
+
 DATA_DIR = Path(__file__).parent / "data"
 EVAL = DATA_DIR / "eval.jsonl"
 #: bump when feature extraction or training changes (part of the model version)
@@ -46,6 +58,8 @@ CODE_VERSION = "3"
 #: bump when :class:`FastFeatures` changes (part of :func:`featurizer_key`, so of the model version)
 FEATURIZER_VERSION = "3"
 NEAR_DUPLICATE = 0.8
+#: the word tokens the C featurizer produces (scikit-learn's pattern for one-letter words too)
+_WORD_TOKENS = r"(?u)\b\w+\b"
 
 _DIGITS = re.compile(r"\d")
 _REPEATS = re.compile(r"(.)\1{2,}")
@@ -226,6 +240,7 @@ class _Vectorizer:
         if pattern.groups > 1:
             raise ValueError("more than one capturing group in the token pattern")
         self.tokenize = pattern.findall
+        self.token_pattern = vec.token_pattern
         self.sublinear = bool(vec.sublinear_tf)
         self.l2 = vec.norm == "l2"
         self.size = len(vec.idf_)
@@ -300,6 +315,7 @@ class _PackedGrams:
         for code, ch in enumerate(alphabet, 1):
             self.table[ord(ch)] = code
         self.pad = next(chr(c) for c in range(0x10FFFF, 0, -1) if not self.table[c]) * (self.max_n - 1)
+        self.bits = bits
         base, top = bits + 1, 1 << bits
         packed = []
         for term, col in vocab.items():
@@ -452,6 +468,33 @@ class FastFeatures:
             start = end
         return rows, values
 
+    def scorer(self, weights: np.ndarray, bias: np.ndarray) -> Any | None:
+        """The C featurizer (``_fastgrams.Scorer``) over these tables and a linear model's ``weights``.
+
+        ``None`` when the extension was not built (no C compiler at install time) or these
+        vectorizers are not the shapes it handles (one packed char_wb part, then one word part
+        with the default ``\\b\\w+\\b`` tokens): :meth:`row` is then the path, with the same results.
+        """
+        if _fastgrams is None or len(self.parts) != 2:
+            return None
+        chars, words = self.parts
+        packed = chars.packed
+        if (packed is None or words.char or words.token_pattern != _WORD_TOKENS
+                or chars.offset != 0 or words.max_n > 4):
+            return None
+        terms = list(words.vocab)
+        return _fastgrams.Scorer(
+            char_table=packed.table, char_keys=packed.keys[:-1], bits=packed.bits,
+            char_ngrams=(chars.min_n, chars.max_n), char_offset=chars.offset, char_sublinear=chars.sublinear,
+            char_l2=chars.l2, terms=terms, term_rows=[words.vocab[t] for t in terms],
+            word_ngrams=(words.min_n, words.max_n), word_sublinear=words.sublinear, word_l2=words.l2,
+            idf=self.idf, weights=weights, bias=bias)
+
+    def docs(self, doc: str) -> tuple[str, str]:
+        """What the C featurizer reads: the prepared text as each part's analyzer sees it."""
+        lowered = doc.lower() if self.parts[0].lower or self.parts[1].lower else doc
+        return (lowered if self.parts[0].lower else doc), (lowered if self.parts[1].lower else doc)
+
     def matrix(self, docs: list[str]) -> sparse.csr_matrix:
         """The feature rows of ``docs`` as a CSR matrix in the union's columns (what ``transform`` returns)."""
         found = [self.row(doc) for doc in docs]
@@ -478,6 +521,7 @@ class CategoryModel:
         except ValueError:  # e.g. a tenant's model trained with other settings: scikit-learn's transform
             self._features = None
         self._compiled = self._compile()
+        self._scorer = self._features.scorer(self._compiled[0], self._compiled[1]) if self._features else None
 
     def _compile(self) -> tuple[Any, ...]:
         """The calibrated classifier as plain arrays: weights, intercepts, sigmoid slopes and offsets.
@@ -507,6 +551,8 @@ class CategoryModel:
 
     def _decision(self, prepared: str) -> list[float]:
         """Decision values (folds*classes) of one prepared text: only its own rows of W are read."""
+        if self._scorer is not None:
+            return self._scorer.decision(*self._features.docs(prepared))  # type: ignore[union-attr,no-any-return]
         w, b = self._compiled[0], self._compiled[1]
         if self._features is None:
             decision = np.asarray(self.pipeline.named_steps["features"].transform([prepared]) @ w)[0]
