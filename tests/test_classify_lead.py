@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import requests
 
+from nodes.classify_lead import compiled
 from nodes.classify_lead import model as model_module
 from nodes.classify_lead import rules as rules_module
 from nodes.classify_lead.model import (
@@ -25,6 +26,7 @@ from nodes.classify_lead.model import (
     jaccard,
     load_or_train,
     prepare,
+    prepare_python,
     read_jsonl,
     read_seeds,
     shipped_version,
@@ -268,29 +270,80 @@ def test_compiled_featurizer_is_built_in_ci(shipped: CategoryModel) -> None:
     """CI has a C compiler: a build that silently fell back to Python would lose the speed of issue 3."""
     if os.environ.get("CI") != "true" and shipped._scorer is None:
         pytest.skip("the C featurizer was not built here; CI requires it")
-    assert model_module._fastgrams is not None and shipped._scorer is not None
+    assert compiled.fastgrams is not None and shipped._scorer is not None
 
 
 def test_compiled_featurizer_refuses_bad_tables_and_input(shipped: CategoryModel) -> None:
-    if model_module._fastgrams is None or shipped._features is None:
+    if compiled.fastgrams is None or shipped._features is None:
         pytest.skip("the C featurizer was not built (no C compiler at install time)")
-    scorer_type = model_module._fastgrams.Scorer
+    scorer_type = compiled.fastgrams.Scorer
     chars = shipped._features.parts[0]
     w, b = shipped._compiled[0], shipped._compiled[1]
     good: dict[str, Any] = dict(
         char_table=chars.packed.table, char_keys=chars.packed.keys[:-1], bits=chars.packed.bits,
         char_ngrams=(2, 5), char_offset=0, char_sublinear=True, char_l2=True, terms=["a"], term_rows=[chars.size],
         word_ngrams=(1, 2), word_sublinear=True, word_l2=True, idf=shipped._features.idf, weights=w, bias=b)
-    scorer_type(**good)
+    uncalibrated = scorer_type(**good)
+    assert len(uncalibrated.decision("שלום", "שלום")) == len(b)
+    with pytest.raises(ValueError):
+        uncalibrated.probabilities("שלום", "שלום")
     for bad in [{"weights": w[:-1]}, {"term_rows": [w.shape[0]]}, {"terms": ["a", "b"]}, {"word_ngrams": (1, 9)},
                 {"char_keys": chars.packed.keys}, {"idf": shipped._features.idf.astype(np.float32)},
-                {"char_offset": w.shape[0]}]:
+                {"char_offset": w.shape[0]}, {"slopes": [0.0] * len(b)},
+                {"slopes": [0.0] * len(b), "offsets": [0.0] * len(b), "folds": 3},
+                {"slopes": [0.0], "offsets": [0.0], "folds": 1}]:
         with pytest.raises(ValueError):
             scorer_type(**{**good, **bad})
     with pytest.raises(TypeError):
         scorer_type(**{**good, "terms": [1]})
     with pytest.raises(TypeError):
         shipped._scorer.decision(b"bytes", "x")
+
+
+def _fuzz_texts(count: int, seed: int) -> list[str]:
+    """Short random strings over the characters the C paths treat specially."""
+    pool = list("aab  \n\n\t\r\x0b\x0c\x1c\u3000\u00a0\u2003\u200b1234567890٣٤۵߀०௧٠𝟘²½ⅷ①àÀİıשששלוםمرحبا😀_-.!?")
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(pool) for _ in range(rnd.randint(0, 30))) for _ in range(count)]
+
+
+def test_compiled_prepare_matches_the_python_one() -> None:
+    """tidy(): digits to 0, floods cut to two, whitespace collapsed, exactly as the regular expressions do."""
+    if compiled.fastgrams is None:
+        pytest.skip("the C featurizer was not built (no C compiler at install time)")
+    texts = [r["text"] for r in read_jsonl(EVAL)] + [r["text"] for r in read_seeds()] + ODD_TEXTS
+    for text in texts + _fuzz_texts(5000, 3):
+        assert prepare(text) == prepare_python(text), repr(text)
+    assert prepare("  שלום!!!!   111 ٣٣٣\n\n\nok  ") == "שלום!! 00 00 ok"
+    with pytest.raises(TypeError):
+        compiled.fastgrams.tidy(b"bytes")
+
+
+def test_compiled_probabilities_match_the_python_calibration(shipped: CategoryModel) -> None:
+    if shipped._scorer is None or shipped._features is None:
+        pytest.skip("the C featurizer was not built (no C compiler at install time)")
+    for text in [r["text"] for r in read_jsonl(EVAL)] + ODD_TEXTS:
+        doc = prepare(text)
+        c_proba = shipped._scorer.probabilities(*shipped._features.docs(doc))
+        python_proba = shipped._calibrate(shipped._decision(doc))
+        assert max(abs(a - b) for a, b in zip(c_proba, python_proba, strict=True)) < 1e-12
+
+
+def test_compiled_rule_prefilter_matches_the_python_one() -> None:
+    rule_set = rules_module._RULE_SET
+    if compiled.fastgrams is None:
+        pytest.skip("the C featurizer was not built (no C compiler at install time)")
+    texts = [r["text"] for r in read_jsonl(EVAL)] + [r["text"] for r in read_seeds()] + ODD_TEXTS
+    for text in texts + _fuzz_texts(2000, 5):
+        folded = rules_module.Probe.of(normalize(text)).folded
+        assert rule_set.grams_in(folded) == rule_set._grams_in(folded), repr(text)
+    grams = compiled.fastgrams.Grams({"abc": 1, "bcd": 2, "😀😀😀": 3})
+    assert grams.find("xabcdabc 😀😀😀😀") == [1, 2, 3]
+    assert grams.find("") == [] and grams.find("ab") == []
+    with pytest.raises(ValueError):
+        compiled.fastgrams.Grams({"ab": 1})
+    with pytest.raises(TypeError):
+        grams.find(None)
 
 
 def test_old_style_models_fall_back_to_scikit_learn() -> None:

@@ -59,6 +59,9 @@ typedef struct {
     Py_buffer bias;    /* float64[k] */
     Py_ssize_t rows, k;
     int has_buffers;
+    /* sigmoid calibration (CalibratedClassifierCV): per decision value a slope and an offset */
+    double *slopes, *offsets;
+    Py_ssize_t folds;
 } Scorer;
 
 /* ---------------------------------------------------------------- small helpers */
@@ -382,38 +385,83 @@ end:
     return out;
 }
 
-static PyObject *Scorer_decision(Scorer *s, PyObject *args) {
+/* The decision values bias + values @ weights[rows] of one message into `out` (k values). */
+static int decide(Scorer *s, PyObject *args, double *out) {
     PyObject *char_doc, *word_doc;
-    if (!PyArg_ParseTuple(args, "UU", &char_doc, &word_doc) || check_docs(char_doc, word_doc) < 0) return NULL;
+    if (!PyArg_ParseTuple(args, "UU", &char_doc, &word_doc) || check_docs(char_doc, word_doc) < 0) return -1;
     int64_t *rows;
     double *values;
     Py_ssize_t n = features(s, char_doc, word_doc, &rows, &values);
-    if (n < 0) return NULL;
+    if (n < 0) return -1;
     const double *w = (const double *)s->weights.buf, *bias = (const double *)s->bias.buf;
-    double *out = calloc((size_t)s->k, sizeof(double));
-    PyObject *result = NULL;
-    if (!out) {
-        PyErr_NoMemory();
-        goto end;
-    }
+    for (Py_ssize_t c = 0; c < s->k; c++) out[c] = 0.0;
     for (Py_ssize_t i = 0; i < n; i++) {
         const double *wr = w + rows[i] * s->k;
         for (Py_ssize_t c = 0; c < s->k; c++) out[c] += values[i] * wr[c];
     }
-    result = PyList_New(s->k);
-    if (result)
-        for (Py_ssize_t c = 0; c < s->k; c++) {
-            PyObject *x = PyFloat_FromDouble(out[c] + bias[c]);
-            if (!x) {
-                Py_CLEAR(result);
-                break;
-            }
-            PyList_SET_ITEM(result, c, x);
-        }
-end:
-    free(out);
+    for (Py_ssize_t c = 0; c < s->k; c++) out[c] += bias[c];
     free(rows);
     free(values);
+    return 0;
+}
+
+static PyObject *float_list(const double *values, Py_ssize_t n) {
+    PyObject *result = PyList_New(n);
+    if (!result) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = PyFloat_FromDouble(values[i]);
+        if (!x) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        PyList_SET_ITEM(result, i, x);
+    }
+    return result;
+}
+
+static PyObject *Scorer_decision(Scorer *s, PyObject *args) {
+    double *out = malloc((size_t)s->k * sizeof(double));
+    PyObject *result = NULL;
+    if (!out) return PyErr_NoMemory();
+    if (decide(s, args, out) == 0) result = float_list(out, s->k);
+    free(out);
+    return result;
+}
+
+/* Class probabilities: CategoryModel._calibrate in model.py, operation for operation. */
+static PyObject *Scorer_probabilities(Scorer *s, PyObject *args) {
+    if (!s->slopes) {
+        PyErr_SetString(PyExc_ValueError, "this Scorer has no calibration");
+        return NULL;
+    }
+    const Py_ssize_t classes = s->k / s->folds;
+    double *decision = malloc((size_t)s->k * sizeof(double));
+    double *proba = malloc((size_t)classes * sizeof(double));
+    double *mean = calloc((size_t)classes, sizeof(double));
+    PyObject *result = NULL;
+    if (!decision || !proba || !mean) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    if (decide(s, args, decision) < 0) goto end;
+    for (Py_ssize_t f = 0; f < s->folds; f++) {
+        double total = 0.0;
+        for (Py_ssize_t c = 0; c < classes; c++) {
+            const Py_ssize_t i = f * classes + c;
+            const double z = s->slopes[i] * decision[i] + s->offsets[i];
+            proba[c] = z > 709.0 ? 0.0 : 1.0 / (1.0 + exp(z)); /* exp(z) overflows past 709 */
+            total += proba[c];
+        }
+        for (Py_ssize_t c = 0; c < classes; c++)
+            mean[c] += total != 0.0 ? proba[c] / total : 1.0 / (double)classes;
+    }
+    if (s->folds > 1)
+        for (Py_ssize_t c = 0; c < classes; c++) mean[c] /= (double)s->folds;
+    result = float_list(mean, classes);
+end:
+    free(decision);
+    free(proba);
+    free(mean);
     return result;
 }
 
@@ -520,19 +568,39 @@ end:
     return rc;
 }
 
+/* `n` floats from a sequence of numbers. */
+static int read_doubles(PyObject *obj, double *out, Py_ssize_t n, const char *name) {
+    PyObject *seq = PySequence_Fast(obj, "a sequence of numbers expected");
+    if (!seq) return -1;
+    int rc = 0;
+    if (PySequence_Fast_GET_SIZE(seq) != n) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd numbers expected", name, n);
+        rc = -1;
+    }
+    for (Py_ssize_t i = 0; rc == 0 && i < n; i++) {
+        out[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, i));
+        if (out[i] == -1.0 && PyErr_Occurred()) rc = -1;
+    }
+    Py_DECREF(seq);
+    return rc;
+}
+
 static int Scorer_init(Scorer *s, PyObject *args, PyObject *kwargs) {
     static char *names[] = {"char_table", "char_keys", "bits", "char_ngrams",
                             "char_offset", "char_sublinear", "char_l2", "terms", "term_rows", "word_ngrams",
-                            "word_sublinear", "word_l2", "idf", "weights", "bias", NULL};
-    PyObject *char_table, *char_keys_obj, *terms, *term_rows, *idf, *weights, *bias;
+                            "word_sublinear", "word_l2", "idf", "weights", "bias", "slopes", "offsets", "folds",
+                            NULL};
+    PyObject *char_table, *char_keys_obj, *terms, *term_rows, *idf, *weights, *bias, *slopes = NULL,
+             *offsets = NULL;
+    Py_ssize_t folds = 1;
     long long char_offset;
     int bits, cmin, cmax, wmin, wmax, csub, cl2, wsub, wl2;
     if (s->has_buffers) {
         PyErr_SetString(PyExc_RuntimeError, "a Scorer is initialised once");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOi(ii)LppOO(ii)ppOOO", names, &char_table, &char_keys_obj, &bits, &cmin, &cmax, &char_offset, &csub,
-                                     &cl2, &terms, &term_rows, &wmin, &wmax, &wsub, &wl2, &idf, &weights, &bias))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOi(ii)LppOO(ii)ppOOO|OOn", names, &char_table, &char_keys_obj, &bits, &cmin, &cmax, &char_offset, &csub,
+                                     &cl2, &terms, &term_rows, &wmin, &wmax, &wsub, &wl2, &idf, &weights, &bias, &slopes, &offsets, &folds))
         return -1;
     if (cmin < 1 || cmax < cmin || bits < 1 || bits > 30 || wmin < 1 || wmax < wmin || wmax > MAX_WORD_N) {
         PyErr_SetString(PyExc_ValueError, "unsupported n-gram ranges or packing");
@@ -559,8 +627,27 @@ static int Scorer_init(Scorer *s, PyObject *args, PyObject *kwargs) {
     s->word_max_n = wmax;
     s->word_sublinear = wsub;
     s->word_l2 = wl2;
-    if (build_grams(s, char_keys_obj) < 0) return -1;
-    return build_words(s, terms, term_rows);
+    if (build_grams(s, char_keys_obj) < 0 || build_words(s, terms, term_rows) < 0) return -1;
+    if ((slopes == NULL) != (offsets == NULL)) {
+        PyErr_SetString(PyExc_ValueError, "slopes and offsets come together");
+        return -1;
+    }
+    if (slopes) {
+        if (folds < 1 || s->k % folds) {
+            PyErr_SetString(PyExc_ValueError, "folds must divide the number of decision values");
+            return -1;
+        }
+        s->folds = folds;
+        s->slopes = malloc((size_t)s->k * sizeof(double));
+        s->offsets = malloc((size_t)s->k * sizeof(double));
+        if (!s->slopes || !s->offsets) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        if (read_doubles(slopes, s->slopes, s->k, "slopes") < 0 || read_doubles(offsets, s->offsets, s->k, "offsets") < 0)
+            return -1;
+    }
+    return 0;
 fail4:
     PyBuffer_Release(&s->weights);
 fail3:
@@ -578,6 +665,8 @@ static void Scorer_dealloc(Scorer *s) {
         PyBuffer_Release(&s->bias);
     }
     free(s->grams);
+    free(s->slopes);
+    free(s->offsets);
     free(s->slots);
     free(s->term_chars);
     Py_TYPE(s)->tp_free((PyObject *)s);
@@ -588,6 +677,8 @@ static PyMethodDef Scorer_methods[] = {
      "features(char_doc, word_doc) -> (rows, values): the message's feature rows and tf-idf values."},
     {"decision", (PyCFunction)Scorer_decision, METH_VARARGS,
      "decision(char_doc, word_doc) -> list of decision values: bias + values @ weights[rows]."},
+    {"probabilities", (PyCFunction)Scorer_probabilities, METH_VARARGS,
+     "probabilities(char_doc, word_doc) -> list of class probabilities (sigmoid calibration, mean over folds)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -603,17 +694,192 @@ static PyTypeObject ScorerType = {
     .tp_methods = Scorer_methods,
 };
 
+/* ---------------------------------------------------------------- Grams: which 3-grams of a text are indexed */
+
+typedef struct {
+    PyObject_HEAD
+    uint64_t *keys;   /* three code points packed, 21 bits each */
+    int32_t *slots;   /* index into values + 1, 0 = empty */
+    uint64_t mask;
+    PyObject *values; /* list */
+} Grams;
+
+static inline uint64_t pack3(Py_UCS4 a, Py_UCS4 b, Py_UCS4 c) {
+    return ((uint64_t)a << 42) | ((uint64_t)b << 21) | (uint64_t)c;
+}
+
+static int Grams_init(Grams *g, PyObject *args, PyObject *kwargs) {
+    PyObject *mapping;
+    static char *names[] = {"index", NULL};
+    if (g->values) {
+        PyErr_SetString(PyExc_RuntimeError, "a Grams is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!", names, &PyDict_Type, &mapping)) return -1;
+    const Py_ssize_t n = PyDict_Size(mapping);
+    uint64_t size = 16;
+    while (size < (uint64_t)n * 4) size <<= 1;
+    g->keys = calloc(size, sizeof(uint64_t));
+    g->slots = calloc(size, sizeof(int32_t));
+    g->values = PyList_New(0);
+    if (!g->keys || !g->slots || !g->values) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    g->mask = size - 1;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(mapping, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) != 3) {
+            PyErr_SetString(PyExc_ValueError, "every key must be a str of 3 characters");
+            return -1;
+        }
+        const uint64_t packed = pack3(PyUnicode_READ_CHAR(key, 0), PyUnicode_READ_CHAR(key, 1),
+                                      PyUnicode_READ_CHAR(key, 2));
+        uint64_t at = (packed * GOLDEN) >> 40 & g->mask;
+        while (g->slots[at]) at = (at + 1) & g->mask;
+        g->keys[at] = packed;
+        g->slots[at] = (int32_t)PyList_GET_SIZE(g->values) + 1;
+        if (PyList_Append(g->values, value) < 0) return -1;
+    }
+    return 0;
+}
+
+/* The values of the indexed 3-grams that occur in `text`, each once, in order of first occurrence. */
+static PyObject *Grams_find(Grams *g, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "find() takes a str");
+        return NULL;
+    }
+    if (!g->values) {
+        PyErr_SetString(PyExc_RuntimeError, "Grams not initialised");
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    if (!out || size < 3) return out;
+    const Py_ssize_t n_values = PyList_GET_SIZE(g->values);
+    unsigned char *seen = calloc((size_t)(n_values ? n_values : 1), 1);
+    if (!seen) {
+        Py_DECREF(out);
+        return PyErr_NoMemory();
+    }
+    Py_UCS4 a = PyUnicode_READ(kind, data, 0), b = PyUnicode_READ(kind, data, 1);
+    for (Py_ssize_t i = 2; i < size; i++) {
+        const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        const uint64_t packed = pack3(a, b, c);
+        a = b;
+        b = c;
+        for (uint64_t at = (packed * GOLDEN) >> 40 & g->mask; g->slots[at]; at = (at + 1) & g->mask) {
+            if (g->keys[at] != packed) continue;
+            const int32_t v = g->slots[at] - 1;
+            if (!seen[v]) {
+                seen[v] = 1;
+                if (PyList_Append(out, PyList_GET_ITEM(g->values, v)) < 0) {
+                    free(seen);
+                    Py_DECREF(out);
+                    return NULL;
+                }
+            }
+            break;
+        }
+    }
+    free(seen);
+    return out;
+}
+
+static void Grams_dealloc(Grams *g) {
+    free(g->keys);
+    free(g->slots);
+    Py_XDECREF(g->values);
+    Py_TYPE(g)->tp_free((PyObject *)g);
+}
+
+static PyMethodDef Grams_methods[] = {
+    {"find", (PyCFunction)Grams_find, METH_O,
+     "find(text) -> the values of the indexed 3-grams in text, each once, in order of first occurrence."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject GramsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nodes.classify_lead._fastgrams.Grams",
+    .tp_basicsize = sizeof(Grams),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Grams(index: dict[str, object]): which of the index's 3-character keys occur in a text.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Grams_init,
+    .tp_dealloc = (destructor)Grams_dealloc,
+    .tp_methods = Grams_methods,
+};
+
+/* prepare()'s steps after lower-casing, in one pass: every decimal digit becomes "0" (re's \d),
+   a run of three or more of one character but "\n" keeps two (re's (.)\1{2,} -> \1\1), and
+   whitespace runs become one space with the ends trimmed (" ".join(text.split())). A run
+   of one character is all whitespace or none, so the steps do not interact. */
+static PyObject *tidy(PyObject *module, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "tidy() takes a str");
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const Py_ssize_t size = PyUnicode_GET_LENGTH(arg);
+    Py_UCS4 *out = malloc((size_t)(size ? size : 1) * sizeof(Py_UCS4)), maxchar = 0;
+    Py_ssize_t n = 0, run = 0;
+    int gap = 0;
+    Py_UCS4 last = 0;
+    if (!out) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < size; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISSPACE(ch)) {
+            gap = n > 0;
+            run = 0;
+            continue;
+        }
+        if (Py_UNICODE_ISDECIMAL(ch)) ch = '0';
+        if (run && ch == last) {
+            if (++run > 2) continue;
+        } else {
+            run = 1;
+            last = ch;
+        }
+        if (gap) {
+            out[n++] = ' ';
+            gap = 0;
+        }
+        out[n++] = ch;
+        if (ch > maxchar) maxchar = ch;
+    }
+    if (n && maxchar < ' ') maxchar = ' ';
+    PyObject *result = PyUnicode_New(n, maxchar);
+    if (result) {
+        const int out_kind = PyUnicode_KIND(result);
+        void *out_data = PyUnicode_DATA(result);
+        for (Py_ssize_t i = 0; i < n; i++) PyUnicode_WRITE(out_kind, out_data, i, out[i]);
+    }
+    free(out);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"tidy", tidy, METH_O,
+     "tidy(text) -> text with digits as 0, character floods cut to two and whitespace collapsed."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_fastgrams", "classify-lead's featurizer in C (see model.py).", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_fastgrams", "classify-lead's featurizer in C (see model.py).", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__fastgrams(void) {
-    if (PyType_Ready(&ScorerType) < 0) return NULL;
+    if (PyType_Ready(&ScorerType) < 0 || PyType_Ready(&GramsType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
-    Py_INCREF(&ScorerType);
-    if (PyModule_AddObject(m, "Scorer", (PyObject *)&ScorerType) < 0) {
-        Py_DECREF(&ScorerType);
+    if (PyModule_AddObjectRef(m, "Scorer", (PyObject *)&ScorerType) < 0 ||
+        PyModule_AddObjectRef(m, "Grams", (PyObject *)&GramsType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

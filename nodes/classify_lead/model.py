@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from itertools import chain, pairwise, repeat
 from math import exp, sqrt
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import joblib
@@ -43,13 +42,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from nodes.classify_lead.compiled import fastgrams as _fastgrams
 from nodes.text.normalize import normalize
-
-_fastgrams: ModuleType | None
-try:  # classify-lead's featurizer in C, built by setup.py when a compiler is there (see FastFeatures.scorer)
-    import nodes.classify_lead._fastgrams as _fastgrams
-except ImportError:  # pragma: no cover - an install without a C compiler
-    _fastgrams = None
 
 DATA_DIR = Path(__file__).parent / "data"
 EVAL = DATA_DIR / "eval.jsonl"
@@ -66,7 +60,14 @@ _REPEATS = re.compile(r"(.)\1{2,}")
 
 
 def prepare(text: str) -> str:
-    """Feature text: normalised, lower-cased, digits folded, letter floods shortened."""
+    """Feature text: normalised, lower-cased, digits folded, letter floods shortened, whitespace collapsed."""
+    if _fastgrams is not None:
+        return _fastgrams.tidy(normalize(text).lower())  # type: ignore[no-any-return]
+    return prepare_python(text)
+
+
+def prepare_python(text: str) -> str:
+    """:func:`prepare` without the C extension (the reference its ``tidy`` is tested against)."""
     text = normalize(text).lower()
     text = _DIGITS.sub("0", text)
     text = _REPEATS.sub(r"\1\1", text)
@@ -468,7 +469,8 @@ class FastFeatures:
             start = end
         return rows, values
 
-    def scorer(self, weights: np.ndarray, bias: np.ndarray) -> Any | None:
+    def scorer(self, weights: np.ndarray, bias: np.ndarray, slopes: list[float], offsets: list[float],
+               folds: int) -> Any | None:
         """The C featurizer (``_fastgrams.Scorer``) over these tables and a linear model's ``weights``.
 
         ``None`` when the extension was not built (no C compiler at install time) or these
@@ -488,7 +490,7 @@ class FastFeatures:
             char_ngrams=(chars.min_n, chars.max_n), char_offset=chars.offset, char_sublinear=chars.sublinear,
             char_l2=chars.l2, terms=terms, term_rows=[words.vocab[t] for t in terms],
             word_ngrams=(words.min_n, words.max_n), word_sublinear=words.sublinear, word_l2=words.l2,
-            idf=self.idf, weights=weights, bias=bias)
+            idf=self.idf, weights=weights, bias=bias, slopes=slopes, offsets=offsets, folds=folds)
 
     def docs(self, doc: str) -> tuple[str, str]:
         """What the C featurizer reads: the prepared text as each part's analyzer sees it."""
@@ -521,7 +523,7 @@ class CategoryModel:
         except ValueError:  # e.g. a tenant's model trained with other settings: scikit-learn's transform
             self._features = None
         self._compiled = self._compile()
-        self._scorer = self._features.scorer(self._compiled[0], self._compiled[1]) if self._features else None
+        self._scorer = self._features.scorer(*self._compiled[:5]) if self._features else None
 
     def _compile(self) -> tuple[Any, ...]:
         """The calibrated classifier as plain arrays: weights, intercepts, sigmoid slopes and offsets.
@@ -582,12 +584,18 @@ class CategoryModel:
 
     def predict_many(self, texts: list[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in :attr:`labels` order."""
-        rows = [self._calibrate(self._decision(prepare(t))) for t in texts]
+        rows = [self._probabilities(prepare(t)) for t in texts]
         return np.array(rows, dtype=np.float64) if rows else np.zeros((0, len(self.labels)))
 
     def predict(self, text: str) -> dict[str, float]:
         """Return ``{category: probability}`` for one message."""
-        return dict(zip(self.labels, self._calibrate(self._decision(prepare(text))), strict=True))
+        return dict(zip(self.labels, self._probabilities(prepare(text)), strict=True))
+
+    def _probabilities(self, prepared: str) -> list[float]:
+        """Class probabilities of one prepared text, in :attr:`labels` order (in C when it was built)."""
+        if self._scorer is not None:
+            return self._scorer.probabilities(*self._features.docs(prepared))  # type: ignore[union-attr,no-any-return]
+        return self._calibrate(self._decision(prepared))
 
     def features(self, texts: list[str]) -> Any:
         """The TF-IDF feature matrix of ``texts`` (for similarity-based few-shot labels)."""

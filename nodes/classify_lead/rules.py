@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, NamedTuple
 
+from nodes.classify_lead.compiled import fastgrams as _fastgrams
 from nodes.text.normalize import cached_normalize_map, span_to_original
 
 _P = r"(?:[ובלמשהכ]{0,3}-?)"  # Hebrew prefixes before a word
@@ -469,6 +470,8 @@ class RuleSet:
                     index.setdefault(gram, []).append(pid)
                 self.short += [(lit, pid) for lit in short]
         self.index = {gram: tuple(pids) for gram, pids in index.items()}
+        # in C when it was built (one pass, no string per position), else :meth:`_grams_in`
+        self.grams_in = _fastgrams.Grams(self.index).find if _fastgrams is not None else self._grams_in
         self.free = frozenset(free)
         self.allowed = {
             frozenset(present): frozenset(pid for pid, script in enumerate(scripts)
@@ -476,15 +479,24 @@ class RuleSet:
             for n in range(len(SCRIPTS) + 1) for present in combinations(SCRIPTS, n)
         }
 
+    def _grams_in(self, folded: str) -> list[tuple[int, ...]]:
+        """The index's entries for the 3-grams of ``folded``, each once, in order of first occurrence."""
+        get = self.index.get
+        found: dict[str, tuple[int, ...]] = {}
+        for i in range(len(folded) - 2):
+            gram = folded[i:i + 3]
+            pids = get(gram)
+            if pids is not None:
+                found.setdefault(gram, pids)
+        return list(found.values())
+
     def live(self, probe: Probe) -> list[list[re.Pattern[str]]]:
         """Per rule, its parts that can match the message, in order (the same as :meth:`Rule.spans` keeps)."""
-        folded, get = probe.folded, self.index.get
+        folded = probe.folded
         pids = set(self.free)
-        for i in range(len(folded) - 2):
-            found = get(folded[i:i + 3])
-            if found:
-                pids.update(found)
-        pids.update(pid for lit, pid in self.short if lit in probe.folded)
+        for found in self.grams_in(folded):
+            pids.update(found)
+        pids.update(pid for lit, pid in self.short if lit in folded)
         pids &= self.allowed[probe.scripts]
         per_rule: list[list[re.Pattern[str]]] = [[] for _ in self.rules]
         for pid in sorted(pids):
