@@ -484,3 +484,20 @@ def test_quality_gate_on_the_shipped_eval_set() -> None:
     assert report["macro_f1"] >= 0.83 and report["n"] >= 120
     failing = subprocess.run([*cli, "--min-macro-f1", "0.999"], capture_output=True, text=True, timeout=600)
     assert failing.returncode == 1 and "quality gate failed" in failing.stderr
+
+
+def test_merging_alternatives_by_first_letter_keeps_every_match() -> None:
+    alternatives = ["שלום", "שמש", "ש", "(?:ה)?עור", "שקר", "ש?א", "abc", "abd", "עו+ף", "עוגה", "מ", "מה\\s+קורה"]
+    merged = rules_module.by_first_letter(alternatives)
+    # a one-letter alternative, a group, a quantified first letter or ASCII letters are kept as they are
+    assert merged == ["ש(?:לום|מש)", "ש", "(?:ה)?עור", "שקר", "ש?א", "abc", "abd", "ע(?:ו+ף|וגה)", "מ",
+                      "מה\\s+קורה"]
+    plain = re.compile(rules_module._B + "(?:" + "|".join(alternatives) + ")")
+    grouped = re.compile(rules_module._B + "(?:" + "|".join(merged) + ")")
+    rnd = random.Random(11)
+    pool = list("שלוםמקרעהוגףאabcd \n ")
+    for _ in range(3000):
+        text = "".join(rnd.choice(pool) for _ in range(rnd.randint(0, 25)))
+        assert [m.span() for m in plain.finditer(text)] == [m.span() for m in grouped.finditer(text)], text
+    # the 3-gram prefilter still sees each alternative's own first letters
+    assert "שלום" in rules_module.required_literals(rules_module._words("שלום", "שמש"), re.IGNORECASE)

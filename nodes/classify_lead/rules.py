@@ -27,8 +27,39 @@ _AR_P = r"(?:[وفبلك]?(?:ال|ل)?)"  # Arabic conjunction/preposition prefi
 
 def _words(*alternatives: str, prefix: bool = True) -> str:
     """Whole-word alternatives; Hebrew ones may carry prefixes (``prefix=False``: Arabic ones)."""
-    body = "|".join(alternatives)
+    body = "|".join(by_first_letter(alternatives))
     return rf"{_B}{_P if prefix else _AR_P}(?:{body}){_E}"
+
+
+_QUANTIFIERS = frozenset("*+?{")
+
+
+def by_first_letter(alternatives: tuple[str, ...] | list[str]) -> list[str]:
+    """The same alternation with the alternatives that start with one letter merged: ``ab|ac`` -> ``a(?:b|c)``.
+
+    ``re`` tries every alternative at every position where a word may start; merged, it
+    tries one per first letter, then only that letter's rest. The matches are the same:
+    only alternatives that start with a literal uncased letter (Hebrew, Arabic) are merged,
+    two of them with different first letters never match at the same position, and the
+    order is kept within a letter and around every alternative that is not merged.
+    """
+    out: list[str] = []
+    run: dict[str, list[str]] = {}
+
+    def flush() -> None:
+        out.extend(first + (rests[0] if len(rests) == 1 else f"(?:{'|'.join(rests)})") for first, rests in run.items())
+        run.clear()
+
+    for alt in alternatives:
+        first = alt[:1]
+        if (len(alt) >= 2 and first.isalpha() and first.lower() == first.upper() and not first.isascii()
+                and alt[1] not in _QUANTIFIERS):
+            run.setdefault(first, []).append(alt[1:])
+        else:
+            flush()
+            out.append(alt)
+    flush()
+    return out
 
 
 class Hit(NamedTuple):
@@ -324,6 +355,15 @@ def literal_options(source: str, flags: int) -> list[list[str]]:
     def best(options: list[list[str]]) -> list[str] | None:
         return max(options, key=lambda lits: (min(map(len, lits)), -len(lits))) if options else None
 
+    def leading(items: Any) -> str:
+        """The characters every match of ``items`` starts with."""
+        out = []
+        for op, av in items:
+            if op is not sre.LITERAL:
+                break
+            out.append(chr(av))
+        return "".join(out)
+
     def of_sequence(items: Any) -> list[list[str]]:
         options: list[list[str]] = []
         run: list[str] = []
@@ -333,6 +373,15 @@ def literal_options(source: str, flags: int) -> list[list[str]]:
                 continue
             if run:
                 options.append(["".join(run)])
+                # a run then an alternation, as by_first_letter() writes them: the run and each
+                # alternative's own first characters together
+                inner = av[3] if op is sre.SUBPATTERN else [(op, av)] if op is sre.BRANCH else []
+                if len(inner) == 1 and inner[0][0] is sre.BRANCH:
+                    joined: list[str] = []
+                    for alt in inner[0][1][1]:
+                        own = best([["".join(run) + leading(alt)], *of_sequence(alt)])
+                        joined += own or []
+                    options.append(joined)
                 run = []
             found: list[str] | None = None
             if op is sre.SUBPATTERN:
