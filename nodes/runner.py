@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import to_json
 
-from nodes.base import Context, Node, NodeError, OutputModel
+from nodes.base import Built, Context, Node, NodeError, OutputModel
 from nodes.problems import Problem
 
 MAX_BATCH_ITEMS = 100
@@ -50,7 +50,7 @@ def validate_json(node: Node, body: bytes) -> Any | None:
         return None
 
 
-def _run(node: Node, parsed: Any, ctx: Context) -> OutputModel:
+def _run(node: Node, parsed: Any, ctx: Context) -> OutputModel | Built:
     node.load(ctx.settings)
     try:
         return node.run(parsed, ctx)
@@ -76,6 +76,8 @@ def execute(node: Node, data: Any, ctx: Context, loc_prefix: str = "") -> dict[s
     """
     started = time.perf_counter()
     output = _run(node, validate(node, data, loc_prefix), ctx)
+    if isinstance(output, Built):
+        output = node.Output.model_validate(output)
     body: dict[str, Any] = output.model_dump(mode="json")
     if ctx.with_meta:
         body["meta"] = _meta(node, ctx, started)
@@ -85,12 +87,13 @@ def execute(node: Node, data: Any, ctx: Context, loc_prefix: str = "") -> dict[s
 def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> bytes:
     """Run ``node`` on validated input and return its output with ``meta`` as JSON (UTF-8).
 
-    The HTTP form of :func:`execute`: the output model is serialised once, by pydantic-core,
-    and ``meta`` (timed from ``started``) is appended to it. Raises :class:`Problem` for a
+    The HTTP form of :func:`execute`: the output model (or a node's :class:`Built` data,
+    without building the model) is serialised once, by pydantic-core, and ``meta`` (timed
+    from ``started``) is appended to it. Raises :class:`Problem` for a
     node failure.
     """
     output = _run(node, parsed, ctx)
-    body: bytes = output.__pydantic_serializer__.to_json(output)
+    body: bytes = to_json(output) if isinstance(output, Built) else output.__pydantic_serializer__.to_json(output)
     if not ctx.with_meta:
         return body
     meta = to_json(_meta(node, ctx, started))

@@ -33,6 +33,7 @@ from nodes.classify_lead.model import (
     train,
     trigrams,
 )
+from nodes.classify_lead.models import ClassifyLeadOutput
 from nodes.classify_lead.synth import expand
 from nodes.text import normalize
 from nodes.text.language import script_counts
@@ -68,6 +69,25 @@ def test_hebrew_emergency_is_urgent_with_handoff_and_evidence(base_url: str, out
     for signal in out["signals"]:
         assert text[signal["start"]:signal["end"]] == signal["text"]
     assert out["meta"]["model_version"].startswith("clf-")
+
+
+def test_http_output_is_the_validated_model(base_url: str, output_schema: Any) -> None:
+    """The HTTP path sends the node's own data unvalidated (Built): it must equal the validated model's JSON."""
+    # (the single route answers 422 to a lone surrogate, which is not valid UTF-8)
+    texts = [r["text"] for r in read_jsonl(EVAL)] + [t for t in ODD_TEXTS if t.strip() and "\ud800" not in t] + [
+        "שמי דנה כהן, תתקשרו 052-1234567 או dana@example.com דחוף!!! אני אתבע אתכם"]
+    senders = [None, {"name": "דנה", "phone": "0521234567", "email": "d@example.com"}]
+    for start in range(0, len(texts), 100):
+        chunk = texts[start:start + 100]
+        items = [{"text": t, "channel": "whatsapp", "sender": senders[i % 2]} for i, t in enumerate(chunk)]
+        batch = requests.post(f"{base_url}{URL}/batch", json={"items": items}, timeout=120).json()["results"]
+        for item, validated in zip(items, batch, strict=True):
+            single = classify(base_url, **item)
+            jsonschema.validate(single, output_schema)
+            single.pop("meta")
+            validated["output"].pop("meta")
+            assert single == validated["output"], item["text"]
+            assert ClassifyLeadOutput.model_validate(single).model_dump(mode="json") == single
 
 
 @pytest.mark.parametrize(

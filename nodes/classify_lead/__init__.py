@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from nodes.base import Context, Node
+from nodes.base import Built, Context, Node
 from nodes.classify_lead import fewshot
 from nodes.classify_lead.contact import contact_fields
 from nodes.classify_lead.lead import lead_fields
@@ -82,7 +82,7 @@ class ClassifyLeadNode(Node):
 
     # --- the action --------------------------------------------------------------------
 
-    def run(self, data: ClassifyLeadInput, ctx: Context) -> ClassifyLeadOutput:
+    def run(self, data: ClassifyLeadInput, ctx: Context) -> Built:
         options = ctx.settings.action_options(self.name, ctx.tenant) if ctx.settings else {}
         model = self._model_for(ctx.settings, ctx.tenant, options)
         ctx.model_version = model.version
@@ -102,8 +102,9 @@ class ClassifyLeadNode(Node):
         handoff = _handoff(category, confidence, threshold, rules)
         contact = contact_fields(text, data.sender)
         language = data.language if data.language != "auto" else detect_language(text)
-        # one validation of plain data (in pydantic-core) instead of a model per signal
-        return ClassifyLeadOutput.model_validate({
+        # every value below is computed here from checked data, in the model's field order:
+        # the HTTP path sends it as it is, the CLI and batches validate it (see Built)
+        return Built({
             "category": category,
             "confidence": round(confidence, 4),
             "scores": {k: round(scores[k], 4) for k in sorted(scores, key=scores.__getitem__, reverse=True)},

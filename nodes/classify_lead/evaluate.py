@@ -14,7 +14,7 @@ from typing import Any
 
 from nodes.base import Context
 from nodes.classify_lead.model import EVAL, read_jsonl, read_seeds
-from nodes.classify_lead.models import DEFAULT_CATEGORIES, CategorySpec, ClassifyLeadInput
+from nodes.classify_lead.models import DEFAULT_CATEGORIES, CategorySpec, ClassifyLeadInput, ClassifyLeadOutput
 from nodes.config import load_settings
 from nodes.evaluation import binary_report, classification_report, percentile
 
@@ -31,7 +31,7 @@ def evaluate(node: Any, path: Path | None = None) -> dict[str, Any]:
     for row in rows:
         inp = ClassifyLeadInput(text=row["text"], channel=row.get("channel", "other"))
         started = time.perf_counter()
-        out = node.run(inp, ctx)
+        out = ClassifyLeadOutput.model_validate(node.run(inp, ctx))
         latencies.append((time.perf_counter() - started) * 1000)
         gold.append(row["category"])
         predicted.append(out.category)
@@ -81,7 +81,8 @@ def _fewshot_macro_f1(node: Any, rows: list[dict[str, Any]], ctx: Context) -> fl
         categories.append(CategorySpec(name=name, examples=mine[:FEWSHOT_EXAMPLES]))
     gold, predicted = [], []
     for row in rows:
-        out = node.run(ClassifyLeadInput(text=row["text"], categories=categories), ctx)
+        inp = ClassifyLeadInput(text=row["text"], categories=categories)
+        out = ClassifyLeadOutput.model_validate(node.run(inp, ctx))
         gold.append(row["category"])
         predicted.append(out.category)
     return float(classification_report(gold, predicted, DEFAULT_CATEGORIES)["macro_f1"])

@@ -91,7 +91,7 @@ def evaluate(node: Node, data_path: str | None = None) -> dict[str, Any]:
         body = request_for(item, base)
         ctx = Context(settings=settings, now=now)
         started = time.perf_counter()
-        out = node.run(node.Input.model_validate(body), ctx).model_dump(mode="json")
+        out = node.Output.model_validate(node.run(node.Input.model_validate(body), ctx)).model_dump(mode="json")
         latencies.append((time.perf_counter() - started) * 1000)
         iid = item["id"]
 

@@ -258,7 +258,7 @@ def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, l
         fields: dict[str, Any] = {"text": text, "channel": "whatsapp"}
         if language in {"he", "ar", "en"}:
             fields["language"] = language
-        return clf.run(clf.Input(**fields), ctx)
+        return clf.Output.model_validate(clf.run(clf.Input(**fields), ctx))
 
     try:
         full = run(full_text)
