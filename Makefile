@@ -10,8 +10,8 @@ WORKERS ?= 2
 
 .PHONY: serve test lint bench eval clean
 
-# setup.py builds classify-lead's C featurizer: a change to it or to its source rebuilds it
-$(BIN)/tzomet: pyproject.toml setup.py nodes/classify_lead/_fastgrams.c
+# setup.py builds the C extension nodes._native: a change to it or to its source rebuilds it
+$(BIN)/tzomet: pyproject.toml setup.py nodes/_native.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

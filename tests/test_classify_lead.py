@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import requests
 
-from nodes.classify_lead import compiled
 from nodes.classify_lead import model as model_module
 from nodes.classify_lead import rules as rules_module
 from nodes.classify_lead.model import (
@@ -35,6 +34,7 @@ from nodes.classify_lead.model import (
 )
 from nodes.classify_lead.models import ClassifyLeadOutput
 from nodes.classify_lead.synth import expand
+from nodes.native import native
 from nodes.text import normalize
 from nodes.text.language import script_counts
 
@@ -290,13 +290,13 @@ def test_compiled_featurizer_is_built_in_ci(shipped: CategoryModel) -> None:
     """CI has a C compiler: a build that silently fell back to Python would lose the speed of issue 3."""
     if os.environ.get("CI") != "true" and shipped._scorer is None:
         pytest.skip("the C featurizer was not built here; CI requires it")
-    assert compiled.fastgrams is not None and shipped._scorer is not None
+    assert native is not None and shipped._scorer is not None
 
 
 def test_compiled_featurizer_refuses_bad_tables_and_input(shipped: CategoryModel) -> None:
-    if compiled.fastgrams is None or shipped._features is None:
+    if native is None or shipped._features is None:
         pytest.skip("the C featurizer was not built (no C compiler at install time)")
-    scorer_type = compiled.fastgrams.Scorer
+    scorer_type = native.Scorer
     chars = shipped._features.parts[0]
     w, b = shipped._compiled[0], shipped._compiled[1]
     good: dict[str, Any] = dict(
@@ -329,14 +329,14 @@ def _fuzz_texts(count: int, seed: int) -> list[str]:
 
 def test_compiled_prepare_matches_the_python_one() -> None:
     """tidy(): digits to 0, floods cut to two, whitespace collapsed, exactly as the regular expressions do."""
-    if compiled.fastgrams is None:
+    if native is None:
         pytest.skip("the C featurizer was not built (no C compiler at install time)")
     texts = [r["text"] for r in read_jsonl(EVAL)] + [r["text"] for r in read_seeds()] + ODD_TEXTS
     for text in texts + _fuzz_texts(5000, 3):
         assert prepare(text) == prepare_python(text), repr(text)
     assert prepare("  שלום!!!!   111 ٣٣٣\n\n\nok  ") == "שלום!! 00 00 ok"
     with pytest.raises(TypeError):
-        compiled.fastgrams.tidy(b"bytes")
+        native.tidy(b"bytes")
 
 
 def test_compiled_probabilities_match_the_python_calibration(shipped: CategoryModel) -> None:
@@ -351,17 +351,17 @@ def test_compiled_probabilities_match_the_python_calibration(shipped: CategoryMo
 
 def test_compiled_rule_prefilter_matches_the_python_one() -> None:
     rule_set = rules_module._RULE_SET
-    if compiled.fastgrams is None:
+    if native is None:
         pytest.skip("the C featurizer was not built (no C compiler at install time)")
     texts = [r["text"] for r in read_jsonl(EVAL)] + [r["text"] for r in read_seeds()] + ODD_TEXTS
     for text in texts + _fuzz_texts(2000, 5):
         folded = rules_module.Probe.of(normalize(text)).folded
         assert rule_set.grams_in(folded) == rule_set._grams_in(folded), repr(text)
-    grams = compiled.fastgrams.Grams({"abc": 1, "bcd": 2, "😀😀😀": 3})
+    grams = native.Grams({"abc": 1, "bcd": 2, "😀😀😀": 3})
     assert grams.find("xabcdabc 😀😀😀😀") == [1, 2, 3]
     assert grams.find("") == [] and grams.find("ab") == []
     with pytest.raises(ValueError):
-        compiled.fastgrams.Grams({"ab": 1})
+        native.Grams({"ab": 1})
     with pytest.raises(TypeError):
         grams.find(None)
 

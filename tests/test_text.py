@@ -623,3 +623,22 @@ def test_dateparser_is_not_imported() -> None:
 
     find_all("מחר ב-10, 15 בינואר 2026", REF)
     assert "dateparser" not in sys.modules
+
+
+def test_script_counts_in_c_match_the_regular_expression() -> None:
+    import random
+
+    from nodes.native import native
+    from nodes.text.language import script_counts, script_counts_python
+
+    if native is None:
+        pytest.skip("the C extension was not built (no C compiler at install time)")
+    rnd = random.Random(2)
+    pool = list("aZzAשלוםתװײمرحباؠيٮۓۺۿÀɏɐ¿1 ١😀\u05cf\u05eb\u061f\u064b")
+    texts = ["", "שלום Hello مرحبا", "iPhone 15 ב-3,500"] + [
+        "".join(rnd.choice(pool) for _ in range(rnd.randint(0, 40))) for _ in range(3000)]
+    for text in texts:
+        assert script_counts(text) == script_counts_python(text), text
+    assert script_counts("שלום Hello مرحبا 123") == {"he": 4, "ar": 5, "en": 5}
+    with pytest.raises(TypeError):
+        native.count_in("x", [((1, 2),)])

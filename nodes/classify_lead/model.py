@@ -11,7 +11,7 @@ Prediction does not go through scikit-learn: :class:`FastFeatures` computes the 
 TF-IDF values from plain tables built at load time, and :class:`CategoryModel` applies
 the linear model and the sigmoid calibration itself (about 0.1 ms per message instead
 of 2 ms). ``tests/test_classify_lead.py`` checks that both give the same probabilities.
-When setup.py could build the C extension ``_fastgrams`` (a C compiler at install time),
+When setup.py could build the C extension ``nodes._native`` (a C compiler at install time),
 the features and decision values of a message come from one call into it instead
 (:meth:`FastFeatures.scorer`): in a busy server the Python path's hundreds of small
 objects and numpy calls per message cost more than the model itself. The Python path
@@ -42,7 +42,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from nodes.classify_lead.compiled import fastgrams as _fastgrams
+from nodes.native import native as _native
 from nodes.text.normalize import normalize
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -61,8 +61,8 @@ _REPEATS = re.compile(r"(.)\1{2,}")
 
 def prepare(text: str) -> str:
     """Feature text: normalised, lower-cased, digits folded, letter floods shortened, whitespace collapsed."""
-    if _fastgrams is not None:
-        return _fastgrams.tidy(normalize(text).lower())  # type: ignore[no-any-return]
+    if _native is not None:
+        return _native.tidy(normalize(text).lower())  # type: ignore[no-any-return]
     return prepare_python(text)
 
 
@@ -471,13 +471,13 @@ class FastFeatures:
 
     def scorer(self, weights: np.ndarray, bias: np.ndarray, slopes: list[float], offsets: list[float],
                folds: int) -> Any | None:
-        """The C featurizer (``_fastgrams.Scorer``) over these tables and a linear model's ``weights``.
+        """The C featurizer (``_native.Scorer``) over these tables and a linear model's ``weights``.
 
         ``None`` when the extension was not built (no C compiler at install time) or these
         vectorizers are not the shapes it handles (one packed char_wb part, then one word part
         with the default ``\\b\\w+\\b`` tokens): :meth:`row` is then the path, with the same results.
         """
-        if _fastgrams is None or len(self.parts) != 2:
+        if _native is None or len(self.parts) != 2:
             return None
         chars, words = self.parts
         packed = chars.packed
@@ -485,7 +485,7 @@ class FastFeatures:
                 or chars.offset != 0 or words.max_n > 4):
             return None
         terms = list(words.vocab)
-        return _fastgrams.Scorer(
+        return _native.Scorer(
             char_table=packed.table, char_keys=packed.keys[:-1], bits=packed.bits,
             char_ngrams=(chars.min_n, chars.max_n), char_offset=chars.offset, char_sublinear=chars.sublinear,
             char_l2=chars.l2, terms=terms, term_rows=[words.vocab[t] for t in terms],

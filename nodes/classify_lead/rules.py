@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, NamedTuple
 
-from nodes.classify_lead.compiled import fastgrams as _fastgrams
+from nodes.native import native as _native
 from nodes.text.normalize import cached_normalize_map, span_to_original
 
 _P = r"(?:[ובלמשהכ]{0,3}-?)"  # Hebrew prefixes before a word
@@ -520,7 +520,7 @@ class RuleSet:
                 self.short += [(lit, pid) for lit in short]
         self.index = {gram: tuple(pids) for gram, pids in index.items()}
         # in C when it was built (one pass, no string per position), else :meth:`_grams_in`
-        self.grams_in = _fastgrams.Grams(self.index).find if _fastgrams is not None else self._grams_in
+        self.grams_in = _native.Grams(self.index).find if _native is not None else self._grams_in
         self.free = frozenset(free)
         self.allowed = {
             frozenset(present): frozenset(pid for pid, script in enumerate(scripts)

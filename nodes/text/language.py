@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from nodes.native import native
+
 from .normalize import normalize
 
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
@@ -26,14 +28,28 @@ MIXED_SHARE = 0.25
 MIXED_MIN_LETTERS = 3
 
 
-#: runs of Hebrew, Arabic or Latin letters, one group per script (the classes do not overlap): one pass
-#: over the text, one string per word rather than per letter
-_RUNS = re.compile(r"([\u05d0-\u05ea\u05f0-\u05f2]+)|([\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+)"
-                   r"|([A-Za-z\u00c0-\u024f]+)")
+#: the letters of each script, as code point ranges (they do not overlap)
+SCRIPT_LETTERS: dict[str, tuple[tuple[int, int], ...]] = {
+    "he": ((0x05D0, 0x05EA), (0x05F0, 0x05F2)),
+    "ar": ((0x0620, 0x064A), (0x066E, 0x06D3), (0x06FA, 0x06FF)),
+    "en": ((0x41, 0x5A), (0x61, 0x7A), (0x00C0, 0x024F)),
+}
+_GROUPS = tuple(SCRIPT_LETTERS.values())
+#: runs of Hebrew, Arabic or Latin letters, one group per script: one pass over the text, one string
+#: per word rather than per letter (the path without the C extension)
+_RUNS = re.compile("|".join("([" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges) + "]+)"
+                            for ranges in _GROUPS))
 
 
 def script_counts(text: str) -> dict[str, int]:
     """Count Hebrew, Arabic and Latin letters in ``text``."""
+    if native is not None:
+        return dict(zip(SCRIPT_LETTERS, native.count_in(text, _GROUPS), strict=True))
+    return script_counts_python(text)
+
+
+def script_counts_python(text: str) -> dict[str, int]:
+    """:func:`script_counts` without the C extension (the reference it is tested against)."""
     runs = _RUNS.findall(text)
     if not runs:
         return {"he": 0, "ar": 0, "en": 0}

@@ -1,11 +1,13 @@
 /*
- * _fastgrams: classify-lead's TF-IDF features and linear decision values for one message, in C.
+ * nodes._native: the hot loops of classify-lead in C (see nodes/native.py).
+ *
+ * Scorer: classify-lead's TF-IDF features and linear decision values for one message.
  *
  * The same arithmetic as FastFeatures.row and CategoryModel._decision in model.py, done in
  * one call without creating a Python object per n-gram or a numpy array per step: in a
  * busy server those steps, not the model, were most of a request's cost. model.py builds
  * the tables (the packed char n-gram hash table, the vocabulary, idf, weights) and keeps
- * the pure-Python path as the reference; tests/test_fastgrams.py checks both agree.
+ * the pure-Python path as the reference; tests/test_classify_lead.py checks both agree.
  *
  * Char part (TfidfVectorizer analyzer="char_wb"): every whitespace-separated word is padded
  * with one space on each side and its n-grams of length min_n..max_n are packed into one
@@ -684,7 +686,7 @@ static PyMethodDef Scorer_methods[] = {
 
 static PyTypeObject ScorerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "nodes.classify_lead._fastgrams.Scorer",
+    .tp_name = "nodes._native.Scorer",
     .tp_basicsize = sizeof(Scorer),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "classify-lead's TF-IDF features and decision values of one message (see model.py).",
@@ -805,7 +807,7 @@ static PyMethodDef Grams_methods[] = {
 
 static PyTypeObject GramsType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "nodes.classify_lead._fastgrams.Grams",
+    .tp_name = "nodes._native.Grams",
     .tp_basicsize = sizeof(Grams),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Grams(index: dict[str, object]): which of the index's 3-character keys occur in a text.",
@@ -864,17 +866,80 @@ static PyObject *tidy(PyObject *module, PyObject *arg) {
     return result;
 }
 
+/* How many characters of `text` fall in each group of code point ranges: count_in(text, ((lo, hi), ...), ...). */
+static PyObject *count_in(PyObject *module, PyObject *args) {
+    PyObject *text, *groups;
+    if (!PyArg_ParseTuple(args, "UO!", &text, &PyTuple_Type, &groups)) return NULL;
+    const Py_ssize_t n_groups = PyTuple_GET_SIZE(groups);
+    Py_ssize_t n_ranges = 0;
+    for (Py_ssize_t g = 0; g < n_groups; g++) {
+        PyObject *ranges = PyTuple_GET_ITEM(groups, g);
+        if (!PyTuple_Check(ranges)) {
+            PyErr_SetString(PyExc_TypeError, "each group is a tuple of (low, high) code points");
+            return NULL;
+        }
+        n_ranges += PyTuple_GET_SIZE(ranges);
+    }
+    Py_UCS4 *lo = malloc((size_t)(n_ranges + 1) * sizeof(Py_UCS4)), *hi = malloc((size_t)(n_ranges + 1) * sizeof(Py_UCS4));
+    Py_ssize_t *group_of = malloc((size_t)(n_ranges + 1) * sizeof(Py_ssize_t));
+    Py_ssize_t *counts = calloc((size_t)(n_groups + 1), sizeof(Py_ssize_t));
+    PyObject *result = NULL;
+    if (!lo || !hi || !group_of || !counts) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    Py_ssize_t r = 0;
+    for (Py_ssize_t g = 0; g < n_groups; g++) {
+        PyObject *ranges = PyTuple_GET_ITEM(groups, g);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ranges); i++, r++) {
+            unsigned int a, b;
+            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, i), "II", &a, &b)) goto end;
+            lo[r] = a;
+            hi[r] = b;
+            group_of[r] = g;
+        }
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        const Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        for (Py_ssize_t k = 0; k < n_ranges; k++)
+            if (ch >= lo[k] && ch <= hi[k]) {
+                counts[group_of[k]]++;
+                break;
+            }
+    }
+    result = PyTuple_New(n_groups);
+    for (Py_ssize_t g = 0; result && g < n_groups; g++) {
+        PyObject *x = PyLong_FromSsize_t(counts[g]);
+        if (!x) {
+            Py_CLEAR(result);
+            break;
+        }
+        PyTuple_SET_ITEM(result, g, x);
+    }
+end:
+    free(lo);
+    free(hi);
+    free(group_of);
+    free(counts);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"count_in", count_in, METH_VARARGS,
+     "count_in(text, groups) -> per group of (low, high) code point ranges, how many characters fall in it."},
     {"tidy", tidy, METH_O,
      "tidy(text) -> text with digits as 0, character floods cut to two and whitespace collapsed."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_fastgrams", "classify-lead's featurizer in C (see model.py).", -1, module_methods,
+    PyModuleDef_HEAD_INIT, "_native", "The hot loops of classify-lead in C (see nodes/native.py).", -1, module_methods,
 };
 
-PyMODINIT_FUNC PyInit__fastgrams(void) {
+PyMODINIT_FUNC PyInit__native(void) {
     if (PyType_Ready(&ScorerType) < 0 || PyType_Ready(&GramsType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;

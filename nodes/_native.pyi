@@ -1,4 +1,4 @@
-"""Types of the C featurizer built from _fastgrams.c (see FastFeatures.scorer in model.py)."""
+"""Types of the C extension built from nodes/_native.c (see nodes/native.py)."""
 
 from collections.abc import Sequence
 
