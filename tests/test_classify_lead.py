@@ -521,3 +521,26 @@ def test_merging_alternatives_by_first_letter_keeps_every_match() -> None:
         assert [m.span() for m in plain.finditer(text)] == [m.span() for m in grouped.finditer(text)], text
     # the 3-gram prefilter still sees each alternative's own first letters
     assert "שלום" in rules_module.required_literals(rules_module._words("שלום", "שמש"), re.IGNORECASE)
+
+
+def test_merged_english_word_lists_find_what_the_written_ones_find() -> None:
+    """Every rule part rewritten by merge_word_list matches exactly where the part as written matches."""
+    changed = []
+    for rule in rules_module.ALL_RULES:
+        for part in rules_module.split_alternatives(rule.pattern.pattern):
+            merged = rules_module.merge_word_list(part, rule.pattern.flags)
+            if merged != part:
+                changed.append((re.compile(part, rule.pattern.flags), re.compile(merged, rule.pattern.flags)))
+    assert len(changed) >= 8
+    corpus = [r["text"] for r in read_jsonl(EVAL)] + [r["text"] for r in read_seeds()]
+    words = " ".join(corpus).split()
+    rnd = random.Random(17)
+    texts = corpus + [" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 12))) for _ in range(3000)]
+    texts += [t.upper() for t in texts[:500]] + ["I'll SUE you, this is a RIP-OFF and a Scam!!", "ASAP pls, EOD"]
+    for written, merged in changed:
+        for text in texts:
+            assert [m.span() for m in written.finditer(text)] == [m.span() for m in merged.finditer(text)], text
+    # a group that closes before the end is not one word list
+    assert rules_module.merge_word_list(r"\b(?:ab|ac)\s+(?:x|y)\b", re.IGNORECASE) == r"\b(?:ab|ac)\s+(?:x|y)\b"
+    assert rules_module.merge_word_list(r"\b(?:ab|ac)\b", 0) == r"\b(?:ab|ac)\b"
+    assert rules_module.merge_word_list(r"\b(?:ab|Ac|x)\b", re.IGNORECASE) == r"\b(?:a(?:b|c)|x)\b"

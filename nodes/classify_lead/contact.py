@@ -49,8 +49,9 @@ _NEEDS = [sorted((tuple(fold(lit) for lit in option) for option in literal_optio
 def find_name(text: str) -> str | None:
     """A name the writer gives for themselves ("שמי דנה כהן", "Name: John"), or ``None``."""
     folded = fold(text)
+    has = folded.__contains__
     for pattern, needs in zip(_PATTERNS, _NEEDS, strict=True):
-        if not all(any(lit in folded for lit in option) for option in needs):
+        if not all(any(map(has, option)) for option in needs):
             continue
         m = pattern.search(text)
         if m:

@@ -9,7 +9,7 @@ one-letter prefixes (ו ה ב ל מ ש כ) through ``_P``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, NamedTuple
@@ -34,14 +34,16 @@ def _words(*alternatives: str, prefix: bool = True) -> str:
 _QUANTIFIERS = frozenset("*+?{")
 
 
-def by_first_letter(alternatives: tuple[str, ...] | list[str]) -> list[str]:
+def by_first_letter(alternatives: tuple[str, ...] | list[str], ignorecase: bool = False) -> list[str]:
     """The same alternation with the alternatives that start with one letter merged: ``ab|ac`` -> ``a(?:b|c)``.
 
     ``re`` tries every alternative at every position where a word may start; merged, it
     tries one per first letter, then only that letter's rest. The matches are the same:
     only alternatives that start with a literal uncased letter (Hebrew, Arabic) are merged,
-    two of them with different first letters never match at the same position, and the
-    order is kept within a letter and around every alternative that is not merged.
+    or, for a pattern compiled with IGNORECASE (``ignorecase=True``), with an ASCII letter
+    in either case; two of them with different first letters never match at the same
+    position, and the order is kept within a letter and around every alternative that is
+    not merged.
     """
     out: list[str] = []
     run: dict[str, list[str]] = {}
@@ -52,9 +54,10 @@ def by_first_letter(alternatives: tuple[str, ...] | list[str]) -> list[str]:
 
     for alt in alternatives:
         first = alt[:1]
-        if (len(alt) >= 2 and first.isalpha() and first.lower() == first.upper() and not first.isascii()
-                and alt[1] not in _QUANTIFIERS):
-            run.setdefault(first, []).append(alt[1:])
+        mergeable = first.isalpha() and ((first.lower() == first.upper() and not first.isascii())
+                                         or (ignorecase and first.isascii()))
+        if len(alt) >= 2 and mergeable and alt[1] not in _QUANTIFIERS:
+            run.setdefault(first.lower(), []).append(alt[1:])
         else:
             flush()
             out.append(alt)
@@ -271,10 +274,10 @@ def _script_chars(script: str) -> Callable[[int], bool]:
     return lambda code: pattern.match(chr(code)) is not None
 
 
-def split_alternatives(source: str) -> list[str]:
-    """``source`` split at its top-level ``|`` (not inside a group or a character class)."""
-    parts: list[str] = []
-    depth, start, i, in_class = 0, 0, 0, False
+def _structure(source: str) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, group depth after it)`` of each ``(``, ``)`` and ``|`` of ``source`` that is
+    regex syntax (not escaped, not in a character class)."""
+    depth, i, in_class = 0, 0, False
     while i < len(source):
         ch = source[i]
         if ch == "\\":
@@ -288,16 +291,36 @@ def split_alternatives(source: str) -> list[str]:
                 i += 1
             if source[i + 1:i + 2] == "]":  # a "]" first in a class is a literal
                 i += 1
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
+        elif ch in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[ch]
+            yield i, ch, depth
+        i += 1
+
+
+def split_alternatives(source: str) -> list[str]:
+    """``source`` split at its top-level ``|`` (not inside a group or a character class)."""
+    parts: list[str] = []
+    start = 0
+    for i, ch, depth in _structure(source):
+        if ch == "|" and depth == 0:
             parts.append(source[start:i])
             start = i + 1
-        i += 1
     parts.append(source[start:])
     return parts
+
+
+_WORD_LIST = re.compile(r"\\b\(\?:(?P<body>.*)\)\\b\Z", re.DOTALL)
+
+
+def merge_word_list(source: str, flags: int) -> str:
+    """A part ``\\b(?:a|b|...)\\b`` compiled with IGNORECASE, its alternatives merged by :func:`by_first_letter`.
+
+    Any other source comes back as it is (``\\b(?:a)\\s+(?:b)\\b`` is not one list: its group closes early).
+    """
+    m = _WORD_LIST.match(source)
+    if not m or not flags & re.IGNORECASE or any(depth < 0 for _, _, depth in _structure(m["body"])):
+        return source
+    return rf"\b(?:{'|'.join(by_first_letter(split_alternatives(m['body']), ignorecase=True))})\b"
 
 
 def _parse(source: str, flags: int) -> tuple[Any, Any] | None:
@@ -453,6 +476,7 @@ class Rule:
         flags = pattern.flags
         self.parts: list[tuple[str | None, re.Pattern[str], frozenset[str] | None, tuple[str, ...]]] = []
         for part in split_alternatives(pattern.pattern):
+            part = merge_word_list(part, flags)
             parsed = _parse(part, flags)
             if parsed is not None and parsed[1].getwidth()[0] == 0:
                 raise ValueError(f"a part of rule {kind} can match the empty string: {part!r}")
