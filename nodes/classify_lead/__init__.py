@@ -149,7 +149,7 @@ def _tenant_categories(options: dict[str, Any]) -> list[Any] | None:
 
 def _complaint_precedence(scores: dict[str, float], rules: RuleResult) -> dict[str, float]:
     """Complaint has precedence 1: with a threat or strong anger it wins when it is close."""
-    if "complaint" not in scores or not any(rules.has(k) for k in _COMPLAINT_SIGNALS):
+    if "complaint" not in scores or rules.kinds.isdisjoint(_COMPLAINT_SIGNALS):
         return scores
     top = max(scores.values())
     if scores["complaint"] >= top - _COMPLAINT_MARGIN and scores["complaint"] < top:
@@ -163,7 +163,7 @@ def _complaint_precedence(scores: dict[str, float], rules: RuleResult) -> dict[s
 def _urgency(category: str, rules: RuleResult) -> Literal["high", "normal", "low"]:
     if category == "spam":
         return "low"
-    if any(rules.has(k) for k in _HIGH_URGENCY_SIGNALS):
+    if not rules.kinds.isdisjoint(_HIGH_URGENCY_SIGNALS):
         return "high"
     if rules.has("deadline") and category not in ("other",):
         return "high"
@@ -176,7 +176,7 @@ def _handoff(category: str, confidence: float, threshold: float, rules: RuleResu
     """The fields of :class:`Handoff`."""
     if category == "spam":
         return {"required": False, "reasons": []}
-    reasons: list[Any] = [k for k in HANDOFF_SIGNALS if rules.has(k)]
+    reasons: list[Any] = [k for k in HANDOFF_SIGNALS if k in rules.kinds]
     if confidence < threshold:
         reasons.append("low_confidence")
     return {"required": bool(reasons), "reasons": reasons}
