@@ -12,7 +12,7 @@ output (and to the published output schema), so it is filled in one place.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -95,7 +95,8 @@ class Context:
     answer 200 with another success status (e.g. 202 for a queued write).
     """
 
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: 32 random hex digits, like ``uuid4().hex`` (without building a UUID on every request)
+    request_id: str = field(default_factory=lambda: os.urandom(16).hex())
     settings: Any = None
     tenant: str | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
