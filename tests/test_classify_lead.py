@@ -544,3 +544,23 @@ def test_merged_english_word_lists_find_what_the_written_ones_find() -> None:
     assert rules_module.merge_word_list(r"\b(?:ab|ac)\s+(?:x|y)\b", re.IGNORECASE) == r"\b(?:ab|ac)\s+(?:x|y)\b"
     assert rules_module.merge_word_list(r"\b(?:ab|ac)\b", 0) == r"\b(?:ab|ac)\b"
     assert rules_module.merge_word_list(r"\b(?:ab|Ac|x)\b", re.IGNORECASE) == r"\b(?:a(?:b|c)|x)\b"
+
+
+def test_ready_with_a_model_configured_for_everyone(tmp_path: Any) -> None:
+    """A global model_path: the node loads that model, and /readyz counts it as loaded."""
+    import dataclasses
+
+    from nodes.classify_lead import ClassifyLeadNode
+    from nodes.config import load_settings
+
+    path = tmp_path / "mine.joblib"
+    mine = train(read_seeds()[:200])
+    mine.save(path)
+    settings = dataclasses.replace(load_settings(env={}), data_dir=tmp_path,
+                                   options={"classify-lead": {"model_path": str(path)}})
+    node = ClassifyLeadNode()
+    assert node.ready(settings) == (False, "model not loaded")
+    node.load(settings)
+    assert node.ready(settings) == (True, "")
+    assert list(node._models) == [str(path)]
+    assert node._model_for(settings).version == mine.version

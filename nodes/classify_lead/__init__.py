@@ -52,6 +52,7 @@ class ClassifyLeadNode(Node):
     def __init__(self) -> None:
         self._models: dict[str, CategoryModel] = {}
         self._lock = threading.Lock()
+        self._loaded = False
 
     # --- models ------------------------------------------------------------------------
 
@@ -72,11 +73,16 @@ class ClassifyLeadNode(Node):
         return model
 
     def load(self, settings: Any) -> None:
-        """Load (or train and cache) the shipped model."""
-        self._model_for(settings)
+        """Load (or train and cache) the model the settings name, the shipped one by default.
+
+        Called before every request: once loaded, a flag test.
+        """
+        if not self._loaded:
+            self._model_for(settings)
+            self._loaded = True
 
     def ready(self, settings: Any) -> tuple[bool, str]:
-        if "shipped" not in self._models:
+        if not self._loaded:
             return False, "model not loaded"
         return True, ""
 
