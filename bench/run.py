@@ -5,7 +5,7 @@ settings (2 gthread workers), drives each with wrk from this machine's loopback,
 runs the in-process benchmarks in bench/bench_*.py. Prints a table and writes
 bench/results/latest.json. Bounded: every wrk run lasts DURATION seconds.
 
-Each target is run BENCH_REPEAT times (default 3) in interleaved rounds and reported by its
+Each target is run BENCH_REPEAT times (default 5) in interleaved rounds and reported by its
 median run. classify-lead is driven with a rotation of different messages (the eval set's texts), so
 no per-text cache or warm path can flatter it. `BENCH_ONLY=echo,classify-lead` limits the
 HTTP part to those actions and skips the in-process scripts. Only one benchmark runs at a
@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
+# 5: a run whose keep-alive connections all landed on one worker (half the throughput, for
+# any server) is then at most an outlier, not the median
+REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "5")))
 WORKERS = 2
 ONLY = {a for a in os.environ.get("BENCH_ONLY", "").split(",") if a}
 LOCK = Path(tempfile.gettempdir()) / "tzomet-bench.lock"
