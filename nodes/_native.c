@@ -358,8 +358,11 @@ static int check_docs(PyObject *char_doc, PyObject *word_doc) {
     return 0;
 }
 
+static int initialised(Scorer *s);
+
 static PyObject *Scorer_features(Scorer *s, PyObject *args) {
     PyObject *char_doc, *word_doc;
+    if (!initialised(s)) return NULL;
     if (!PyArg_ParseTuple(args, "UU", &char_doc, &word_doc) || check_docs(char_doc, word_doc) < 0) return NULL;
     int64_t *rows;
     double *values;
@@ -388,8 +391,15 @@ end:
 }
 
 /* The decision values bias + values @ weights[rows] of one message into `out` (k values). */
+static int initialised(Scorer *s) {
+    if (s->grams && s->slots) return 1;
+    PyErr_SetString(PyExc_RuntimeError, "Scorer not initialised");
+    return 0;
+}
+
 static int decide(Scorer *s, PyObject *args, double *out) {
     PyObject *char_doc, *word_doc;
+    if (!initialised(s)) return -1;
     if (!PyArg_ParseTuple(args, "UU", &char_doc, &word_doc) || check_docs(char_doc, word_doc) < 0) return -1;
     int64_t *rows;
     double *values;
@@ -893,7 +903,12 @@ static PyObject *count_in(PyObject *module, PyObject *args) {
         PyObject *ranges = PyTuple_GET_ITEM(groups, g);
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ranges); i++, r++) {
             unsigned int a, b;
-            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, i), "II", &a, &b)) goto end;
+            PyObject *range = PyTuple_GET_ITEM(ranges, i);
+            if (!PyTuple_Check(range)) {
+                PyErr_SetString(PyExc_TypeError, "each range is a tuple (low, high)");
+                goto end;
+            }
+            if (!PyArg_ParseTuple(range, "II", &a, &b)) goto end;
             lo[r] = a;
             hi[r] = b;
             group_of[r] = g;

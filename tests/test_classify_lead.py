@@ -318,6 +318,10 @@ def test_compiled_featurizer_refuses_bad_tables_and_input(shipped: CategoryModel
         scorer_type(**{**good, "terms": [1]})
     with pytest.raises(TypeError):
         shipped._scorer.decision(b"bytes", "x")
+    with pytest.raises(RuntimeError):  # made without __init__: an error, not a crash
+        scorer_type.__new__(scorer_type).decision("a", "b")
+    with pytest.raises(TypeError):
+        native.count_in("x", (([1, 2],),))
 
 
 def _fuzz_texts(count: int, seed: int) -> list[str]:
