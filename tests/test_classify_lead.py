@@ -269,6 +269,9 @@ def test_compiled_featurizer_matches_the_python_one(shipped: CategoryModel) -> N
         pytest.skip("the C featurizer was not built (no C compiler at install time)")
     texts = [r["text"] for r in read_jsonl(EVAL)] + [r["text"] for r in read_seeds()[:400]] + ODD_TEXTS + [
         "a_b c__d _ __", "x²³ ٣٤ 𝟘 ½", "ab\u0301c ש\u05b8לוֹם", "\u200b\u200bword\u00a0word", "a" * 10_000]
+    rnd = random.Random(23)  # and any code point at all, surrogates included
+    texts += _fuzz_texts(500, 9) + ["".join(chr(rnd.randint(0, 0x10FFFF)) for _ in range(rnd.randint(0, 60)))
+                                    for _ in range(300)]
     for text in texts:
         doc = prepare(text)
         rows, values = features.row(doc)
