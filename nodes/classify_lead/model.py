@@ -13,10 +13,9 @@ the linear model and the sigmoid calibration itself (about 0.1 ms per message in
 of 2 ms). ``tests/test_classify_lead.py`` checks that both give the same probabilities.
 When setup.py could build the C extension ``nodes._native`` (a C compiler at install time),
 the features, decision values and calibrated probabilities of a message come from one
-call into it instead
-(:meth:`FastFeatures.scorer`): in a busy server the Python path's hundreds of small
-objects and numpy calls per message cost more than the model itself. The Python path
-stays as the fallback and the reference the C one is tested against.
+call into it instead (:meth:`FastFeatures.scorer`): in a busy server the Python path's
+hundreds of small objects and numpy calls per message cost more than the model itself.
+The Python path stays as the fallback and the reference the C one is tested against.
 """
 
 from __future__ import annotations
