@@ -374,9 +374,7 @@ def literal_options(source: str, flags: int) -> list[list[str]]:
     if parsed is None:
         return []
     sre, tree = parsed
-
-    def best(options: list[list[str]]) -> list[str] | None:
-        return max(options, key=lambda lits: (min(map(len, lits)), -len(lits))) if options else None
+    best = _most_selective
 
     def leading(items: Any) -> str:
         """The characters every match of ``items`` starts with."""
@@ -423,10 +421,14 @@ def literal_options(source: str, flags: int) -> list[list[str]]:
     return of_sequence(tree)
 
 
+def _most_selective(options: list[list[str]]) -> list[str] | None:
+    """The list whose shortest string is longest (fewest strings on a tie), or ``None`` for no lists."""
+    return max(options, key=lambda lits: (min(map(len, lits)), -len(lits))) if options else None
+
+
 def required_literals(source: str, flags: int) -> list[str] | None:
     """Strings one of which every match of ``source`` contains (the most selective such list), or ``None``."""
-    options = literal_options(source, flags)
-    return max(options, key=lambda lits: (min(map(len, lits)), -len(lits))) if options else None
+    return _most_selective(literal_options(source, flags))
 
 
 #: the non-ASCII characters that IGNORECASE matches to ASCII letters, folded to them
@@ -454,11 +456,6 @@ class Probe:
         scripts = frozenset(name for name, pattern in SCRIPTS.items() if pattern.search(norm))
         return cls(norm, scripts, fold(norm) if "en" in scripts else norm)
 
-    def grams(self) -> set[str]:
-        """The character 3-grams of :attr:`folded`."""
-        folded = self.folded
-        return {folded[i:i + 3] for i in range(len(folded) - 2)}
-
 
 class Rule:
     """A named pattern, scanned with only those of its parts that can match the message.
@@ -484,17 +481,16 @@ class Rule:
             starts = frozenset(lit[:3] for lit in literals if len(lit) >= 3) if literals else None
             short = tuple(sorted(lit for lit in literals if len(lit) < 3))
             self.parts.append((required_script(part, flags), re.compile(part, flags), starts, short))
+        self._alone: RuleSet | None = None
 
     def spans(self, probe: Probe) -> list[tuple[int, int]]:
         """The spans of ``pattern.finditer(probe.norm)``, scanning only with the parts that can match.
 
-        (One rule on its own; :func:`apply_rules` decides for all rules at once with :class:`RuleSet`.)
+        (One rule on its own, with the selection :class:`RuleSet` makes for all rules in :func:`apply_rules`.)
         """
-        grams = probe.grams()
-        return merged_spans([compiled for script, compiled, starts, short in self.parts
-                             if (script is None or script in probe.scripts)
-                             and (starts is None or not starts.isdisjoint(grams)
-                                  or any(s in probe.folded for s in short))], probe.norm)
+        if self._alone is None:
+            self._alone = RuleSet([self])
+        return merged_spans(self._alone.live(probe)[0], probe.norm)
 
 
 def merged_spans(live: list[re.Pattern[str]], norm: str) -> list[tuple[int, int]]:
@@ -564,7 +560,7 @@ class RuleSet:
         return list(found.values())
 
     def live(self, probe: Probe) -> list[list[re.Pattern[str]]]:
-        """Per rule, its parts that can match the message, in order (the same as :meth:`Rule.spans` keeps)."""
+        """Per rule, its parts that can match the message, in order."""
         folded = probe.folded
         pids = set(self.free)
         for found in self.grams_in(folded):
