@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nodes.classify_lead.models import Contact, Sender
+from nodes.classify_lead.models import Sender
 from nodes.classify_lead.rules import fold, literal_options
 from nodes.text import find_emails, find_phones
 
@@ -62,7 +62,8 @@ def find_name(text: str) -> str | None:
 
 
 def contact_fields(text: str, sender: Sender | None) -> dict[str, Any]:
-    """The fields of :class:`Contact` (plain data, validated once with the whole output)."""
+    """The fields of :class:`Contact`: the sender's own name, E.164 phones and e-mails first, then
+    those in the text, de-duplicated (plain data, part of the node's Built output)."""
     phones: list[str] = []
     emails: list[str] = []
     if sender and sender.phone:
@@ -73,8 +74,3 @@ def contact_fields(text: str, sender: Sender | None) -> dict[str, Any]:
     emails += [m.value for m in find_emails(text)]
     name = (sender.name.strip() if sender and sender.name and sender.name.strip() else None) or find_name(text)
     return {"name": name, "phones": list(dict.fromkeys(phones)), "emails": list(dict.fromkeys(emails))}
-
-
-def contact_details(text: str, sender: Sender | None) -> Contact:
-    """Name, E.164 phones and e-mails: the sender's own first, then those in the text, de-duplicated."""
-    return Contact(**contact_fields(text, sender))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from nodes.classify_lead.models import Contact, Lead
 from nodes.classify_lead.rules import RuleResult
 
 PROSPECT_CATEGORIES = {"sales_inquiry", "appointment"}
@@ -19,7 +18,8 @@ _BASE = {"sales_inquiry": 50, "appointment": 45, "support": 25, "billing": 20, "
 
 def lead_fields(category: str, confidence: float, urgency: str, rules: RuleResult,
                 contact: dict[str, Any]) -> dict[str, Any]:
-    """The fields of :class:`Lead` (plain data); ``contact`` holds the fields of :class:`Contact`."""
+    """The fields of :class:`Lead`: a 0..100 score, a temperature only for prospects (plain data);
+    ``contact`` holds the fields of :class:`Contact`."""
     if category == "spam":
         return {"temperature": None, "score": 0}
     score = float(_BASE.get(category, 20))
@@ -36,8 +36,3 @@ def lead_fields(category: str, confidence: float, urgency: str, rules: RuleResul
     if category in PROSPECT_CATEGORIES:
         temperature = "hot" if score >= 70 else "warm" if score >= 40 else "cold"
     return {"temperature": temperature, "score": round(score)}
-
-
-def score_lead(category: str, confidence: float, urgency: str, rules: RuleResult, contact: Contact) -> Lead:
-    """Score the message as a lead; temperature only for prospects."""
-    return Lead(**lead_fields(category, confidence, urgency, rules, contact.model_dump()))
