@@ -11,8 +11,9 @@
  *
  * Char part (TfidfVectorizer analyzer="char_wb"): every whitespace-separated word is padded
  * with one space on each side and its n-grams of length min_n..max_n are packed into one
- * 64-bit key (each character a digit (1 << bits) | code in base 1 << (bits + 1)), looked up
- * in buckets of 8 entries `key << row_bits | row` (see _PackedGrams in model.py).
+ * 64-bit key (each character a digit (1 << bits) | code in base 1 << (bits + 1), as
+ * _PackedGrams in model.py packs them), looked up in an open-addressing table of
+ * `key << row_bits | row` built here from the vocabulary's keys.
  *
  * Word part (analyzer="word", token_pattern r"(?u)\b\w+\b"): tokens are maximal runs of
  * characters that `re` counts as word characters (alphanumeric or "_"); n-grams of
@@ -264,7 +265,7 @@ done:
 
 /* ---------------------------------------------------------------- features and decision */
 
-/* Distinct rows of `f` (sorted in place) from `from` on, with their tf-idf values, l2-normalised. */
+/* Distinct rows of `f` from `from` on, in order of first occurrence, with their tf-idf values, l2-normalised. */
 static Py_ssize_t weigh(Scorer *s, Found *f, Py_ssize_t from, int sublinear, int l2, int64_t *rows,
                         double *values) {
     const Py_ssize_t n = f->n - from;
@@ -350,20 +351,18 @@ fail:
     return -1;
 }
 
-static int check_docs(PyObject *char_doc, PyObject *word_doc) {
-    if (!PyUnicode_Check(char_doc) || !PyUnicode_Check(word_doc)) {
-        PyErr_SetString(PyExc_TypeError, "both documents must be str");
+/* The two documents of a call, (char_doc, word_doc), both str; 0, or -1 with an exception set. */
+static int read_docs(Scorer *s, PyObject *args, PyObject **char_doc, PyObject **word_doc) {
+    if (!s->grams || !s->slots) { /* made without __init__ */
+        PyErr_SetString(PyExc_RuntimeError, "Scorer not initialised");
         return -1;
     }
-    return 0;
+    return PyArg_ParseTuple(args, "UU", char_doc, word_doc) ? 0 : -1;
 }
-
-static int initialised(Scorer *s);
 
 static PyObject *Scorer_features(Scorer *s, PyObject *args) {
     PyObject *char_doc, *word_doc;
-    if (!initialised(s)) return NULL;
-    if (!PyArg_ParseTuple(args, "UU", &char_doc, &word_doc) || check_docs(char_doc, word_doc) < 0) return NULL;
+    if (read_docs(s, args, &char_doc, &word_doc) < 0) return NULL;
     int64_t *rows;
     double *values;
     Py_ssize_t n = features(s, char_doc, word_doc, &rows, &values);
@@ -391,16 +390,9 @@ end:
 }
 
 /* The decision values bias + values @ weights[rows] of one message into `out` (k values). */
-static int initialised(Scorer *s) {
-    if (s->grams && s->slots) return 1;
-    PyErr_SetString(PyExc_RuntimeError, "Scorer not initialised");
-    return 0;
-}
-
 static int decide(Scorer *s, PyObject *args, double *out) {
     PyObject *char_doc, *word_doc;
-    if (!initialised(s)) return -1;
-    if (!PyArg_ParseTuple(args, "UU", &char_doc, &word_doc) || check_docs(char_doc, word_doc) < 0) return -1;
+    if (read_docs(s, args, &char_doc, &word_doc) < 0) return -1;
     int64_t *rows;
     double *values;
     Py_ssize_t n = features(s, char_doc, word_doc, &rows, &values);
@@ -611,17 +603,18 @@ static int Scorer_init(Scorer *s, PyObject *args, PyObject *kwargs) {
         PyErr_SetString(PyExc_RuntimeError, "a Scorer is initialised once");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOi(ii)LppOO(ii)ppOOO|OOn", names, &char_table, &char_keys_obj, &bits, &cmin, &cmax, &char_offset, &csub,
-                                     &cl2, &terms, &term_rows, &wmin, &wmax, &wsub, &wl2, &idf, &weights, &bias, &slopes, &offsets, &folds))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOi(ii)LppOO(ii)ppOOO|OOn", names, &char_table, &char_keys_obj,
+                                     &bits, &cmin, &cmax, &char_offset, &csub, &cl2, &terms, &term_rows, &wmin, &wmax,
+                                     &wsub, &wl2, &idf, &weights, &bias, &slopes, &offsets, &folds))
         return -1;
     if (cmin < 1 || cmax < cmin || bits < 1 || bits > 30 || wmin < 1 || wmax < wmin || wmax > MAX_WORD_N) {
         PyErr_SetString(PyExc_ValueError, "unsupported n-gram ranges or packing");
         return -1;
     }
     if (get_buffer(char_table, &s->char_table, 2, "char_table") < 0) return -1;
-    if (get_buffer(idf, &s->idf, 8, "idf") < 0) goto fail1;
-    if (get_buffer(weights, &s->weights, 8, "weights") < 0) goto fail3;
-    if (get_buffer(bias, &s->bias, 8, "bias") < 0) goto fail4;
+    if (get_buffer(idf, &s->idf, 8, "idf") < 0) goto no_idf;
+    if (get_buffer(weights, &s->weights, 8, "weights") < 0) goto no_weights;
+    if (get_buffer(bias, &s->bias, 8, "bias") < 0) goto no_bias;
     s->has_buffers = 1;
     s->rows = s->idf.len / 8;
     s->k = s->bias.len / 8;
@@ -656,15 +649,16 @@ static int Scorer_init(Scorer *s, PyObject *args, PyObject *kwargs) {
             PyErr_NoMemory();
             return -1;
         }
-        if (read_doubles(slopes, s->slopes, s->k, "slopes") < 0 || read_doubles(offsets, s->offsets, s->k, "offsets") < 0)
+        if (read_doubles(slopes, s->slopes, s->k, "slopes") < 0 ||
+            read_doubles(offsets, s->offsets, s->k, "offsets") < 0)
             return -1;
     }
     return 0;
-fail4:
+no_bias:
     PyBuffer_Release(&s->weights);
-fail3:
+no_weights:
     PyBuffer_Release(&s->idf);
-fail1:
+no_idf:
     PyBuffer_Release(&s->char_table);
     return -1;
 }
@@ -890,7 +884,8 @@ static PyObject *count_in(PyObject *module, PyObject *args) {
         }
         n_ranges += PyTuple_GET_SIZE(ranges);
     }
-    Py_UCS4 *lo = malloc((size_t)(n_ranges + 1) * sizeof(Py_UCS4)), *hi = malloc((size_t)(n_ranges + 1) * sizeof(Py_UCS4));
+    Py_UCS4 *lo = malloc((size_t)(n_ranges + 1) * sizeof(Py_UCS4));
+    Py_UCS4 *hi = malloc((size_t)(n_ranges + 1) * sizeof(Py_UCS4));
     Py_ssize_t *group_of = malloc((size_t)(n_ranges + 1) * sizeof(Py_ssize_t));
     Py_ssize_t *counts = calloc((size_t)(n_groups + 1), sizeof(Py_ssize_t));
     PyObject *result = NULL;

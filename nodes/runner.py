@@ -89,8 +89,7 @@ def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> bytes
 
     The HTTP form of :func:`execute`: the output model (or a node's :class:`Built` data,
     without building the model) is serialised once, by pydantic-core, and ``meta`` (timed
-    from ``started``) is appended to it. Raises :class:`Problem` for a
-    node failure.
+    from ``started``) is appended to it. Raises :class:`Problem` for a node failure.
     """
     output = _run(node, parsed, ctx)
     body: bytes = to_json(output) if isinstance(output, Built) else output.__pydantic_serializer__.to_json(output)
