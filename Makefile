@@ -10,8 +10,7 @@ WORKERS ?= 2
 
 .PHONY: serve test lint bench eval clean
 
-# setup.py builds the C extension nodes._native: a change to it or to its source rebuilds it
-$(BIN)/tzomet: pyproject.toml setup.py nodes/_native.c
+$(BIN)/tzomet: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -20,12 +19,14 @@ $(BIN)/tzomet: pyproject.toml setup.py nodes/_native.c
 serve: $(BIN)/tzomet
 	$(BIN)/tzomet serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
+# both cores; a file's tests stay on one worker, so its servers (n8n, the Zoho emulator) start once
 test: $(BIN)/tzomet
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: $(BIN)/tzomet
 	$(BIN)/ruff check .
 	$(BIN)/mypy server.py nodes
+	$(BIN)/lint-imports
 
 bench: $(BIN)/tzomet
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \

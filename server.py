@@ -1,7 +1,7 @@
 """The HTTP face of Tzomet: routing, auth, errors, request ids and metrics.
 
 No business logic lives here: every action comes from the node registry
-(:mod:`nodes`), and :mod:`nodes.runner` runs it. Every error, from any layer,
+(:mod:`nodes`), and :mod:`nodes.core.runner` runs it. Every error, from any layer,
 leaves as ``application/problem+json``; nothing produces an HTML page or a stack trace.
 """
 
@@ -21,14 +21,14 @@ from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
-import nodes
-from nodes.auth import Authenticator, presented_key
-from nodes.base import Context, NodeError
-from nodes.config import Settings, load_settings
-from nodes.metrics import observe, render
-from nodes.problems import PROBLEM_CONTENT_TYPE, Problem
-from nodes.runner import execute_batch, execute_json, validate, validate_json
-from nodes.schemas import node_schemas, openapi_document
+from nodes.core import registry
+from nodes.core.auth import Authenticator, presented_key
+from nodes.core.config import Settings, load_settings
+from nodes.core.metrics import observe, render
+from nodes.core.node import Context, Node, NodeError, Route
+from nodes.core.problems import PROBLEM_CONTENT_TYPE, Problem
+from nodes.core.runner import execute_batch, execute_json, validate, validate_json
+from nodes.core.schemas import node_schemas, openapi_document
 
 log = logging.getLogger("tzomet")
 access_log = logging.getLogger("tzomet.access")
@@ -165,7 +165,7 @@ def _parse_json(body: bytes) -> Any:
 def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
     """Return the Flask application serving every registered action.
 
-    ``settings`` defaults to :func:`nodes.config.load_settings` (the environment).
+    ``settings`` defaults to :func:`nodes.core.config.load_settings` (the environment).
     ``workers`` is the number of processes serving (rate limits are shared among them).
     """
     settings = settings or load_settings()
@@ -175,8 +175,12 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
     app.wsgi_app = _Tracked(app.wsgi_app)  # type: ignore[method-assign]
     auth = Authenticator(settings, workers)
 
+    #: the /v1/ collections that answer GET (discovery, and what the nodes' own routes serve)
+    get_only = {"nodes"} | {route.path.split("/")[2] for name in registry.names()
+                            for route in registry.get(name).routes() if route.path.startswith("/v1/")}
+
     def routable(name: str) -> bool:
-        return nodes.exists(name) and (name not in nodes.HIDDEN or settings.enable_echo)
+        return registry.exists(name) and (not registry.hidden(name) or settings.enable_echo)
 
     def context(call: _Call, req: Request) -> Context:
         return Context(request_id=call.request_id, settings=settings, tenant=call.tenant, headers=req.headers)
@@ -238,7 +242,7 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         call.body = body
         return body
 
-    def action_input(call: _Call, req: Request, node: nodes.Node) -> tuple[Any, float]:
+    def action_input(call: _Call, req: Request, node: Node) -> tuple[Any, float]:
         """Return the validated ``node.Input`` for the request and when validation started."""
         mimetype = _mimetype(req)
         limit = settings.max_upload_bytes if node.extra_content_types else settings.max_body_bytes
@@ -259,18 +263,18 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         raise Problem(415, f"Content-Type {mimetype or 'none'} is not accepted by {node.name}; "
                            f"send one of: {accepted}.")
 
-    def checked(call: _Call, req: Request, action: str, route: str) -> nodes.Node:
+    def checked(call: _Call, req: Request, action: str, route: str) -> Node:
         """Resolve the action for ``route``; 404/405 and auth problems are raised here."""
         ok = routable(action)
         call.metric = route if ok else "unknown"
         if not ok:
-            if action in ("nodes", "jobs") and route == action:
+            if action in get_only and route == action:
                 raise Problem(405, f"/v1/{action} answers GET only.", headers={"Allow": "GET"})
             raise Problem(404, f"No action called {action!r}. GET /v1/nodes lists the actions.")
         if req.method != "POST":
             raise Problem(405, f"Call /v1/{route} with POST.", headers={"Allow": "POST"})
         caller(call, req, action)
-        return nodes.get(action)
+        return registry.get(action)
 
     @app.route("/v1/<action>", methods=_ANY_METHOD)
     def run_action(action: str) -> Response:
@@ -278,10 +282,10 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         call = _call(req)
         node = checked(call, req, action, action)
         parsed, started = action_input(call, req, node)
-        ctx = context(call, req)
-        response = Response(execute_json(node, parsed, ctx, started), ctx.status, content_type=_JSON_UTF8)
-        if ctx.response_headers:
-            response.headers.update(ctx.response_headers)
+        body, reply = execute_json(node, parsed, context(call, req), started)
+        response = Response(body, reply.status, content_type=_JSON_UTF8)
+        if reply.headers:
+            response.headers.update(reply.headers)
         return response
 
     @app.route("/v1/<action>/batch", methods=_ANY_METHOD)
@@ -299,7 +303,7 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
 
     # A rule per routable action too: werkzeug matches a static path without a regex, and
     # this runs on every call. /v1/<action> still answers every other name (404, 405).
-    for name in nodes.names(include_hidden=True):
+    for name in registry.names(include_hidden=True):
         if routable(name):
             app.add_url_rule(f"/v1/{name}", f"action:{name}", functools.partial(run_action, name),
                              methods=_ANY_METHOD)
@@ -312,37 +316,43 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         return _json({"nodes": [
             {
                 "name": name,
-                "title": nodes.get(name).title,
-                "description": nodes.get(name).description,
+                "title": registry.get(name).title,
+                "description": registry.get(name).description,
                 "url": f"/v1/{name}",
                 "batch_url": f"/v1/{name}/batch",
                 "input_schema": f"/v1/nodes/{name}/schema#/input",
                 "output_schema": f"/v1/nodes/{name}/schema#/output",
                 "schema_url": f"/v1/nodes/{name}/schema",
-                "content_types": ["application/json", *nodes.get(name).extra_content_types],
+                "content_types": ["application/json", *registry.get(name).extra_content_types],
             }
-            for name in nodes.names()
+            for name in registry.names()
         ]})
 
     @app.get("/v1/nodes/<action>/schema")
     def node_schema(action: str) -> Response:
         _call(request).metric = "schema"
-        if action not in nodes.names():
+        if action not in registry.names():
             raise Problem(404, f"No action called {action!r}. GET /v1/nodes lists the actions.")
         return _json(node_schemas(action))
 
-    @app.get("/v1/jobs/<job_id>")
-    def get_job(job_id: str) -> Response:
-        req: Request = request._get_current_object()  # type: ignore[attr-defined]
-        call = _call(req)
-        call.metric = "jobs"
-        caller(call, req, "update-zoho")
-        if not nodes.exists("update-zoho"):
-            raise Problem(404, "No job store: update-zoho is not installed.")
-        job = nodes.get("update-zoho").get_job(settings, job_id)  # type: ignore[attr-defined]
-        if job is None:
-            raise Problem(404, f"No job {job_id!r}.")
-        return _json(job)
+    def node_route(action: str, route: Route) -> Callable[..., Response]:
+        """The view of an extra route a node declares: auth for its action, then its handler."""
+
+        def view(**params: str) -> Response:
+            req: Request = request._get_current_object()  # type: ignore[attr-defined]
+            call = _call(req)
+            call.metric = route.metric
+            caller(call, req, action)
+            try:
+                return _json(route.handler(context(call, req), **params))
+            except NodeError as err:
+                raise Problem.from_node_error(err) from None
+
+        return view
+
+    for name in registry.names():
+        for route in registry.get(name).routes():
+            app.add_url_rule(route.path, f"route:{name}:{route.path}", node_route(name, route), methods=[route.method])
 
     @app.get("/openapi.json")
     def openapi() -> Response:
@@ -364,9 +374,9 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
     def readyz() -> Response:
         _call(request).metric = "readyz"
         reasons: dict[str, str] = {}
-        for name in nodes.names():
+        for name in registry.names():
             try:
-                node = nodes.get(name)
+                node = registry.get(name)
                 node.load(settings)
                 ok, reason = node.ready(settings)
             except Exception as exc:  # a node that cannot even load is not ready; say why
@@ -377,7 +387,7 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         if reasons:
             detail = "; ".join(f"{k}: {v}" for k, v in reasons.items())
             raise Problem(503, f"Not ready: {detail}")
-        return _json({"status": "ready", "nodes": nodes.names()})
+        return _json({"status": "ready", "nodes": registry.names()})
 
     @app.get("/metrics")
     def metrics() -> Response:
@@ -389,7 +399,5 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
 
 
 def _outbox_depth(settings: Settings) -> int:
-    if not nodes.exists("update-zoho"):
-        return 0
-    depth: int = nodes.get("update-zoho").outbox_depth(settings)  # type: ignore[attr-defined]
-    return depth
+    """Writes waiting in every node's outbox (only nodes this process has loaded)."""
+    return sum(node.outbox_depth(settings) for node in registry.built())

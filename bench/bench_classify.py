@@ -1,6 +1,6 @@
 """Time classify-lead in-process: the whole node path and its parts, over the eval set's texts.
 
-The node path is what a request runs besides HTTP: ``nodes.runner.execute`` (validate the
+The node path is what a request runs besides HTTP: ``nodes.core.runner.execute`` (validate the
 body, run the node, serialise the output with ``meta``). Every eval text is run once to
 warm up, then in several passes; per call, the caches keyed on a text's content (the
 normalised text, the phones found in it) are emptied first, so nothing carries over
@@ -22,13 +22,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import nodes
-from nodes.base import Context
 from nodes.classify_lead.contact import contact_fields
-from nodes.classify_lead.model import EVAL, read_jsonl
 from nodes.classify_lead.rules import apply_rules
-from nodes.config import load_settings
-from nodes.runner import execute
+from nodes.classify_lead.training import EVAL
+from nodes.core import registry
+from nodes.core.config import load_settings
+from nodes.core.node import Context
+from nodes.core.runner import execute
+from nodes.engine.data import read_jsonl
 
 # the modules, not the functions of the same names that nodes.text exports
 normalize_module = importlib.import_module("nodes.text.normalize")
@@ -65,7 +66,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     settings = load_settings(env={})
-    node = nodes.get("classify-lead")
+    node = registry.get("classify-lead")
     node.load(settings)
     model = node._models["shipped"]  # type: ignore[attr-defined]
     texts = [row["text"] for row in read_jsonl(EVAL)]

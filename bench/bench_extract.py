@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nodes.base import Context
-from nodes.extract_contract_fields import ExtractContractFieldsNode
+from nodes.core.node import Context
 from nodes.extract_contract_fields.eval import DATA
+from nodes.extract_contract_fields.node import ExtractContractFieldsNode
 
 CHARS_PER_PAGE = 3000  # a dense A4 page of Hebrew contract text
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import nodes
-from nodes.base import Context
-from nodes.config import load_settings
+from nodes.core import registry
+from nodes.core.config import load_settings
+from nodes.core.node import Context
 from nodes.summarize_conversation import whatsapp
 from nodes.summarize_conversation.eval import DEFAULT_GOLD
 
@@ -42,7 +42,7 @@ def build_export(n_messages: int) -> str:
 
 def bench(n_messages: int, repeat: int) -> tuple[float, float]:
     """Return (best, median) milliseconds to summarise an export of ``n_messages``."""
-    node = nodes.get("summarize-conversation")
+    node = registry.get("summarize-conversation")
     settings = load_settings(env={})
     export = build_export(n_messages)
     body = node.Input.model_validate({"transcript": export})

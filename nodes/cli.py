@@ -17,12 +17,12 @@ from typing import Any
 
 import click
 
-import nodes
-from nodes.auth import new_key
-from nodes.base import Context
-from nodes.config import ConfigError, Settings, hash_key, load_settings
-from nodes.problems import Problem
-from nodes.runner import execute
+from nodes.core import registry
+from nodes.core.auth import new_key
+from nodes.core.config import ConfigError, Settings, hash_key, load_settings
+from nodes.core.node import Context, Node
+from nodes.core.problems import Problem
+from nodes.core.runner import execute
 
 
 def _settings() -> Settings:
@@ -48,10 +48,10 @@ def _is_loopback(host: str) -> bool:
             return False
 
 
-def _action(name: str) -> nodes.Node:
-    if not nodes.exists(name) or name in nodes.HIDDEN:
-        raise click.BadParameter(f"no action {name!r}; actions: {', '.join(nodes.names())}", param_hint="ACTION")
-    return nodes.get(name)
+def _action(name: str) -> Node:
+    if not registry.exists(name) or registry.hidden(name):
+        raise click.BadParameter(f"no action {name!r}; actions: {', '.join(registry.names())}", param_hint="ACTION")
+    return registry.get(name)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,7 +72,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
 
     from gunicorn.app.base import BaseApplication
 
-    from nodes.metrics import DIR_ENV
+    from nodes.core.metrics import DIR_ENV
     from server import create_app
 
     settings = _settings()
@@ -89,22 +89,26 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
             fg="yellow", bold=True, err=True,
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # Every worker writes its request totals here; /metrics adds them up (see nodes.metrics).
+    # Every worker writes its request totals here; /metrics adds them up (see nodes.core.metrics).
     metrics_dir = Path(tempfile.mkdtemp(prefix="tzomet-metrics-"))
     os.environ[DIR_ENV] = str(metrics_dir)
     app = create_app(settings, workers=workers)
 
     def warm(worker: Any) -> None:
         # Load models after fork so each worker is ready before its first request.
-        for name in nodes.names():
+        for name in registry.names():
             try:
-                nodes.get(name).load(settings)
+                registry.get(name).load(settings)
             except Exception as exc:  # readyz reports it; serving the other actions goes on
                 worker.log.warning("node %s did not load: %s", name, type(exc).__name__)
         # The models are there for the worker's life: keep the garbage collector from walking
         # them again on every full collection (a pause of tens of ms per worker otherwise).
         gc.collect()
         gc.freeze()
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        for node in registry.built():  # stop background writers cleanly (their work stays queued)
+            node.shutdown()
 
     def on_exit(server: Any) -> None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -117,6 +121,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 4)
             self.cfg.set("post_worker_init", warm)
+            self.cfg.set("worker_exit", worker_exit)
             self.cfg.set("on_exit", on_exit)
             self.cfg.set("accesslog", None)
             self.cfg.set("loglevel", "info")
@@ -151,8 +156,8 @@ def run(action: str, file: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_nodes(as_json: bool) -> None:
     """List the actions."""
-    rows = [{"name": n, "title": nodes.get(n).title, "description": nodes.get(n).description}
-            for n in nodes.names()]
+    rows = [{"name": n, "title": registry.get(n).title, "description": registry.get(n).description}
+            for n in registry.names()]
     if as_json:
         click.echo(_dump(rows))
         return
@@ -163,7 +168,7 @@ def list_nodes(as_json: bool) -> None:
 @main.command()
 def openapi() -> None:
     """Print the OpenAPI 3.1 document."""
-    from nodes.schemas import openapi_document
+    from nodes.core.schemas import openapi_document
 
     click.echo(_dump(openapi_document()))
 
@@ -194,7 +199,7 @@ def keys_new(tenant: str) -> None:
 def evaluate(action: str, data_path: str | None, as_json: bool, html_path: str | None,
              min_macro_f1: float | None, minimums: tuple[str, ...]) -> None:
     """Score ACTION on gold data and print its report."""
-    from nodes.evaluation import check_minimums, format_report, write_html
+    from nodes.engine.metrics import check_minimums, format_report, write_html
 
     node = _action(action)
     node.load(_settings())
@@ -212,14 +217,20 @@ def evaluate(action: str, data_path: str | None, as_json: bool, html_path: str |
 
 @main.command()
 @click.argument("action")
-@click.option("--out", type=click.Path(dir_okay=False), help="Where to write the model (default: shipped location).")
-def train(action: str, out: str | None) -> None:
-    """Train ACTION's local model from its data."""
+@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
+              help="Training data, JSON lines of {\"text\", \"category\"} (default: the shipped data).")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Where to write the model (default: <data dir>/models/ACTION/<version>.joblib).")
+def train(action: str, data_path: str | None, out: str | None) -> None:
+    """Train ACTION's local model from its data and print its version and path."""
     node = _action(action)
-    trainer = getattr(node, "train", None)
-    if trainer is None:
-        raise click.ClickException(f"{action} has no trainable model")
-    click.echo(_dump(trainer(out)))
+    try:
+        report = node.train(data_path, out, _settings())
+    except NotImplementedError:
+        raise click.ClickException(f"{action} has no trainable model") from None
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(_dump(report))
 
 
 @main.command()
@@ -255,7 +266,7 @@ def workflows() -> None:
               help="Another value of the 'Tzomet config' node, e.g. owner_whatsapp=972501234567.")
 def render_workflows(base_url: str, out_dir: str, tenant: str | None, values: tuple[str, ...]) -> None:
     """Write copies of every workflow with the config node filled in, ready to import."""
-    from nodes.workflows import RenderError, render_all
+    from nodes.core.workflows import RenderError, render_all
 
     pairs: dict[str, str] = {}
     for item in values:
@@ -270,6 +281,15 @@ def render_workflows(base_url: str, out_dir: str, tenant: str | None, values: tu
     for path in written:
         click.echo(str(path))
 
+
+def _add_node_commands() -> None:
+    """Add the commands each action declares (:meth:`nodes.core.node.Node.commands`)."""
+    for name in registry.names():
+        for command in registry.get(name).commands():
+            main.add_command(command)
+
+
+_add_node_commands()
 
 if __name__ == "__main__":
     main()

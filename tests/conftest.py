@@ -1,13 +1,15 @@
 """Shared fixtures: the real app served over real HTTP on loopback.
 
 ``serve(**overrides)`` starts ``create_app`` on a free 127.0.0.1 port in a thread
-(werkzeug's threaded server) with ``load_settings(env={}, data_dir=<tmp>, **overrides)``
+(werkzeug's threaded server) with ``load_settings(env={}, data_dir=<tmp>, models_dir=MODELS_DIR, **overrides)``
 and returns its base URL; ``serve.stop(url)`` stops one early (e.g. to test a restart),
 the rest stop at teardown. ``base_url`` is one shared server with default settings.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,8 +18,13 @@ from typing import Any
 import pytest
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from nodes.config import load_settings
+from nodes.core.config import load_settings
 from server import create_app
+
+
+#: the shipped model, trained once per machine and shared by every test, worker and subprocess (the file
+#: name is the model's version, so a stale one is never read); nothing is written inside the checkout
+MODELS_DIR = Path(os.environ.setdefault("TZOMET_MODELS_DIR", str(Path(tempfile.gettempdir()) / "tzomet-test-models")))
 
 
 class _Servers:
@@ -29,6 +36,7 @@ class _Servers:
 
     def __call__(self, env: dict[str, str] | None = None, **overrides: Any) -> str:
         overrides.setdefault("data_dir", self.data_dir)
+        overrides.setdefault("models_dir", MODELS_DIR)
         settings = load_settings(env=env or {}, **overrides)
         app = create_app(settings)
         httpd = make_server("127.0.0.1", 0, app, threaded=True)

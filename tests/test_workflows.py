@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from nodes.cli import main as cli
-from nodes.workflows import CONFIG_NODE, CREDENTIAL_NAME, config_values, render, shipped
+from nodes.core.workflows import CONFIG_NODE, CREDENTIAL_NAME, config_values, render, shipped
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((Path(__file__).parent / "n8n_workflow.schema.json").read_text(encoding="utf-8"))

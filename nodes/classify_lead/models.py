@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from nodes.base import OutputModel, StrictModel
+from nodes.core.node import OutputModel, StrictModel
 
 DEFAULT_CATEGORIES: tuple[str, ...] = (
     "complaint", "cancellation", "billing", "appointment", "support", "sales_inquiry", "spam", "other",

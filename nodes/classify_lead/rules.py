@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, NamedTuple
 
-from nodes.native import native as _native
 from nodes.text.normalize import cached_normalize_map, span_to_original
 
 _P = r"(?:[ובלמשהכ]{0,3}-?)"  # Hebrew prefixes before a word
@@ -539,8 +538,6 @@ class RuleSet:
                     index.setdefault(gram, []).append(pid)
                 self.short += [(lit, pid) for lit in short]
         self.index = {gram: tuple(pids) for gram, pids in index.items()}
-        # in C when it was built (one pass, no string per position), else :meth:`_grams_in`
-        self.grams_in = _native.Grams(self.index).find if _native is not None else self._grams_in
         self.free = frozenset(free)
         self.allowed = {
             frozenset(present): frozenset(pid for pid, script in enumerate(scripts)
@@ -548,7 +545,7 @@ class RuleSet:
             for n in range(len(SCRIPTS) + 1) for present in combinations(SCRIPTS, n)
         }
 
-    def _grams_in(self, folded: str) -> list[tuple[int, ...]]:
+    def grams_in(self, folded: str) -> list[tuple[int, ...]]:
         """The index's entries for the 3-grams of ``folded``, each once, in order of first occurrence."""
         get = self.index.get
         found: dict[str, tuple[int, ...]] = {}
@@ -585,11 +582,7 @@ _RULES_LEAD = [Rule(kind, pattern) for kind, pattern in LEAD_HINTS.items()]
 _RULES_ACCIDENT = [Rule("emergency", ACCIDENT), Rule("unhurt", ACCIDENT_UNHURT), Rule("past", ACCIDENT_PAST)]
 ALL_RULES = [_RULE_NOT_URGENT, *_RULES, _RULE_ANGER, *_RULES_LOUD, *_RULES_LEAD, *_RULES_ACCIDENT]
 _RULE_SET = RuleSet(ALL_RULES)
-# positions in ALL_RULES
-_FIRST_RULE, _ANGER = 1, 1 + len(_RULES)
-_LOUD = range(_ANGER + 1, _ANGER + 1 + len(_RULES_LOUD))
-_LEAD = range(_LOUD.stop, _LOUD.stop + len(_RULES_LEAD))
-_ACCIDENT, _UNHURT, _PAST = range(_LEAD.stop, _LEAD.stop + 3)
+_ACCIDENT, _UNHURT, _PAST = _RULES_ACCIDENT
 
 
 def _hits(kind: str, spans: list[tuple[int, int]], index: list[int] | None, text: str,
@@ -629,24 +622,21 @@ def apply_rules(text: str) -> RuleResult:
     # spans in an unchanged text need no mapping
     mapping = None if norm is text or (len(norm) == len(text) and norm == text) else index
     live = _RULE_SET.live(Probe.of(norm))
-    spans = [merged_spans(parts, norm) if parts else [] for parts in live]
-    negated = spans[0]
+    spans = {rule: merged_spans(parts, norm) if parts else [] for rule, parts in zip(ALL_RULES, live, strict=True)}
+    negated = spans[_RULE_NOT_URGENT]
     hits: list[Hit] = []
-    if spans[_FIRST_RULE]:
-        hits += _hits(ALL_RULES[_FIRST_RULE].kind, spans[_FIRST_RULE], mapping, text, negated)
-    for r in range(_FIRST_RULE + 1, _ANGER):
-        if spans[r]:
-            hits += _hits(ALL_RULES[r].kind, spans[r], mapping, text)
+    for rule in _RULES:
+        if spans[rule]:  # the first of them (explicit urgency) does not count where "not urgent" was said
+            hits += _hits(rule.kind, spans[rule], mapping, text, negated if rule is _RULES[0] else None)
     if spans[_ACCIDENT] and not spans[_PAST]:
         hits += _hits("accident" if spans[_UNHURT] else "emergency", spans[_ACCIDENT], mapping, text)
-    anger_score = 2 * len(spans[_ANGER]) + sum(len(spans[r]) for r in _LOUD)
+    anger_score = 2 * len(spans[_RULE_ANGER]) + sum(len(spans[rule]) for rule in _RULES_LOUD)
     if anger_score >= 2:
-        hits += _hits("anger", spans[_ANGER], mapping, text)
-        for r in _LOUD:
-            hits += _hits("anger", spans[r], mapping, text)
-    for r in _LEAD:
-        if spans[r]:
-            hits += _hits(ALL_RULES[r].kind, spans[r], mapping, text)
+        for rule in (_RULE_ANGER, *_RULES_LOUD):
+            hits += _hits("anger", spans[rule], mapping, text)
+    for rule in _RULES_LEAD:
+        if spans[rule]:
+            hits += _hits(rule.kind, spans[rule], mapping, text)
     if negated:
         hits += [Hit("not_urgent", *_orig(text, index, s, e)) for s, e in negated]
     hits.sort(key=lambda h: (h.start, h.end))

@@ -1,5 +1,5 @@
-"""``extract-contract-fields``: contract fields with evidence, from text, PDF and DOCX."""
+"""extract-contract-fields: contract fields with their evidence, from text, PDF and DOCX."""
 
-from .node import ExtractContractFieldsNode, extract
+from nodes.core.registry import register
 
-__all__ = ["ExtractContractFieldsNode", "extract"]
+register("extract-contract-fields", "nodes.extract_contract_fields.node:ExtractContractFieldsNode", order=30)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nodes.base import NodeError
+from nodes.core.node import NodeError
 from nodes.text import Match
 
 from .fields import Found

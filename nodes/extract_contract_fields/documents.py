@@ -10,7 +10,7 @@
 * DOCX: paragraphs and table rows in document order (cells joined with `` | ``).
 * Text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1255.
 
-Every failure the caller can fix is a :class:`~nodes.base.NodeError` (415 for a type we
+Every failure the caller can fix is a :class:`~nodes.core.node.NodeError` (415 for a type we
 do not read, 422 for a corrupt, encrypted, empty or unreadable file).
 """
 
@@ -27,7 +27,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import cache
 
-from nodes.base import NodeError
+from nodes.core.node import NodeError
 
 from .bidi import repair_visual_lines, visual_to_logical
 

@@ -21,7 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nodes.engine.metrics import prf
+
 from .documents import read_document
+from .extract import extract
 from .models import STANDARD_FIELDS
 
 DATA = Path(__file__).parent / "data" / "eval"
@@ -58,18 +61,8 @@ def _id(value: str | None) -> str:
     return (value or "").upper().lstrip("0")
 
 
-def _f1(tp: int, fp: int, fn: int) -> dict[str, float]:
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": tp + fn,
-            "tp": tp, "fp": fp, "fn": fn}
-
-
 def evaluate(data_path: str | None = None) -> dict[str, Any]:
     """Run the extractor on every gold contract and return the report dictionary."""
-    from .node import extract
-
     gold_path = Path(data_path) if data_path else DATA / "gold.jsonl"
     if gold_path.is_dir():
         gold_path = gold_path / "gold.jsonl"
@@ -133,7 +126,7 @@ def evaluate(data_path: str | None = None) -> dict[str, Any]:
                 ))
             types[1] += 1
             types[0] += int(out["contract_type"] == item["contract_type"])
-    per_field = {f: _f1(*counts[f]) for f in STANDARD_FIELDS}
+    per_field = {f: prf(*counts[f]) for f in STANDARD_FIELDS}
     total = [sum(c[i] for c in counts.values()) for i in range(3)]
     lat = sorted(latencies)
     return {
@@ -142,7 +135,7 @@ def evaluate(data_path: str | None = None) -> dict[str, Any]:
         "contracts": len(items),
         "sources": by_source,
         "per_field": per_field,
-        "overall": _f1(*total),
+        "overall": prf(*total),
         "party_id_recall": round(party_ids[0] / party_ids[1], 4) if party_ids[1] else 1.0,
         "party_name_recall": round(party_names[0] / party_names[1], 4) if party_names[1] else 1.0,
         "party_precision": round(party_pred[0] / party_pred[1], 4) if party_pred[1] else 1.0,

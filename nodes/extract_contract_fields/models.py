@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from nodes.base import OutputModel, StrictModel
+from nodes.core.node import OutputModel, StrictModel
 
 ContractType = Literal["lease", "service", "employment", "nda", "sale", "loan", "insurance", "other"]
 Language = Literal["he", "en", "ar", "mixed", "unknown"]

@@ -4,54 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import hashlib
 import logging
-import re
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from nodes.base import Context, Node, NodeError
+from nodes.core.node import Context, Node, NodeError
 
 from . import documents
 from .bidi import repair_visual_lines
-from .clauses import Clauses, find_durations
-from .contract_type import detect_contract_type
-from .custom import extract_custom
 from .documents import Document
-from .fields import (
-    Found,
-    find_auto_renewal,
-    find_dates_fields,
-    find_governing_law,
-    find_jurisdiction,
-    find_money,
-    find_notice,
-    find_term,
-)
-from .models import (
-    STANDARD_FIELDS,
-    CustomField,
-    ExtractContractFieldsInput,
-    ExtractContractFieldsOutput,
-    FieldValue,
-    IdType,
-    Party,
-)
-from .parties import find_parties
+from .extract import extract
+from .models import CustomField, ExtractContractFieldsInput, ExtractContractFieldsOutput
 
 log = logging.getLogger("tzomet")
-
-_SIGNATURE = re.compile(
-    r"ולראי[י]?ה|על\s+החתום|חתימת|חתימה|IN\s+WITNESS|signature|signed\s*:|_{4,}|\.{8,}",
-    re.IGNORECASE,
-)
-_ID_TYPES = {"israeli_id", "company", "amuta", "passport"}
-
-
-def _months_between(a: dt.date, b: dt.date) -> float:
-    return (b.year - a.year) * 12 + (b.month - a.month) + (b.day - a.day + 1) / 30.0
 
 
 class ExtractContractFieldsNode(Node):
@@ -155,9 +122,7 @@ class ExtractContractFieldsNode(Node):
 
     def _custom_fields(self, data: ExtractContractFieldsInput, ctx: Context) -> list[CustomField]:
         fields: dict[str, CustomField] = {}
-        options: dict[str, Any] = {}
-        if ctx is not None and ctx.settings is not None and hasattr(ctx.settings, "action_options"):
-            options = ctx.settings.action_options(self.name, ctx.tenant) or {}
+        options = ctx.options(self.name)
         for raw in options.get("fields", []) or []:
             try:
                 f = CustomField.model_validate(raw)
@@ -174,107 +139,3 @@ class ExtractContractFieldsNode(Node):
 
         return evaluate(data_path)
 
-
-def _field(text: str, found: Found | None) -> FieldValue | None:
-    if found is None:
-        return None
-    return FieldValue(value=found.value, text=text[found.start:found.end], start=found.start, end=found.end,
-                      confidence=round(found.confidence, 2))
-
-
-def extract(
-    text: str,
-    custom: list[CustomField] | None = None,
-    *,
-    contract_type: str | None = None,
-    language: str | None = None,
-) -> dict[str, Any]:
-    """Extract type, language, parties, standard and custom fields and warnings from ``text``."""
-    from nodes.text import detect_language, find_amounts, find_dates, find_ids
-
-    warnings: list[str] = []
-    clauses = Clauses(text)
-    dates = find_dates(text)
-    amounts = list(find_amounts(text))
-    ids = find_ids(text)
-    durations = find_durations(text)
-
-    found: dict[str, Found | None] = {}
-
-    def guarded(names: tuple[str, ...], finder: Any) -> None:
-        # One rule failing on odd input costs its fields, never the whole answer.
-        try:
-            finder()
-        except Exception:
-            log.exception("extract-contract-fields: rule for %s failed", ", ".join(names))
-            warnings.append(f"Could not read {', '.join(names)} from this text.")
-            for name in names:
-                found[name] = None
-
-    def money() -> None:
-        payment, deposit, money_warnings = find_money(text, clauses, amounts)
-        warnings.extend(money_warnings)
-        found["payment_amount"], found["security_deposit"] = payment, deposit
-
-    guarded(("signing_date", "start_date", "end_date"), lambda: found.update(find_dates_fields(text, clauses, dates)))
-    guarded(("term_months",), lambda: found.update(term_months=find_term(text, clauses, durations)))
-    guarded(("payment_amount", "security_deposit"), money)
-    guarded(("notice_period_days",), lambda: found.update(notice_period_days=find_notice(text, clauses, durations)))
-    guarded(("auto_renewal",), lambda: found.update(auto_renewal=find_auto_renewal(text)))
-    guarded(("jurisdiction",), lambda: found.update(jurisdiction=find_jurisdiction(text, clauses)))
-    guarded(("governing_law",), lambda: found.update(governing_law=find_governing_law(text)))
-
-    fields: dict[str, FieldValue | None] = {name: _field(text, found.get(name)) for name in STANDARD_FIELDS}
-    if custom:
-        for name, f in extract_custom(text, custom, dates, amounts).items():
-            if name in STANDARD_FIELDS:
-                if f is not None:
-                    fields[name] = _field(text, f)
-            else:
-                fields[name] = _field(text, f)
-
-    parties: list[Party] = []
-    try:
-        found_parties = find_parties(text, ids)
-    except Exception:
-        log.exception("extract-contract-fields: party rule failed")
-        warnings.append("Could not read the parties from this text.")
-        found_parties = []
-    for p in found_parties:
-        idm = p.id_match
-        id_type: IdType | None = None
-        if idm is not None:
-            kind = str(idm.extra.get("id_type"))
-            id_type = cast(IdType, kind) if kind in _ID_TYPES else "other"
-        parties.append(Party(
-            name=p.name, role=p.role, id_number=idm.value if idm else None, id_type=id_type,
-            id_valid=bool(idm.extra.get("valid")) if idm else None, start=p.start, end=p.end,
-        ))
-        if idm is not None and not idm.extra.get("valid"):
-            warnings.append(f"The ID number {idm.value} of {p.name} has an invalid check digit.")
-
-    start, end, term = found.get("start_date"), found.get("end_date"), found.get("term_months")
-    if start and end:
-        sd, ed = dt.date.fromisoformat(start.value), dt.date.fromisoformat(end.value)
-        if ed < sd:
-            warnings.append(f"The end date {end.value} is before the start date {start.value}.")
-        elif term and abs(_months_between(sd, ed) - term.value) > 1:
-            warnings.append(
-                f"The term of {term.value} months does not match the dates {start.value} to {end.value}."
-            )
-    if not _SIGNATURE.search(text[-max(1500, len(text) // 5):]):
-        warnings.append("No signature block was found.")
-    if all(fields[name] is None for name in STANDARD_FIELDS):
-        warnings.append("No contract fields were recognised in this text.")
-
-    if contract_type is None:
-        contract_type, _ = detect_contract_type(text)
-    if language is None:
-        language = detect_language(text[:20000])
-    return {
-        "contract_type": contract_type,
-        "language": language,
-        "parties": parties,
-        "fields": fields,
-        "warnings": warnings,
-    }

@@ -1,5 +1,5 @@
-"""``summarize-conversation``: WhatsApp exports and message lists become CRM-ready summaries."""
+"""summarize-conversation: a WhatsApp export or message list becomes a CRM-ready summary."""
 
-from nodes.summarize_conversation.node import SummarizeConversationNode
+from nodes.core.registry import register
 
-__all__ = ["SummarizeConversationNode"]
+register("summarize-conversation", "nodes.summarize_conversation.node:SummarizeConversationNode", order=20)

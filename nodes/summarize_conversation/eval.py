@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nodes.base import Context, Node
-from nodes.evaluation import percentile, prf
+from nodes.core.node import Context, Node
+from nodes.core.runner import run
+from nodes.engine.metrics import percentile, prf
 
 DEFAULT_GOLD = Path(__file__).parent / "data" / "eval_gold.jsonl"
 #: when requests "arrive" in the eval: fixed, so relative dates in message lists are stable
@@ -70,7 +71,7 @@ def evaluate(node: Node, data_path: str | None = None) -> dict[str, Any]:
     """Run every gold conversation through ``node.run`` and return the report dictionary."""
     import datetime as dt
 
-    from nodes.config import load_settings
+    from nodes.core.config import load_settings
 
     path = Path(data_path) if data_path else DEFAULT_GOLD
     base = path.parent
@@ -91,7 +92,7 @@ def evaluate(node: Node, data_path: str | None = None) -> dict[str, Any]:
         body = request_for(item, base)
         ctx = Context(settings=settings, now=now)
         started = time.perf_counter()
-        out = node.Output.model_validate(node.run(node.Input.model_validate(body), ctx)).model_dump(mode="json")
+        out = run(node, node.Input.model_validate(body), ctx).output.model_dump(mode="json")
         latencies.append((time.perf_counter() - started) * 1000)
         iid = item["id"]
 

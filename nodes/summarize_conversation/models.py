@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from nodes.base import OutputModel, StrictModel
+from nodes.core.node import OutputModel, StrictModel
 
 #: the most messages one request may carry (as a list or parsed from a transcript)
 MAX_MESSAGES = 20_000

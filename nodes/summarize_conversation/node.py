@@ -7,9 +7,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import nodes
 from nodes import text as tt
-from nodes.base import Context, Node, NodeError
+from nodes.core import registry
+from nodes.core.node import Context, Node, NodeError
+from nodes.core.problems import Problem
+from nodes.core.runner import call
 from nodes.summarize_conversation import actions, conversation, sentiment, summary, whatsapp
 from nodes.summarize_conversation.conversation import Msg
 from nodes.summarize_conversation.models import (
@@ -249,22 +251,20 @@ def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, l
     by the classifier's precedence. Urgency and handoff come from everything they wrote.
     """
     full_text = _customer_text(msgs)
-    if not full_text or not nodes.exists("classify-lead"):
+    if not full_text or not registry.exists("classify-lead"):
         return "other", "normal", [], False
-    clf = nodes.get("classify-lead")
-    clf.load(ctx.settings)
 
     def run(text: str) -> Any:
         fields: dict[str, Any] = {"text": text, "channel": "whatsapp"}
         if language in {"he", "ar", "en"}:
             fields["language"] = language
-        return clf.Output.model_validate(clf.run(clf.Input(**fields), ctx))
+        return call("classify-lead", fields, ctx)
 
     try:
         full = run(full_text)
         opening_text = _customer_text(msgs, OPENING_MESSAGES)
         opening = full if opening_text == full_text else run(opening_text)
-    except (NodeError, ValueError):
+    except Problem:
         return "other", "normal", [], False
     category = str(opening.category)
     if full.category in ESCALATED_CATEGORIES and float(full.confidence) >= ESCALATED_CONFIDENCE:
@@ -290,9 +290,7 @@ class SummarizeConversationNode(Node):
 
     def run(self, data: SummarizeInput, ctx: Context) -> SummarizeOutput:
         """Summarise one conversation. Raises :class:`NodeError` (422) for unusable input."""
-        options: dict[str, Any] = {}
-        if ctx.settings is not None:
-            options = ctx.settings.action_options(self.name, ctx.tenant)
+        options = ctx.options(self.name)
         now = ctx.now
         chat: whatsapp.ParsedChat | None = None
         if data.messages is not None:
@@ -331,7 +329,7 @@ class SummarizeConversationNode(Node):
         if unanswered >= threshold:
             required = True
             reasons.append("unanswered_messages")
-        if overall == "negative" and trend == "worsening" and "negative_sentiment" not in reasons:
+        if overall == "negative" and trend == "worsening":
             required = True
             reasons.append("worsening_sentiment")
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-from nodes.native import native
-
 from .normalize import normalize
 
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
@@ -36,20 +34,13 @@ SCRIPT_LETTERS: dict[str, tuple[tuple[int, int], ...]] = {
 }
 _GROUPS = tuple(SCRIPT_LETTERS.values())
 #: runs of Hebrew, Arabic or Latin letters, one group per script: one pass over the text, one string
-#: per word rather than per letter (the path without the C extension)
+#: per word rather than per letter
 _RUNS = re.compile("|".join("([" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges) + "]+)"
                             for ranges in _GROUPS))
 
 
 def script_counts(text: str) -> dict[str, int]:
     """Count Hebrew, Arabic and Latin letters in ``text``."""
-    if native is not None:
-        return dict(zip(SCRIPT_LETTERS, native.count_in(text, _GROUPS), strict=True))
-    return script_counts_python(text)
-
-
-def script_counts_python(text: str) -> dict[str, int]:
-    """:func:`script_counts` without the C extension (the reference it is tested against)."""
     runs = _RUNS.findall(text)
     if not runs:
         return {"he": 0, "ar": 0, "en": 0}

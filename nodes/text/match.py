@@ -57,11 +57,6 @@ def original_span(original: str, index: list[int], start: int, end: int) -> tupl
     return o_start, o_end
 
 
-def overlaps_any(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
-    """True when ``[start, end)`` overlaps any of ``spans``."""
-    return any(start < e and s < end for s, e in spans)
-
-
 class SpanIndex:
     """Spans ``[start, end)`` that answer "does this span overlap any of them?" in O(log n).
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from nodes.base import OutputModel, StrictModel
+from nodes.core.node import OutputModel, StrictModel
 
 Module = Literal["Leads", "Contacts", "Deals", "Accounts"]
 Channel = Literal["whatsapp", "web_form", "email", "sms", "phone_call", "facebook", "instagram", "other"]

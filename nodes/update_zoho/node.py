@@ -10,11 +10,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from nodes.base import Context, Node, NodeError
-from nodes.store import Job, StoreError
+from nodes.core.node import Context, Node, NodeError, Reply, Route
+from nodes.core.store import Job, StoreError
 from nodes.update_zoho.mapping import DEFAULT_DUPLICATE_CHECK, MappingError, check_record, map_sources, profile
 from nodes.update_zoho.models import UpdateZohoInput, UpdateZohoOutput
-from nodes.update_zoho.writer import KIND, runtime_for
+from nodes.update_zoho.writer import KIND, runtime_for, shutdown_runtimes
 
 log = logging.getLogger("tzomet.zoho")
 
@@ -38,8 +38,11 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == wanted), None)
 
 
-def get_job(settings: Any, job_id: str) -> dict[str, Any] | None:
-    """The public view of job ``job_id`` (``GET /v1/jobs/<job_id>``), or ``None`` if there is none.
+def get_job(settings: Any, job_id: str, tenant: str | None) -> dict[str, Any] | None:
+    """The public view of job ``job_id`` (``GET /v1/jobs/<job_id>``), or ``None`` if ``tenant`` has none.
+
+    A job belongs to the tenant whose call queued it: another tenant's job is ``None``
+    (404), as if it did not exist.
 
     ``{"job_id", "status", "attempts", "last_error", "result", ...}``; ``result`` is the 200
     body for a succeeded job and ``{"detail", "errors"?}`` for a failed or dead one.
@@ -51,7 +54,7 @@ def get_job(settings: Any, job_id: str) -> dict[str, Any] | None:
         job = runtime_for(settings).store.get(job_id)
     except StoreError:
         raise NodeError(503, "The job store is unavailable; try again shortly.") from None
-    if job is None or job.kind != KIND:
+    if job is None or job.kind != KIND or job.tenant != tenant:
         return None
     return {
         "job_id": job.id,
@@ -109,22 +112,30 @@ class UpdateZohoNode(Node):
         ok, reason = store_ready(settings)
         return ok, ("store unreachable: " + reason) if not ok else ""
 
-    def get_job(self, settings: Any, job_id: str) -> dict[str, Any] | None:
-        """See :func:`get_job`."""
-        return get_job(settings, job_id)
+    def routes(self) -> list[Route]:
+        """``GET /v1/jobs/<job_id>``: where a queued write stands."""
+        return [Route("GET", "/v1/jobs/<job_id>", self._job, metric="jobs",
+                      summary="Where a queued update-zoho write stands")]
+
+    @staticmethod
+    def _job(ctx: Context, job_id: str) -> dict[str, Any]:
+        job = get_job(ctx.settings, job_id, ctx.tenant)
+        if job is None:
+            raise NodeError(404, f"No job {job_id!r}.")
+        return job
 
     def outbox_depth(self, settings: Any) -> int:
         """See :func:`outbox_depth`."""
         return outbox_depth(settings)
 
-    def store_ready(self, settings: Any) -> tuple[bool, str]:
-        """See :func:`store_ready`."""
-        return store_ready(settings)
+    def shutdown(self) -> None:
+        """Stop every writer this process started (see :func:`nodes.update_zoho.writer.shutdown_runtimes`)."""
+        shutdown_runtimes()
 
     # --- the action ---
-    def run(self, data: UpdateZohoInput, ctx: Context) -> UpdateZohoOutput:
+    def run(self, data: UpdateZohoInput, ctx: Context) -> UpdateZohoOutput | Reply:
         settings = ctx.settings
-        options = settings.action_options(KIND, ctx.tenant)
+        options = ctx.options(KIND)
         module = data.module
         payload = self._payload(data, options)
 
@@ -165,7 +176,7 @@ class UpdateZohoNode(Node):
             final = runtime.writer.wait(job.id, max(0.0, wait)) or job
         except StoreError:
             final = job
-        return self._answer(final, module, ctx, replayed=not created)
+        return self._answer(final, module, replayed=not created)
 
     # --- helpers ---
     @staticmethod
@@ -236,21 +247,20 @@ class UpdateZohoNode(Node):
                                 duplicate_check_fields=payload["duplicate_check_fields"], warnings=warnings)
 
     @staticmethod
-    def _answer(job: Job, module: str, ctx: Context, *, replayed: bool) -> UpdateZohoOutput:
+    def _answer(job: Job, module: str, *, replayed: bool) -> Reply:
         headers = {REPLAYED: "true"} if replayed else {}
-        ctx.response_headers.update(headers)
         if job.status == "succeeded" and job.result:
             body = {k: v for k, v in job.result.items() if k in UpdateZohoOutput.model_fields}
-            return UpdateZohoOutput(**body, job_id=job.id)
+            return Reply(UpdateZohoOutput(**body, job_id=job.id), headers=headers)
         if job.status in {"failed", "dead"}:
             result = job.result or {}
             status = job.http_status or 502
             detail = str(result.get("detail") or job.last_error or "The write failed.")
             errors = result.get("errors") if status == 422 else None
             raise NodeError(status, f"{detail} (job {job.id})", errors=errors, headers=headers)
-        ctx.status = 202
         if job.attempts >= 1 and job.last_error:
             reason = f"{job.last_error}; the write is queued and will be retried"
         else:
             reason = "Zoho is slow to answer; the write is queued and continues in the background"
-        return UpdateZohoOutput(status="queued", module=module, job_id=job.id, reason=reason)
+        return Reply(UpdateZohoOutput(status="queued", module=module, job_id=job.id, reason=reason),
+                     status=202, headers=headers)

@@ -1,6 +1,6 @@
 """The outbox writer: one thread per process that executes queued Zoho writes.
 
-A request commits its write as a job (see :mod:`nodes.store`) and then waits, a bounded
+A request commits its write as a job (see :mod:`nodes.core.store`) and then waits, a bounded
 time, for the outcome. The writer claims due jobs (its own process's first, woken at once;
 others' by polling), runs them through the Zoho adapter and records the outcome:
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nodes.store import Job, Store, StoreError, open_store
+from nodes.core.store import Job, Store, StoreError, open_store
 from nodes.update_zoho.mapping import check_record
 
 log = logging.getLogger("tzomet.zoho")

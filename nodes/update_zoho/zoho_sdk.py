@@ -68,7 +68,7 @@ from zohocrmsdk.src.com.zoho.crm.api.users.minified_user import MinifiedUser
 from zohocrmsdk.src.com.zoho.crm.api.util import Choice, Utility
 from zohocrmsdk.src.com.zoho.crm.api.util import api_http_connector as _sdk_http_module
 
-from nodes.store import Store, StoreError
+from nodes.core.store import Store, StoreError
 
 log = logging.getLogger("tzomet.zoho")
 
@@ -141,7 +141,7 @@ class WriteResult:
 
 @dataclass(frozen=True)
 class ZohoConfig:
-    """How to reach Zoho; built from :class:`nodes.config.Settings` and the action options."""
+    """How to reach Zoho; built from :class:`nodes.core.config.Settings` and the action options."""
 
     client_id: str
     client_secret: str

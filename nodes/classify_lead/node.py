@@ -1,0 +1,202 @@
+"""classify-lead: intent, urgency, handoff, lead score and contact details of one message.
+
+The category comes from a trained local model (:mod:`.training`, built on
+:mod:`nodes.engine.linear`) or, when the request brings its own labels, from few-shot
+similarity (:mod:`nodes.engine.fewshot`). Urgency and handoff
+come from a transparent rules layer (:mod:`.rules`) combined with the model; every rule
+that fires is returned in ``signals`` with its span.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+from nodes.classify_lead.contact import contact_fields
+from nodes.classify_lead.lead import lead_fields
+from nodes.classify_lead.models import (
+    DEFAULT_CATEGORIES,
+    CategorySpec,
+    ClassifyLeadInput,
+    ClassifyLeadOutput,
+)
+from nodes.classify_lead.rules import RuleResult, apply_rules
+from nodes.classify_lead.training import load_or_train
+from nodes.core.config import Settings
+from nodes.core.node import Context, Node, Reply
+from nodes.engine import fewshot
+from nodes.engine.linear import CategoryModel
+from nodes.text import detect_language
+
+#: below this confidence a person should look (tenant option ``handoff_threshold``)
+DEFAULT_HANDOFF_THRESHOLD = 0.3
+HANDOFF_SIGNALS = ("human_request", "legal_threat", "public_review_threat", "emergency", "anger")
+#: "accident": an accident today in which nobody was hurt (urgent, but not an emergency to hand off)
+_HIGH_URGENCY_SIGNALS = ("explicit_urgency", "emergency", "accident")
+#: a threat or strong anger makes "complaint" win when the model has it close to the top
+_COMPLAINT_SIGNALS = ("legal_threat", "public_review_threat", "anger")
+_COMPLAINT_MARGIN = 0.25
+#: what answers when a request or tenant brings its own labels
+FEWSHOT_MODEL = "tfidf-similarity-fewshot"
+
+
+class ClassifyLeadNode(Node):
+    """The classify-lead action."""
+
+    name = "classify-lead"
+    title = "Classify lead"
+    description = ("Intent, urgency, whether a human must take over, lead score and contact details of one "
+                   "message (Hebrew, Arabic, English).")
+    Input = ClassifyLeadInput
+    Output = ClassifyLeadOutput
+    engine = "local"
+    model = "tfidf-char-word-linear-svm"
+
+    def __init__(self) -> None:
+        self._models: dict[str, CategoryModel] = {}
+        self._lock = threading.Lock()
+        self._loaded = False
+
+    # --- models ------------------------------------------------------------------------
+
+    def _model_for(self, settings: Settings | None, tenant: str | None = None,
+                   options: dict[str, Any] | None = None) -> CategoryModel:
+        if options is None:
+            options = settings.action_options(self.name, tenant) if settings else {}
+        custom = options.get("model_path")
+        key = str(custom or "shipped")
+        model = self._models.get(key)
+        if model is None:
+            with self._lock:
+                model = self._models.get(key)
+                if model is None:
+                    cache = settings.model_cache if settings else Path("var/models")
+                    model = CategoryModel.load(Path(custom)) if custom else load_or_train(cache)
+                    self._models[key] = model
+        return model
+
+    def load(self, settings: Any) -> None:
+        """Load (or train and cache) the model the settings name, the shipped one by default.
+
+        Called before every request: once loaded, a flag test.
+        """
+        if not self._loaded:
+            self._model_for(settings)
+            self._loaded = True
+
+    def ready(self, settings: Any) -> tuple[bool, str]:
+        if not self._loaded:
+            return False, "model not loaded"
+        return True, ""
+
+    # --- the action --------------------------------------------------------------------
+
+    def run(self, data: ClassifyLeadInput, ctx: Context) -> Reply:
+        options = ctx.options(self.name)
+        model = self._model_for(ctx.settings, ctx.tenant, options)
+        text = data.text
+        rules = apply_rules(text)
+        custom = data.categories or _tenant_categories(options)
+        used = self.model
+        if custom:
+            scores = fewshot.classify(model, text, custom)
+            used = FEWSHOT_MODEL
+        else:
+            scores = model.predict(text)
+            scores = _complaint_precedence(scores, rules)
+        category = max(scores, key=scores.__getitem__)
+        confidence = scores[category]
+        urgency = _urgency(category, rules)
+        threshold = float(options.get("handoff_threshold", DEFAULT_HANDOFF_THRESHOLD))
+        handoff = _handoff(category, confidence, threshold, rules)
+        contact = contact_fields(text, data.sender)
+        language = data.language if data.language != "auto" else detect_language(text)
+        output = ClassifyLeadOutput.model_validate({
+            "category": category,
+            "confidence": round(confidence, 4),
+            "scores": {k: round(scores[k], 4) for k in sorted(scores, key=scores.__getitem__, reverse=True)},
+            "urgency": urgency,
+            "handoff": handoff,
+            "lead": lead_fields(category, confidence, urgency, rules, contact),
+            "language": language,
+            "contact": contact,
+            "signals": [{"type": h.type, "text": h.text, "start": h.start, "end": h.end} for h in rules.hits],
+        })
+        return Reply(output, model=used, model_version=model.version)
+
+    # --- evaluation and training ---------------------------------------------------------
+
+    def evaluate(self, data_path: str | None = None) -> dict[str, Any]:
+        from nodes.classify_lead.eval import evaluate
+
+        return evaluate(self, Path(data_path) if data_path else None)
+
+    def train(self, data_path: str | None = None, out: str | None = None, settings: Any = None) -> dict[str, Any]:
+        """Train a model on ``data_path`` (JSON lines of ``{"text", "category"}``; the shipped data by
+        default) and write it to ``out`` (default ``<model cache>/classify-lead/trained/<version>.joblib``,
+        apart from the shipped model's cache, which keeps only the current version).
+
+        Raises ``ValueError`` naming the first unusable line of ``data_path``.
+        """
+        from nodes.classify_lead.training import shipped_training_rows
+        from nodes.engine.data import read_labelled
+        from nodes.engine.linear import train
+
+        rows = read_labelled(Path(data_path)) if data_path else shipped_training_rows()
+        model = train(rows)
+        cache = settings.model_cache if settings is not None else Path("var/models")
+        target = Path(out) if out else cache / self.name / "trained" / f"{model.version}.joblib"
+        model.save(target)
+        return {"model_version": model.version, "path": str(target), "rows": len(rows),
+                "labels": model.labels}
+
+    def synth(self, seed: int = 13, per_seed: int = 3) -> list[dict[str, Any]]:
+        """The synthetic expansion of the shipped seeds."""
+        from nodes.classify_lead.synth import expand
+        from nodes.classify_lead.training import read_seeds
+
+        return expand(read_seeds(), seed=seed, per_seed=per_seed)
+
+
+def _tenant_categories(options: dict[str, Any]) -> list[Any] | None:
+    raw = options.get("categories")
+    return [CategorySpec.model_validate(c) for c in raw] if raw else None
+
+
+def _complaint_precedence(scores: dict[str, float], rules: RuleResult) -> dict[str, float]:
+    """Complaint has precedence 1: with a threat or strong anger it wins when it is close."""
+    if "complaint" not in scores or rules.kinds.isdisjoint(_COMPLAINT_SIGNALS):
+        return scores
+    top = max(scores.values())
+    if scores["complaint"] >= top - _COMPLAINT_MARGIN and scores["complaint"] < top:
+        boosted = dict(scores)
+        boosted["complaint"] = top + 1e-3
+        total = sum(boosted.values())
+        return {k: v / total for k, v in boosted.items()}
+    return scores
+
+
+def _urgency(category: str, rules: RuleResult) -> Literal["high", "normal", "low"]:
+    if category == "spam":
+        return "low"
+    if not rules.kinds.isdisjoint(_HIGH_URGENCY_SIGNALS):
+        return "high"
+    if rules.has("deadline") and category not in ("other",):
+        return "high"
+    if rules.has("not_urgent") or category == "other":
+        return "low"
+    return "normal"
+
+
+def _handoff(category: str, confidence: float, threshold: float, rules: RuleResult) -> dict[str, Any]:
+    """The fields of :class:`Handoff`."""
+    if category == "spam":
+        return {"required": False, "reasons": []}
+    reasons: list[Any] = [k for k in HANDOFF_SIGNALS if k in rules.kinds]
+    if confidence < threshold:
+        reasons.append("low_confidence")
+    return {"required": bool(reasons), "reasons": reasons}
+
+
+__all__ = ["DEFAULT_CATEGORIES", "ClassifyLeadNode"]

@@ -1,0 +1,75 @@
+"""classify-lead's shipped model: its training data, its version and where it is cached.
+
+Trained (:func:`nodes.engine.linear.train`) from the seeds in ``data/`` expanded by the
+synthetic pipeline (:mod:`.synth`), after removing anything near-identical to the eval
+set. Training is deterministic, so the model version is a hash of its inputs; a trained
+model is cached under ``<data dir>/models/`` and re-used until the data, the code or
+featurizer version, the vectorizers' settings or scikit-learn changes. Loading a cached
+model takes well under a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import sklearn
+
+from nodes.engine.data import read_jsonl
+from nodes.engine.dedup import drop_near_duplicates
+from nodes.engine.linear import CODE_VERSION, CategoryModel, featurizer_key, train
+
+DATA_DIR = Path(__file__).parent / "data"
+EVAL = DATA_DIR / "eval.jsonl"
+
+
+def seed_files() -> list[Path]:
+    """Every hand-written seed file shipped in ``data/`` (``seeds*.jsonl``)."""
+    return sorted(DATA_DIR.glob("seeds*.jsonl"))
+
+
+def read_seeds() -> list[dict[str, Any]]:
+    """All hand-written training seeds."""
+    return [row for path in seed_files() for row in read_jsonl(path)]
+
+
+def shipped_training_rows(seed: int = 13, per_seed: int = 3) -> list[dict[str, Any]]:
+    """The seeds plus their synthetic variants, minus near-duplicates of the eval set."""
+    from nodes.classify_lead.synth import expand
+
+    seeds = read_seeds()
+    rows = seeds + expand(seeds, seed=seed, per_seed=per_seed)
+    held_out = read_jsonl(EVAL) if EVAL.exists() else []
+    return drop_near_duplicates(rows, held_out)
+
+
+def shipped_version() -> str:
+    """The version of the shipped model, from its inputs' bytes (cheap: no training needed)."""
+    from nodes.classify_lead import synth
+
+    h = hashlib.sha256(f"{CODE_VERSION}|{featurizer_key()}|{synth.VERSION}|{sklearn.__version__}".encode())
+    for path in [*seed_files(), EVAL]:
+        h.update(path.name.encode() + (path.read_bytes() if path.exists() else b""))
+    return f"clf-{h.hexdigest()[:10]}"
+
+
+def load_or_train(models_dir: Path) -> CategoryModel:
+    """The shipped model: from the cache in ``models_dir`` when current, else trained and cached there."""
+    version = shipped_version()
+    path = models_dir / "classify-lead" / f"{version}.joblib"
+    if path.exists():
+        try:
+            return CategoryModel.load(path)
+        except Exception:  # a corrupt cache is rebuilt, not fatal
+            path.unlink(missing_ok=True)
+    model = train(shipped_training_rows())
+    model.version = version
+    try:
+        model.save(path)
+        for old in path.parent.glob("clf-*.joblib"):  # models of older data are never loaded again
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only data dir still serves, it just trains at each start
+    return model

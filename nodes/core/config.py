@@ -1,0 +1,250 @@
+"""Configuration: environment variables, an optional tenants file, and per-tenant options.
+
+Everything that changes behaviour is set here, never by editing code. Environment
+variables win over the config file (``TZOMET_CONFIG``, TOML or JSON), which wins over
+defaults. The config file is validated with JSON Schema so a typo is a clear error at
+start, not a surprise at request time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+MIB = 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+def hash_key(key: str) -> str:
+    """Return the stored form of an API key: ``sha256:<hex>``."""
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A customer of the service: its hashed keys, what it may call, its own options."""
+
+    name: str
+    key_hashes: tuple[str, ...] = ()
+    #: allowed actions; ``None`` means every action
+    actions: frozenset[str] | None = None
+    rate_limit_per_minute: int = 600
+    #: keep message bodies in the store (off by default: privacy)
+    store_bodies: bool = False
+    #: per-action options, e.g. {"classify-lead": {"categories": [...]}}
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    engine: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration of one process."""
+
+    data_dir: Path = Path("var")
+    #: where trained models are cached (``None``: ``<data dir>/models``)
+    models_dir: Path | None = None
+    db_url: str | None = None
+    engine: str = "local"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+    llm_timeout_s: float = 30.0
+    zoho_client_id: str | None = None
+    zoho_client_secret: str | None = None
+    zoho_refresh_token: str | None = None
+    zoho_dc: str = "us"
+    zoho_api_url: str | None = None
+    zoho_accounts_url: str | None = None
+    max_body_bytes: int = 10 * MIB
+    max_upload_bytes: int = 25 * MIB
+    tenants: tuple[Tenant, ...] = ()
+    default_rate_limit_per_minute: int = 600
+    enable_echo: bool = False
+    #: options for every tenant (and for the keyless single-tenant setup)
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Whether any API key is configured (then every action call needs one)."""
+        return any(t.key_hashes for t in self.tenants)
+
+    @property
+    def model_cache(self) -> Path:
+        """Where trained models are cached: ``TZOMET_MODELS_DIR`` or ``<data dir>/models``."""
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def database_url(self) -> str:
+        """The store URL: ``TZOMET_DB_URL`` or SQLite in the data dir."""
+        return self.db_url or f"sqlite:///{(self.data_dir / 'tzomet.db').resolve()}"
+
+    def tenant(self, name: str | None) -> Tenant | None:
+        """Return the tenant called ``name`` (``None`` for no tenant)."""
+        return next((t for t in self.tenants if t.name == name), None)
+
+    def action_options(self, action: str, tenant: str | None = None) -> dict[str, Any]:
+        """Options for ``action``: global ones overlaid with the tenant's own."""
+        merged: dict[str, Any] = dict(self.options.get(action, {}))
+        t = self.tenant(tenant)
+        if t is not None:
+            merged.update(t.options.get(action, {}))
+        return merged
+
+    def engine_for(self, tenant: str | None) -> str:
+        """The engine a tenant uses (its own setting or the process default)."""
+        t = self.tenant(tenant)
+        return (t.engine if t and t.engine else None) or self.engine
+
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "data_dir": {"type": "string"},
+        "models_dir": {"type": "string"},
+        "db_url": {"type": "string"},
+        "engine": {"enum": ["local", "llm", "hybrid"]},
+        "max_body_mib": {"type": "number", "exclusiveMinimum": 0},
+        "max_upload_mib": {"type": "number", "exclusiveMinimum": 0},
+        "rate_limit_per_minute": {"type": "integer", "minimum": 1},
+        "llm": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "base_url": {"type": "string"},
+                "model": {"type": "string"},
+                "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+            },
+        },
+        "actions": {"type": "object", "additionalProperties": {"type": "object"}},
+        "tenants": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9_.-]+$"},
+                    "keys": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+                    },
+                    "actions": {"type": "array", "items": {"type": "string"}},
+                    "rate_limit_per_minute": {"type": "integer", "minimum": 1},
+                    "store_bodies": {"type": "boolean"},
+                    "engine": {"enum": ["local", "llm", "hybrid"]},
+                    "options": {"type": "object", "additionalProperties": {"type": "object"}},
+                },
+            },
+        },
+    },
+}
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"TZOMET_CONFIG: cannot read {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"TZOMET_CONFIG: {path} is not valid {path.suffix or 'TOML'}: {exc}") from None
+    errors = sorted(jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(data), key=str)
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        raise ConfigError(f"TZOMET_CONFIG: {path}: at {where}: {errors[0].message}")
+    return dict(data)
+
+
+def _env_bool(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build :class:`Settings` from the environment (``os.environ`` by default).
+
+    Keyword ``overrides`` replace any field (tests and the CLI use them).
+    Raises :class:`ConfigError` with a message naming the variable or file to fix.
+    """
+    env = os.environ if env is None else env
+    file_data: dict[str, Any] = {}
+    if env.get("TZOMET_CONFIG"):
+        file_data = _read_config_file(Path(env["TZOMET_CONFIG"]))
+    llm = file_data.get("llm", {})
+    default_rate = int(file_data.get("rate_limit_per_minute", 600))
+
+    tenants: list[Tenant] = []
+    for t in file_data.get("tenants", []):
+        tenants.append(
+            Tenant(
+                name=t["name"],
+                key_hashes=tuple(t.get("keys", [])),
+                actions=frozenset(t["actions"]) if "actions" in t else None,
+                rate_limit_per_minute=int(t.get("rate_limit_per_minute", default_rate)),
+                store_bodies=bool(t.get("store_bodies", False)),
+                options=t.get("options", {}),
+                engine=t.get("engine"),
+            )
+        )
+    plain_keys = [k.strip() for k in env.get("TZOMET_API_KEYS", "").split(",") if k.strip()]
+    if plain_keys:
+        tenants.append(
+            Tenant(
+                name="default",
+                key_hashes=tuple(hash_key(k) for k in plain_keys),
+                rate_limit_per_minute=default_rate,
+            )
+        )
+
+    def pick(var: str, file_value: Any = None, default: Any = None) -> Any:
+        return env.get(var) or file_value or default
+
+    try:
+        max_body = float(pick("TZOMET_MAX_BODY_MIB", file_data.get("max_body_mib"), 10))
+        max_upload = float(pick("TZOMET_MAX_UPLOAD_MIB", file_data.get("max_upload_mib"), 25))
+    except ValueError:
+        raise ConfigError("TZOMET_MAX_BODY_MIB / TZOMET_MAX_UPLOAD_MIB must be numbers") from None
+    engine = pick("TZOMET_ENGINE", file_data.get("engine"), "local")
+    if engine not in {"local", "llm", "hybrid"}:
+        raise ConfigError(f"TZOMET_ENGINE must be local, llm or hybrid, not {engine!r}")
+    dc = pick("ZOHO_DC", None, "us").lower()
+    if dc not in {"us", "eu", "in", "au", "cn", "jp", "ca", "sa"}:
+        raise ConfigError(f"ZOHO_DC must be one of us, eu, in, au, cn, jp, ca, sa, not {dc!r}")
+
+    values: dict[str, Any] = {
+        "data_dir": Path(pick("TZOMET_DATA_DIR", file_data.get("data_dir"), "var")),
+        "models_dir": Path(models) if (models := pick("TZOMET_MODELS_DIR", file_data.get("models_dir"))) else None,
+        "db_url": pick("TZOMET_DB_URL", file_data.get("db_url")),
+        "engine": engine,
+        "llm_base_url": pick("TZOMET_LLM_BASE_URL", llm.get("base_url")),
+        "llm_api_key": env.get("TZOMET_LLM_API_KEY"),
+        "llm_model": pick("TZOMET_LLM_MODEL", llm.get("model")),
+        "llm_timeout_s": float(pick("TZOMET_LLM_TIMEOUT_S", llm.get("timeout_s"), 30)),
+        "zoho_client_id": env.get("ZOHO_CLIENT_ID"),
+        "zoho_client_secret": env.get("ZOHO_CLIENT_SECRET"),
+        "zoho_refresh_token": env.get("ZOHO_REFRESH_TOKEN"),
+        "zoho_dc": dc,
+        "zoho_api_url": env.get("ZOHO_API_URL"),
+        "zoho_accounts_url": env.get("ZOHO_ACCOUNTS_URL"),
+        "max_body_bytes": int(max_body * MIB),
+        "max_upload_bytes": int(max_upload * MIB),
+        "tenants": tuple(tenants),
+        "default_rate_limit_per_minute": default_rate,
+        "enable_echo": _env_bool(env.get("TZOMET_ENABLE_ECHO")),
+        "options": file_data.get("actions", {}),
+    }
+    values.update(overrides)
+    return Settings(**values)

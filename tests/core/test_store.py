@@ -1,0 +1,122 @@
+"""The durable job store on real SQLite files and a real throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from nodes.core.store import Store, StoreError, open_store
+
+from tests.zoho_emulator.pgtemp import database_url_or_skip
+
+
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    url = f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite" else database_url_or_skip()
+    return Store(url)
+
+
+def test_enqueue_commits_and_reads_back(store: Store) -> None:
+    job, created = store.enqueue("k", {"a": "שלום"}, idempotency_key="key-1", request_hash="h", tenant="t1")
+    assert created and job.status == "queued" and job.attempts == 0
+    again = Store(store.url).get(job.id)  # a second connection sees the commit
+    assert again is not None and again.payload == {"a": "שלום"} and again.tenant == "t1"
+
+
+def test_same_key_never_creates_twice_even_concurrently(store: Store) -> None:
+    results: list[tuple[str, bool]] = []
+    lock = threading.Lock()
+
+    def enqueue() -> None:
+        job, created = Store(store.url).enqueue("k", {"n": 1}, idempotency_key="same")
+        with lock:
+            results.append((job.id, created))
+
+    threads = [threading.Thread(target=enqueue) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({job_id for job_id, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert store.depth("k") == 1
+
+
+def test_claim_is_exclusive_and_lease_protects_the_outcome(store: Store) -> None:
+    job, _ = store.enqueue("k", {})
+    first = store.claim("k", "w1", lease_s=30)
+    assert first is not None and first.id == job.id and first.attempts == 1 and first.status == "running"
+    assert store.claim("k", "w2", lease_s=30) is None  # leased
+    assert not store.finish(job.id, "w2", "succeeded", result={})  # not w2's job
+    assert store.finish(job.id, "w1", "succeeded", result={"ok": True}, http_status=200, scrub_payload=True)
+    done = store.get(job.id)
+    assert done is not None and done.status == "succeeded" and done.result == {"ok": True} and done.payload == {}
+    assert store.depth("k") == 0
+
+
+def test_expired_lease_is_claimed_again(store: Store) -> None:
+    job, _ = store.enqueue("k", {})
+    assert store.claim("k", "dead-worker", lease_s=0.05) is not None
+    time.sleep(0.1)
+    again = store.claim("k", "w2", lease_s=30)
+    assert again is not None and again.id == job.id and again.attempts == 2
+    assert not store.save_progress(job.id, "dead-worker", {"x": 1})
+    assert store.save_progress(job.id, "w2", {"x": 1})
+    assert store.get(job.id).progress == {"x": 1}  # type: ignore[union-attr]
+
+
+def test_retry_later_waits_until_due(store: Store) -> None:
+    job, _ = store.enqueue("k", {})
+    store.claim("k", "w", lease_s=30)
+    assert store.retry_later(job.id, "w", at=time.time() + 0.2, error="Zoho answered 503")
+    assert store.claim("k", "w", lease_s=30) is None
+    queued = store.get(job.id)
+    assert queued is not None and queued.status == "queued" and queued.last_error == "Zoho answered 503"
+    time.sleep(0.25)
+    assert store.claim("k", "w", lease_s=30) is not None
+
+
+def test_claims_oldest_due_first_and_purges_finished(store: Store) -> None:
+    a, _ = store.enqueue("k", {"n": "a"}, now=time.time() - 10)
+    b, _ = store.enqueue("k", {"n": "b"})
+    first = store.claim("k", "w", lease_s=30)
+    assert first is not None and first.id == a.id
+    store.finish(a.id, "w", "dead", error="gave up")
+    assert store.purge(time.time() + 1) == 1
+    assert store.get(a.id) is None and store.get(b.id) is not None
+
+
+def test_kv_roundtrip_and_conditional_delete(store: Store) -> None:
+    store.kv_set("t", {"access_token": "a"})
+    store.kv_set("t", {"access_token": "b"})
+    assert store.kv_get("t") == {"access_token": "b"}
+    store.kv_delete("t", only_if={"access_token": "a"})
+    assert store.kv_get("t") == {"access_token": "b"}
+    store.kv_delete("t", only_if={"access_token": "b"})
+    assert store.kv_get("t") is None
+
+
+def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'wal.db'}")
+    assert store.ping() == (True, "")
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "wal.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_unreachable_store_says_so() -> None:
+    with pytest.raises(StoreError):
+        Store("mysql://nope")
+    ok, reason = Store("postgresql://nobody@127.0.0.1:1/none").ping()
+    assert not ok and "PostgreSQL" in reason
+
+
+def test_open_store_is_shared_per_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert open_store(url) is open_store(url)

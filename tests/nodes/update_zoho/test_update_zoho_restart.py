@@ -1,0 +1,143 @@
+"""A real restart: `tzomet serve` (gunicorn, 2 workers) is stopped with writes queued while
+Zoho is down, then started again; every queued write lands exactly once.
+
+Runs on SQLite and on a real throwaway PostgreSQL (skipped with the reason when PostgreSQL
+is not installed, except under CI=true).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.zoho_emulator import EmulatorServer
+from tests.zoho_emulator.pgtemp import database_url_or_skip
+
+ROOT = Path(__file__).resolve().parents[3]
+SECRET = "s3cr3t-client-secret-value"
+REFRESH = "1000.r3fr3sh-token-value"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+
+
+class Service:
+    """`tzomet serve` in a subprocess, logging to a file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Service:
+        cmd = [sys.executable, "-c", "from nodes.cli import main; main()", "serve", "--host", "127.0.0.1",
+               "--port", str(self.port), "--workers", "2"]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tzomet serve exited: {self.log.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"tzomet serve did not become ready: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def service_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[dict[str, str], EmulatorServer]]:
+    emulator = EmulatorServer().start()
+    config = tmp_path / "tzomet.json"
+    config.write_text(json.dumps({"actions": {"update-zoho": {
+        "backoff_base_s": 0.2, "backoff_max_s": 0.5, "poll_interval_s": 0.2, "wait_seconds": 3,
+        "connect_timeout_s": 1, "read_timeout_s": 3, "max_attempts": 1000, "lease_s": 30,
+    }}}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOHO_", "TZOMET_"))}
+    env.update({
+        "TZOMET_DATA_DIR": str(tmp_path / "data"), "TZOMET_CONFIG": str(config),
+        "ZOHO_CLIENT_ID": "client", "ZOHO_CLIENT_SECRET": SECRET, "ZOHO_REFRESH_TOKEN": REFRESH,
+        "ZOHO_API_URL": emulator.url, "ZOHO_ACCOUNTS_URL": emulator.token_url,
+    })
+    if request.param == "postgresql":
+        env["TZOMET_DB_URL"] = database_url_or_skip()
+    yield env, emulator
+    emulator.stop()
+
+
+def test_restart_with_queued_jobs_executes_each_once(service_env: tuple[dict[str, str], EmulatorServer],
+                                                      tmp_path: Path) -> None:
+    env, emulator = service_env
+    log = tmp_path / "service.log"
+    service = Service(env, log).start()
+    try:
+        warm = requests.post(f"{service.url}/v1/update-zoho", json={"record": {"Last_Name": "Warm"}}, timeout=30)
+        assert warm.status_code == 200, warm.text
+        emulator.stop()  # Zoho unreachable
+        bodies: list[dict[str, Any]] = [
+            {"record": {"Last_Name": f"שם{i}", "Email": f"r{i}@example.co.il"}, "idempotency_key": f"restart-{i}",
+             "note": {"content": f"הערה {i}"}}
+            for i in range(6)
+        ]
+        queued = [requests.post(f"{service.url}/v1/update-zoho", json=b, timeout=30) for b in bodies]
+        assert [q.status_code for q in queued] == [202] * 6, [q.text for q in queued]
+        job_ids = [q.json()["job_id"] for q in queued]
+    finally:
+        service.stop()
+
+    emulator.start()
+    service = Service(env, log).start()  # same data dir / database, new processes
+    try:
+        deadline = time.monotonic() + 60
+        jobs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            jobs = [requests.get(f"{service.url}/v1/jobs/{j}", timeout=10).json() for j in job_ids]
+            if all(j["status"] == "succeeded" for j in jobs):
+                break
+            time.sleep(0.2)
+        assert [j["status"] for j in jobs] == ["succeeded"] * 6, jobs
+        replays = [requests.post(f"{service.url}/v1/update-zoho", json=b, timeout=30) for b in bodies]
+        assert all(r.status_code == 200 and r.headers.get("Idempotent-Replayed") == "true" for r in replays)
+        assert [r.json()["record_id"] for r in replays] == [j["result"]["record_id"] for j in jobs]
+    finally:
+        service.stop()
+
+    emails = [r.get("Email") for r in emulator.records("Leads")]
+    for i in range(6):
+        assert emails.count(f"r{i}@example.co.il") == 1
+    assert len(emulator.records("Notes")) == 6
+    upserts = sum(n for route, n in emulator.state.calls.items() if route.endswith("/upsert"))
+    assert upserts == 7  # the warm-up and each queued write once
+    text = log.read_text()
+    assert SECRET not in text and REFRESH not in text
+    assert "example.co.il" not in text and "הערה" not in text  # no message bodies in the logs

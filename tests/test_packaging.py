@@ -1,0 +1,78 @@
+"""The wheel a user installs: built from the repository, installed outside the checkout, it serves
+and renders the shipped workflows."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import requests
+
+from tests.conftest import MODELS_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_wheel_installed_outside_the_checkout_serves_and_renders_workflows(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "dist"), str(ROOT)], check=True, capture_output=True, timeout=300)
+    wheel = next((tmp_path / "dist").glob("tzomet-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    site = Path(subprocess.check_output([str(venv / "bin" / "python"), "-c",
+                                         "import sysconfig; print(sysconfig.get_path('purelib'))"], text=True).strip())
+    # the dependencies come from this environment's site-packages (no download); its .pth files, the
+    # editable install of the checkout among them, are not read from a directory added this way
+    (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    env = {**os.environ, "TZOMET_DATA_DIR": str(tmp_path / "data"), "TZOMET_MODELS_DIR": str(MODELS_DIR)}
+    env.pop("PYTHONPATH", None)
+    where = subprocess.check_output([str(venv / "bin" / "python"), "-c", "import nodes; print(nodes.__file__)"],
+                                    cwd=outside, env=env, text=True).strip()
+    assert where.startswith(str(venv)), where
+
+    rendered = subprocess.run([str(venv / "bin" / "tzomet"), "workflows", "render", "--base-url",
+                               "http://tzomet:8080", "--out", str(tmp_path / "rendered")],
+                              cwd=outside, env=env, capture_output=True, text=True, timeout=120)
+    assert rendered.returncode == 0, rendered.stderr
+    files = sorted(p.name for p in (tmp_path / "rendered").glob("*.json"))
+    assert files == sorted(p.name for p in (ROOT / "workflows").glob("*.json"))
+    assert "http://tzomet:8080" in json.dumps(json.loads((tmp_path / "rendered" / files[0]).read_text("utf-8")))
+
+    port = _free_port()
+    proc = subprocess.Popen([str(venv / "bin" / "tzomet"), "serve", "--port", str(port), "--workers", "1"],
+                            cwd=outside, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, "the installed service did not become ready"
+            time.sleep(0.3)
+        answer = requests.post(f"http://127.0.0.1:{port}/v1/classify-lead",
+                               json={"text": "אני רוצה לבטל את המנוי שלי"}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["category"] == "cancellation"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
