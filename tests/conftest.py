@@ -21,7 +21,6 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from nodes.core.config import load_settings
 from server import create_app
 
-
 #: the shipped model, trained once per machine and shared by every test, worker and subprocess (the file
 #: name is the model's version, so a stale one is never read); nothing is written inside the checkout
 MODELS_DIR = Path(os.environ.setdefault("TZOMET_MODELS_DIR", str(Path(tempfile.gettempdir()) / "tzomet-test-models")))

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from nodes.core.workflows import render_all
+from nodes.update_zoho.writer import shutdown_runtimes
 from tests.conftest import _Servers
 from tests.n8n_harness import N8n, require_n8n
 from tests.whatsapp_double import WhatsAppDouble
 from tests.zoho_emulator import EmulatorServer
-
-from nodes.core.workflows import render_all
-from nodes.update_zoho.writer import shutdown_runtimes
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "tzk_n8n_workflow_tests_0123456789"

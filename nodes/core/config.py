@@ -40,11 +40,8 @@ class Tenant:
     #: allowed actions; ``None`` means every action
     actions: frozenset[str] | None = None
     rate_limit_per_minute: int = 600
-    #: keep message bodies in the store (off by default: privacy)
-    store_bodies: bool = False
     #: per-action options, e.g. {"classify-lead": {"categories": [...]}}
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    engine: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,11 +52,8 @@ class Settings:
     #: where trained models are cached (``None``: ``<data dir>/models``)
     models_dir: Path | None = None
     db_url: str | None = None
+    #: the engine every action answers with; this version has the local one only (see ENGINES)
     engine: str = "local"
-    llm_base_url: str | None = None
-    llm_api_key: str | None = None
-    llm_model: str | None = None
-    llm_timeout_s: float = 30.0
     zoho_client_id: str | None = None
     zoho_client_secret: str | None = None
     zoho_refresh_token: str | None = None
@@ -101,11 +95,6 @@ class Settings:
             merged.update(t.options.get(action, {}))
         return merged
 
-    def engine_for(self, tenant: str | None) -> str:
-        """The engine a tenant uses (its own setting or the process default)."""
-        t = self.tenant(tenant)
-        return (t.engine if t and t.engine else None) or self.engine
-
 
 CONFIG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -119,15 +108,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "max_body_mib": {"type": "number", "exclusiveMinimum": 0},
         "max_upload_mib": {"type": "number", "exclusiveMinimum": 0},
         "rate_limit_per_minute": {"type": "integer", "minimum": 1},
-        "llm": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "base_url": {"type": "string"},
-                "model": {"type": "string"},
-                "timeout_s": {"type": "number", "exclusiveMinimum": 0},
-            },
-        },
         "actions": {"type": "object", "additionalProperties": {"type": "object"}},
         "tenants": {
             "type": "array",
@@ -169,6 +149,13 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return dict(data)
 
 
+def _only_local(engine: str | None, where: str) -> None:
+    """Refuse an engine this version does not have, rather than silently answering with another."""
+    if engine not in (None, "local"):
+        raise ConfigError(f"{where} = {engine!r}: this version has the local engine only; set local "
+                          "(the llm and hybrid engines, with TZOMET_LLM_*, are not available yet)")
+
+
 def _env_bool(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -183,7 +170,6 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     file_data: dict[str, Any] = {}
     if env.get("TZOMET_CONFIG"):
         file_data = _read_config_file(Path(env["TZOMET_CONFIG"]))
-    llm = file_data.get("llm", {})
     default_rate = int(file_data.get("rate_limit_per_minute", 600))
 
     tenants: list[Tenant] = []
@@ -194,11 +180,13 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
                 key_hashes=tuple(t.get("keys", [])),
                 actions=frozenset(t["actions"]) if "actions" in t else None,
                 rate_limit_per_minute=int(t.get("rate_limit_per_minute", default_rate)),
-                store_bodies=bool(t.get("store_bodies", False)),
                 options=t.get("options", {}),
-                engine=t.get("engine"),
             )
         )
+        _only_local(t.get("engine"), f"TZOMET_CONFIG: tenant {t['name']}: engine")
+        if t.get("store_bodies"):
+            raise ConfigError(f"TZOMET_CONFIG: tenant {t['name']}: store_bodies = true is not supported: "
+                              "this version never stores message bodies; remove the line or set it to false")
     plain_keys = [k.strip() for k in env.get("TZOMET_API_KEYS", "").split(",") if k.strip()]
     if plain_keys:
         tenants.append(
@@ -220,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     engine = pick("TZOMET_ENGINE", file_data.get("engine"), "local")
     if engine not in {"local", "llm", "hybrid"}:
         raise ConfigError(f"TZOMET_ENGINE must be local, llm or hybrid, not {engine!r}")
+    _only_local(engine, "TZOMET_ENGINE")
     dc = pick("ZOHO_DC", None, "us").lower()
     if dc not in {"us", "eu", "in", "au", "cn", "jp", "ca", "sa"}:
         raise ConfigError(f"ZOHO_DC must be one of us, eu, in, au, cn, jp, ca, sa, not {dc!r}")
@@ -229,10 +218,6 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         "models_dir": Path(models) if (models := pick("TZOMET_MODELS_DIR", file_data.get("models_dir"))) else None,
         "db_url": pick("TZOMET_DB_URL", file_data.get("db_url")),
         "engine": engine,
-        "llm_base_url": pick("TZOMET_LLM_BASE_URL", llm.get("base_url")),
-        "llm_api_key": env.get("TZOMET_LLM_API_KEY"),
-        "llm_model": pick("TZOMET_LLM_MODEL", llm.get("model")),
-        "llm_timeout_s": float(pick("TZOMET_LLM_TIMEOUT_S", llm.get("timeout_s"), 30)),
         "zoho_client_id": env.get("ZOHO_CLIENT_ID"),
         "zoho_client_secret": env.get("ZOHO_CLIENT_SECRET"),
         "zoho_refresh_token": env.get("ZOHO_REFRESH_TOKEN"),

@@ -27,12 +27,12 @@ def test_config_file_tenants_and_options(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         'engine = "local"\n[actions.classify-lead]\nhandoff_threshold = 0.4\n'
-        f'[[tenants]]\nname = "law-firm"\nkeys = ["{hash_key("x")}"]\nstore_bodies = true\n'
+        f'[[tenants]]\nname = "law-firm"\nkeys = ["{hash_key("x")}"]\nstore_bodies = false\n'
         '[tenants.options.classify-lead]\nhandoff_threshold = 0.6\n',
         encoding="utf-8",
     )
     s = load_settings(env={"TZOMET_CONFIG": str(cfg)})
-    assert s.tenant("law-firm") is not None and s.tenant("law-firm").store_bodies  # type: ignore[union-attr]
+    assert s.tenant("law-firm") is not None
     assert s.action_options("classify-lead", None) == {"handoff_threshold": 0.4}
     assert s.action_options("classify-lead", "law-firm") == {"handoff_threshold": 0.6}
 
@@ -55,3 +55,23 @@ def test_bad_config_file_names_the_problem(tmp_path: Path, body: str, needle: st
 def test_bad_env_values_are_named(var: str, value: str) -> None:
     with pytest.raises(ConfigError, match=var):
         load_settings(env={var: value})
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    ('engine = "llm"\n', "local engine only"),
+    ('[[tenants]]\nname = "a"\nengine = "hybrid"\n', "tenant a: engine"),
+    ('[[tenants]]\nname = "a"\nstore_bodies = true\n', "never stores message bodies"),
+])
+def test_settings_this_version_cannot_honour_are_refused(tmp_path: Path, body: str, needle: str) -> None:
+    """A documented key is either honoured or refused at start, never silently ignored."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError, match=needle):
+        load_settings(env={"TZOMET_CONFIG": str(cfg)})
+    with pytest.raises(ConfigError, match="TZOMET_ENGINE"):
+        load_settings(env={"TZOMET_ENGINE": "llm"})
+
+
+def test_models_dir_defaults_to_the_data_dir(tmp_path: Path) -> None:
+    assert load_settings(env={"TZOMET_DATA_DIR": str(tmp_path)}).model_cache == tmp_path / "models"
+    assert load_settings(env={"TZOMET_MODELS_DIR": str(tmp_path / "m")}).model_cache == tmp_path / "m"

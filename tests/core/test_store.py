@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 
 from nodes.core.store import Store, StoreError, open_store
-
 from tests.zoho_emulator.pgtemp import database_url_or_skip
-
-
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,7 +17,6 @@ import requests
 
 from nodes.core import registry
 from nodes.update_zoho.writer import shutdown_runtimes
-
 from tests.zoho_emulator import EmulatorServer
 from tests.zoho_emulator.pgtemp import database_url_or_skip
 

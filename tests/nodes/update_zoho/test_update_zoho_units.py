@@ -13,7 +13,6 @@ import requests
 
 from nodes.update_zoho.mapping import DEFAULT_PROFILE, MappingError, check_record, map_sources, profile
 from nodes.update_zoho.writer import WriterOptions
-
 from tests.zoho_emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[3]
