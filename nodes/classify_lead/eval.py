@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from nodes.classify_lead.models import DEFAULT_CATEGORIES, CategorySpec, ClassifyLeadInput
+from nodes.classify_lead.models import DEFAULT_CATEGORIES, CategorySpec, ClassifyLeadInput, ClassifyLeadOutput
 from nodes.classify_lead.training import EVAL, read_seeds
 from nodes.core.config import load_settings
 from nodes.core.node import Context
@@ -33,7 +33,7 @@ def evaluate(node: Any, path: Path | None = None) -> dict[str, Any]:
     for row in rows:
         inp = ClassifyLeadInput(text=row["text"], channel=row.get("channel", "other"))
         started = time.perf_counter()
-        out = run(node, inp, ctx).output
+        out = cast(ClassifyLeadOutput, run(node, inp, ctx).output)
         latencies.append((time.perf_counter() - started) * 1000)
         gold.append(row["category"])
         predicted.append(out.category)
@@ -84,7 +84,7 @@ def _fewshot_macro_f1(node: Any, rows: list[dict[str, Any]], ctx: Context) -> fl
     gold, predicted = [], []
     for row in rows:
         inp = ClassifyLeadInput(text=row["text"], categories=categories)
-        out = run(node, inp, ctx).output
+        out = cast(ClassifyLeadOutput, run(node, inp, ctx).output)
         gold.append(row["category"])
         predicted.append(out.category)
     return float(classification_report(gold, predicted, DEFAULT_CATEGORIES)["macro_f1"])

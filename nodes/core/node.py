@@ -88,7 +88,8 @@ class Context:
     settings: Any = None
     tenant: str | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    headers: Mapping[str, str] = field(default_factory=dict)
+    #: a ``Mapping[str, str]``, or werkzeug's case-insensitive ``Headers`` over HTTP
+    headers: Any = field(default_factory=dict)
 
     def options(self, action: str) -> dict[str, Any]:
         """The options of ``action`` for this call's tenant (empty without settings)."""
