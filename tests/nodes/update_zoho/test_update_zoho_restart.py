@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.conftest import MODELS_DIR
 from tests.zoho_emulator import EmulatorServer
 from tests.zoho_emulator.pgtemp import database_url_or_skip
 
@@ -33,8 +34,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
 
 
 class Service:
@@ -80,12 +79,13 @@ def service_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tupl
     emulator = EmulatorServer().start()
     config = tmp_path / "tzomet.json"
     config.write_text(json.dumps({"actions": {"update-zoho": {
-        "backoff_base_s": 0.2, "backoff_max_s": 0.5, "poll_interval_s": 0.2, "wait_seconds": 3,
+        "backoff_base_s": 0.2, "backoff_max_s": 0.5, "poll_interval_s": 0.2, "wait_seconds": 0.5,
         "connect_timeout_s": 1, "read_timeout_s": 3, "max_attempts": 1000, "lease_s": 30,
     }}}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOHO_", "TZOMET_"))}
     env.update({
         "TZOMET_DATA_DIR": str(tmp_path / "data"), "TZOMET_CONFIG": str(config),
+        "TZOMET_MODELS_DIR": str(MODELS_DIR),  # the shared trained model: no training at each start
         "ZOHO_CLIENT_ID": "client", "ZOHO_CLIENT_SECRET": SECRET, "ZOHO_REFRESH_TOKEN": REFRESH,
         "ZOHO_API_URL": emulator.url, "ZOHO_ACCOUNTS_URL": emulator.token_url,
     })
