@@ -280,6 +280,9 @@ def test_http_route_answers_with_schema_valid_output(base_url: str) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["meta"]["engine"] == "local"
+    # its own provenance, not that of the classify-lead call it makes inside (which reports clf-…)
+    assert (body["meta"]["model"], body["meta"]["model_version"]) == ("textrank-rules", "1")
+    assert body["category"] in {"sales_inquiry", "appointment"}
     assert body["stats"]["messages"] == 10
     assert "assaf.rosen@outlook.com" in body["entities"]["emails"]
     schema = requests.get(f"{base_url}/v1/nodes/summarize-conversation/schema", timeout=30).json()["output"]
