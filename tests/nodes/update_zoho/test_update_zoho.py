@@ -405,3 +405,23 @@ def test_no_500_on_odd_input(zoho_sqlite: Callable[..., str], body: dict[str, An
     assert r.status_code in {200, 202, 422}, r.text
     if r.status_code == 422:
         assert r.headers["Content-Type"].startswith("application/problem+json") and r.json()["errors"]
+
+
+def test_a_job_is_visible_only_to_its_own_tenant(serve: Callable[..., str], emulator: EmulatorServer,
+                                                 db_url: str | None) -> None:
+    """GET /v1/jobs/<id> answers 404 for another tenant's job, as if it did not exist (it held their record)."""
+    from nodes.core.config import Tenant, hash_key
+
+    tenants = (Tenant("acme", (hash_key("acme-key"),)), Tenant("other", (hash_key("other-key"),)))
+    url = serve(db_url=db_url, zoho_client_id="client", zoho_client_secret="secret", zoho_refresh_token="refresh",
+                zoho_api_url=emulator.url, zoho_accounts_url=emulator.token_url, tenants=tenants,
+                options={"update-zoho": FAST})
+    written = post(url, {"record": {"Last_Name": "כהן", "Email": "dana@example.co.il"}}, **{"X-API-Key": "acme-key"})
+    assert written.status_code == 200, written.text
+    job_url = f"{url}/v1/jobs/{written.json()['job_id']}"
+    mine = requests.get(job_url, headers={"X-API-Key": "acme-key"}, timeout=5)
+    assert mine.status_code == 200 and mine.json()["status"] == "succeeded"
+    theirs = requests.get(job_url, headers={"X-API-Key": "other-key"}, timeout=5)
+    assert theirs.status_code == 404 and theirs.headers["Content-Type"].startswith("application/problem+json")
+    assert "dana" not in theirs.text and "כהן" not in theirs.text
+    assert requests.get(job_url, timeout=5).status_code == 401
