@@ -18,6 +18,7 @@ from pydantic_core import to_json
 from nodes.base import Built, Context, Node, NodeError, OutputModel
 from nodes.problems import Problem
 
+#: the published batch schema's maximum (``Settings.max_batch_items`` may lower it)
 MAX_BATCH_ITEMS = 100
 log = logging.getLogger("tzomet")
 
@@ -99,8 +100,8 @@ def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> bytes
     return (b'{"meta":' if body == b"{}" else body[:-1] + b',"meta":') + meta + b"}"
 
 
-def execute_batch(node: Node, data: Any, ctx_factory: Any) -> dict[str, Any]:
-    """Run a batch ``{"items": [...]}``; one bad item never fails the others.
+def execute_batch(node: Node, data: Any, ctx_factory: Any, max_items: int = MAX_BATCH_ITEMS) -> dict[str, Any]:
+    """Run a batch ``{"items": [...]}`` of at most ``max_items``; one bad item never fails the others.
 
     ``ctx_factory()`` returns a fresh :class:`Context` per item. Raises :class:`Problem`
     only when the envelope itself is wrong.
@@ -115,8 +116,8 @@ def execute_batch(node: Node, data: Any, ctx_factory: Any) -> dict[str, Any]:
         errors.append({"loc": "items", "msg": "field required: a list of requests"})
     elif not items:
         errors.append({"loc": "items", "msg": "at least one item is required"})
-    elif len(items) > MAX_BATCH_ITEMS:
-        errors.append({"loc": "items", "msg": f"at most {MAX_BATCH_ITEMS} items per batch, got {len(items)}"})
+    elif len(items) > max_items:
+        errors.append({"loc": "items", "msg": f"at most {max_items} items per batch, got {len(items)}"})
     if errors:
         raise Problem(422, "The batch envelope is invalid: " + ", ".join(e["loc"] for e in errors) + ".",
                       errors=errors)

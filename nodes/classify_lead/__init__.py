@@ -25,6 +25,7 @@ from nodes.classify_lead.models import (
 )
 from nodes.classify_lead.rules import RuleResult, apply_rules
 from nodes.config import Settings
+from nodes.limits import check_text_chars
 from nodes.text import detect_language
 
 #: below this confidence a person should look (tenant option ``handoff_threshold``)
@@ -89,6 +90,7 @@ class ClassifyLeadNode(Node):
     # --- the action --------------------------------------------------------------------
 
     def run(self, data: ClassifyLeadInput, ctx: Context) -> Built:
+        check_text_chars(data.text, "text", ctx.settings)
         options = ctx.settings.action_options(self.name, ctx.tenant) if ctx.settings else {}
         model = self._model_for(ctx.settings, ctx.tenant, options)
         ctx.model_version = model.version

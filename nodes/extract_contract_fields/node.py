@@ -13,6 +13,7 @@ from typing import Any, ClassVar, cast
 from pydantic import ValidationError
 
 from nodes.base import Context, Node, NodeError
+from nodes.limits import check_text_chars
 
 from . import documents
 from .bidi import repair_visual_lines
@@ -112,9 +113,10 @@ class ExtractContractFieldsNode(Node):
             raise NodeError(422, "The body is empty; send the contract.", errors=[{"loc": "file", "msg": "empty"}])
         return {"file": {"content_base64": base64.b64encode(body).decode("ascii"), "content_type": content_type}}
 
-    def _document(self, data: ExtractContractFieldsInput) -> tuple[Document, str]:
+    def _document(self, data: ExtractContractFieldsInput, ctx: Context) -> tuple[Document, str]:
         """The document's text, and the SHA-256 of the document as sent (file bytes, or text as UTF-8)."""
         if data.text is not None:
+            check_text_chars(data.text, "text", ctx.settings)
             text, fixed = repair_visual_lines(data.text)
             doc = Document(text=text, source="text")
             if fixed:
@@ -141,7 +143,7 @@ class ExtractContractFieldsNode(Node):
 
     def run(self, data: ExtractContractFieldsInput, ctx: Context) -> ExtractContractFieldsOutput:
         """Extract everything from one contract."""
-        doc, sha256 = self._document(data)
+        doc, sha256 = self._document(data, ctx)
         if not doc.text.strip():
             loc = "text" if data.text is not None else "file"
             raise NodeError(422, "The contract has no text.", errors=[{"loc": loc, "msg": "no text"}])

@@ -10,6 +10,7 @@ from typing import Any
 import nodes
 from nodes import text as tt
 from nodes.base import Context, Node, NodeError
+from nodes.limits import check_text_chars
 from nodes.summarize_conversation import actions, conversation, sentiment, summary, whatsapp
 from nodes.summarize_conversation.conversation import Msg
 from nodes.summarize_conversation.models import (
@@ -296,8 +297,11 @@ class SummarizeConversationNode(Node):
         now = ctx.now
         chat: whatsapp.ParsedChat | None = None
         if data.messages is not None:
+            for i, message in enumerate(data.messages):
+                check_text_chars(message.text, f"messages.{i}.text", ctx.settings)
             msgs = _messages_from_list(data, now)
         elif data.transcript is not None:
+            check_text_chars(data.transcript, "transcript", ctx.settings)
             msgs, chat = _messages_from_transcript(data.transcript, now)
         else:
             raise NodeError(

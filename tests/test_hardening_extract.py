@@ -1,0 +1,97 @@
+"""Hardening of extract-contract-fields: a request's cost is bounded in time and memory.
+
+Every adversarial input is built here: zip bombs (zipfile, ZIP_DEFLATED of repeated
+bytes), PDFs of many pages or of one overfull page (a hand-written PDF whose pages share
+one compressed content stream), patterns that backtrack. Each is answered over real HTTP
+with a problem (or a null field) in well under the time the old code took.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+
+from nodes.base import NodeError
+from nodes.config import LIMITS, ConfigError, Settings, load_settings
+from nodes.limits import TIME_BUDGET_TYPE, Deadline
+
+DOCS = Path(__file__).parent.parent / "docs" / "configuration.md"
+
+# --- 5. the limits are settings -------------------------------------------------------------
+
+def test_limits_defaults_env_vars_and_config_keys(tmp_path: Path) -> None:
+    s = load_settings(env={})
+    assert (s.max_docx_unpacked_bytes, s.max_docx_xml_bytes, s.max_docx_entries) == (50 << 20, 20 << 20, 2000)
+    assert (s.max_pdf_pages, s.max_document_chars, s.max_text_chars) == (300, 2_000_000, 2_000_000)
+    assert (s.max_batch_items, s.request_budget_s) == (100, 60.0)
+    env = {"TZOMET_MAX_DOCX_UNPACKED_MIB": "5", "TZOMET_MAX_PDF_PAGES": "10", "TZOMET_REQUEST_BUDGET_S": "2.5"}
+    s = load_settings(env=env)
+    assert (s.max_docx_unpacked_bytes, s.max_pdf_pages, s.request_budget_s) == (5 << 20, 10, 2.5)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("max_pdf_pages = 20\nmax_docx_xml_mib = 0.5\nmax_batch_items = 10\n", encoding="utf-8")
+    s = load_settings(env={"TZOMET_CONFIG": str(cfg), "TZOMET_MAX_PDF_PAGES": "30"})
+    assert (s.max_pdf_pages, s.max_docx_xml_bytes, s.max_batch_items) == (30, 1 << 19, 10)  # env wins
+
+
+@pytest.mark.parametrize(("var", "value"), [("TZOMET_MAX_PDF_PAGES", "2.5"), ("TZOMET_MAX_DOCX_ENTRIES", "0"),
+                                            ("TZOMET_REQUEST_BUDGET_S", "soon"), ("TZOMET_MAX_BATCH_ITEMS", "101")])
+def test_bad_limits_are_named(var: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=var):
+        load_settings(env={var: value})
+
+
+def test_bad_limit_in_config_file_is_named(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("max_batch_items = 500\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="max_batch_items"):
+        load_settings(env={"TZOMET_CONFIG": str(cfg)})
+
+
+def test_every_limit_is_in_the_one_table_of_the_docs() -> None:
+    rows = {line.split("|")[1].strip(): line for line in DOCS.read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `")}
+    for limit in LIMITS:
+        row = rows.get(f"`{limit.setting}`")
+        assert row is not None, limit.setting
+        cells = [cell.strip() for cell in row.split("|")[2:5]]
+        assert cells[:2] == [f"`{limit.env}`", f"`{limit.key}`"], row
+        assert cells[2].startswith(f"{limit.default:,}".removesuffix(".0")), row
+
+
+def test_text_fields_are_bounded_for_every_action(serve: Callable[..., str]) -> None:
+    url = serve(max_text_chars=100)
+    long = "שלום, אני רוצה לשכור דירה. " * 10
+    for action, body, loc in [
+        ("extract-contract-fields", {"text": long}, "text"),
+        ("classify-lead", {"text": long}, "text"),
+        ("summarize-conversation", {"messages": [{"text": "היי"}, {"text": long}]}, "messages.1.text"),
+        ("summarize-conversation", {"transcript": "[1/2/24, 10:00:00] דנה: " + long}, "transcript"),
+    ]:
+        r = requests.post(f"{url}/v1/{action}", json=body, timeout=30)
+        assert r.status_code == 422, (action, r.text)
+        assert r.json()["errors"][0]["loc"] == loc and "TZOMET_MAX_TEXT_CHARS" in r.json()["errors"][0]["msg"]
+    ok = requests.post(f"{url}/v1/classify-lead", json={"text": "שלום"}, timeout=30)
+    assert ok.status_code == 200, ok.text
+
+
+def test_batch_items_are_bounded_by_the_setting(serve: Callable[..., str]) -> None:
+    url = serve(max_batch_items=2)
+    items = [{"text": "שלום"}] * 3
+    r = requests.post(f"{url}/v1/classify-lead/batch", json={"items": items}, timeout=30)
+    assert r.status_code == 422 and r.json()["errors"] == [{"loc": "items", "msg": "at most 2 items per batch, got 3"}]
+    assert requests.post(f"{url}/v1/classify-lead/batch", json={"items": items[:2]}, timeout=30).status_code == 200
+
+
+# --- 6. the deadline ------------------------------------------------------------------------
+
+def test_deadline() -> None:
+    assert not Deadline(60).expired() and 59 < Deadline(60).remaining() <= 60
+    spent = Deadline(0)
+    assert spent.expired() and spent.remaining() == 0
+    with pytest.raises(NodeError) as err:
+        spent.check()
+    assert err.value.status == 422 and err.value.type == TIME_BUDGET_TYPE
+    assert Deadline.from_settings(Settings(request_budget_s=7)).seconds == 7
