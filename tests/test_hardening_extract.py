@@ -8,6 +8,7 @@ with a problem (or a null field) in well under the time the old code took.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,9 +17,70 @@ import requests
 
 from nodes.base import NodeError
 from nodes.config import LIMITS, ConfigError, Settings, load_settings
+from nodes.extract_contract_fields.patterns import check_pattern
 from nodes.limits import TIME_BUDGET_TYPE, Deadline
 
+ACTION = "/v1/extract-contract-fields"
 DOCS = Path(__file__).parent.parent / "docs" / "configuration.md"
+
+def _timed(call: Callable[[], requests.Response]) -> tuple[requests.Response, float]:
+    started = time.perf_counter()
+    response = call()
+    return response, time.perf_counter() - started
+
+
+# --- 1. a client's own pattern --------------------------------------------------------
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "(a*)*", "(a|aa)+", "(.*a){10}", r"(\w+\s?)+$"])
+def test_backtracking_patterns_are_422_naming_the_pattern(base_url: str, pattern: str) -> None:
+    body = {"text": "a" * 35 + "!", "fields": [{"name": "ok", "patterns": ["a"]},
+                                               {"name": "evil", "patterns": [r"\d+", pattern]}]}
+    r, seconds = _timed(lambda: requests.post(base_url + ACTION, json=body, timeout=10))
+    assert r.status_code == 422, r.text
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    assert [e["loc"] for e in r.json()["errors"]] == ["fields.1.patterns.1"]
+    assert "backtrack" in r.json()["errors"][0]["msg"]
+    assert seconds < 2
+
+
+@pytest.mark.parametrize("pattern", [r"(?:foo|bar)+", r"(\d{2}){3}", r"(?:\w++\s)+", r"(?>a+)+!", r"(?:\d|\.)+"])
+def test_patterns_that_cannot_backtrack_without_end_are_accepted(pattern: str) -> None:
+    assert check_pattern(pattern) == pattern
+
+
+def test_pattern_length_and_count_are_bounded(base_url: str) -> None:
+    long = requests.post(base_url + ACTION, json={"text": "x", "fields": [{"name": "a", "patterns": ["a" * 501]}]},
+                         timeout=10)
+    assert long.status_code == 422 and long.json()["errors"][0]["loc"] == "fields.0.patterns.0"
+    many = [{"name": f"f{i}", "patterns": ["a"] * 20} for i in range(6)]  # 120 patterns in all
+    r = requests.post(base_url + ACTION, json={"text": "x", "fields": many}, timeout=10)
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["errors"]] == ["fields"]
+    keyword = requests.post(base_url + ACTION, json={"text": "x", "fields": [{"name": "a", "keywords": ["k" * 201]}]},
+                            timeout=10)
+    assert keyword.status_code == 422 and keyword.json()["errors"][0]["loc"] == "fields.0.keywords.0"
+
+
+def test_pattern_that_times_out_leaves_its_field_null_with_a_warning(base_url: str) -> None:
+    # Not nested, so it passes the check, but polynomial: minutes in Python's re over 5,000 letters.
+    body = {"text": "a" * 5000 + "!", "fields": [{"name": "slow", "patterns": ["a*a*a*a*a*a*a*$"]},
+                                                   {"name": "fast", "patterns": ["(a{3})"]}]}
+    r, seconds = _timed(lambda: requests.post(base_url + ACTION, json=body, timeout=20))
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["fields"]["slow"] is None and out["fields"]["fast"]["value"] == "aaa"
+    assert any("'slow'" in w and "stopped" in w for w in out["warnings"])
+    assert seconds < 10
+
+
+def test_slow_patterns_stop_at_the_request_budget(serve: Callable[..., str]) -> None:
+    url = serve(request_budget_s=0.5)
+    body = {"text": "a" * 5000 + "!", "fields": [{"name": f"slow{i}", "patterns": ["a*a*a*a*a*a*a*$"]}
+                                                   for i in range(10)]}
+    r, seconds = _timed(lambda: requests.post(url + ACTION, json=body, timeout=20))
+    assert r.status_code == 422, r.text
+    assert r.json()["type"] == TIME_BUDGET_TYPE and "0.5 s budget" in r.json()["detail"]
+    assert seconds < 5
+
 
 # --- 5. the limits are settings -------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, cast
 from pydantic import ValidationError
 
 from nodes.base import Context, Node, NodeError
-from nodes.limits import check_text_chars
+from nodes.limits import Deadline, check_text_chars
 
 from . import documents
 from .bidi import repair_visual_lines
@@ -142,13 +142,15 @@ class ExtractContractFieldsNode(Node):
     # --- run --------------------------------------------------------------------------
 
     def run(self, data: ExtractContractFieldsInput, ctx: Context) -> ExtractContractFieldsOutput:
-        """Extract everything from one contract."""
+        """Extract everything from one contract, within the request's time budget."""
+        deadline = Deadline.from_settings(ctx.settings)
         doc, sha256 = self._document(data, ctx)
         if not doc.text.strip():
             loc = "text" if data.text is not None else "file"
             raise NodeError(422, "The contract has no text.", errors=[{"loc": loc, "msg": "no text"}])
         custom = self._custom_fields(data, ctx)
-        result = extract(doc.text, custom, contract_type=data.contract_type, language=data.language)
+        result = extract(doc.text, custom, contract_type=data.contract_type, language=data.language,
+                         deadline=deadline)
         warnings = doc.warnings + result.pop("warnings")
         return ExtractContractFieldsOutput(
             **result, warnings=warnings, pages=doc.pages, source=doc.source,  # type: ignore[arg-type]
@@ -190,8 +192,12 @@ def extract(
     *,
     contract_type: str | None = None,
     language: str | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
-    """Extract type, language, parties, standard and custom fields and warnings from ``text``."""
+    """Extract type, language, parties, standard and custom fields and warnings from ``text``.
+
+    ``deadline`` bounds the custom fields' patterns (the default settings' budget when ``None``).
+    """
     from nodes.text import detect_language, find_amounts, find_dates, find_ids
 
     warnings: list[str] = []
@@ -228,7 +234,10 @@ def extract(
 
     fields: dict[str, FieldValue | None] = {name: _field(text, found.get(name)) for name in STANDARD_FIELDS}
     if custom:
-        for name, f in extract_custom(text, custom, dates, amounts).items():
+        custom_found, custom_warnings = extract_custom(text, custom, dates, amounts,
+                                                       deadline or Deadline.from_settings(None))
+        warnings.extend(custom_warnings)
+        for name, f in custom_found.items():
             if name in STANDARD_FIELDS:
                 if f is not None:
                     fields[name] = _field(text, f)
