@@ -8,7 +8,9 @@ with a problem (or a null field) in well under the time the old code took.
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,11 +19,62 @@ import requests
 
 from nodes.base import NodeError
 from nodes.config import LIMITS, ConfigError, Settings, load_settings
+from nodes.extract_contract_fields import documents
 from nodes.extract_contract_fields.patterns import check_pattern
 from nodes.limits import TIME_BUDGET_TYPE, Deadline
 
 ACTION = "/v1/extract-contract-fields"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FILES = Path(__file__).parent.parent / "nodes" / "extract_contract_fields" / "data" / "eval" / "files"
 DOCS = Path(__file__).parent.parent / "docs" / "configuration.md"
+SENTENCE = "The Tenant shall pay the rent on the first day of each month. "
+
+# --- builders -------------------------------------------------------------------------
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="word/document.xml" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/></Relationships>'
+)
+_PARAGRAPH = f"<w:p><w:r><w:t>{SENTENCE.strip()}</w:t></w:r></w:p>"
+
+
+def make_docx(paragraphs: int = 10, *, zeros: int = 0, extra_files: int = 0) -> bytes:
+    """A DOCX of ``paragraphs`` paragraphs, plus a part of ``zeros`` zero bytes and ``extra_files`` tiny parts."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        zf.writestr("_rels/.rels", _RELS)
+        with zf.open("word/document.xml", "w", force_zip64=True) as fh:
+            fh.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document '
+                     b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+            block = (_PARAGRAPH * 1000).encode()
+            for _ in range(paragraphs // 1000):
+                fh.write(block)
+            fh.write((_PARAGRAPH * (paragraphs % 1000)).encode())
+            fh.write(b"</w:body></w:document>")
+        if zeros:
+            with zf.open("word/media/image1.bin", "w", force_zip64=True) as fh:
+                mib = bytes(1 << 20)
+                for _ in range(zeros >> 20):
+                    fh.write(mib)
+        for i in range(extra_files):
+            zf.writestr(f"customXml/item{i}.xml", "<a/>")
+    return buf.getvalue()
+
+
+def _post_file(base_url: str, data: bytes, content_type: str, timeout: float = 30) -> requests.Response:
+    return requests.post(base_url + ACTION, data=data, headers={"Content-Type": content_type}, timeout=timeout)
+
 
 def _timed(call: Callable[[], requests.Response]) -> tuple[requests.Response, float]:
     started = time.perf_counter()
@@ -80,6 +133,60 @@ def test_slow_patterns_stop_at_the_request_budget(serve: Callable[..., str]) -> 
     assert r.status_code == 422, r.text
     assert r.json()["type"] == TIME_BUDGET_TYPE and "0.5 s budget" in r.json()["detail"]
     assert seconds < 5
+
+
+# --- 2. DOCX bombs ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("docx", "needle"),
+    [(lambda: make_docx(zeros=200 << 20), "TZOMET_MAX_DOCX_UNPACKED_MIB"),
+     (lambda: make_docx(paragraphs=300_000), "TZOMET_MAX_DOCX_XML_MIB"),
+     (lambda: make_docx(extra_files=2_500), "TZOMET_MAX_DOCX_ENTRIES"),
+     (lambda: make_docx(zeros=10 << 20), "times larger than it is packed")],
+    ids=["unpacked-size", "document-xml", "entries", "ratio"],
+)
+def test_docx_bombs_are_413_before_unpacking(base_url: str, docx: Callable[[], bytes], needle: str) -> None:
+    data = docx()
+    r, seconds = _timed(lambda: _post_file(base_url, data, DOCX_TYPE))
+    assert r.status_code == 413, r.text
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    assert needle in r.json()["detail"] and r.json()["errors"][0]["loc"] == "file"
+    assert seconds < 1
+
+
+def test_docx_text_stops_at_the_character_limit(serve: Callable[..., str]) -> None:
+    url = serve(max_document_chars=10_000)
+    r = _post_file(url, make_docx(paragraphs=1_000), DOCX_TYPE)  # 62,000 characters
+    assert r.status_code == 413 and "TZOMET_MAX_DOCUMENT_CHARS" in r.json()["detail"]
+    assert _post_file(url, make_docx(paragraphs=100), DOCX_TYPE).status_code == 200
+
+
+def test_docx_part_that_lies_about_its_size_is_422() -> None:
+    """zipfile stops at the size a part declares, so one that unpacks to more fails its CRC."""
+    data = bytearray(make_docx(paragraphs=300_000))  # a 24 MiB document.xml ...
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        offset = zf.start_dir  # type: ignore[attr-defined]
+    while data[offset + 46:offset + 46 + 17] != b"word/document.xml":  # its central directory entry
+        offset += 46 + sum(int.from_bytes(data[offset + i:offset + i + 2], "little") for i in (28, 30, 32))
+    data[offset + 24:offset + 28] = (1000).to_bytes(4, "little")  # ... that declares 1,000 bytes
+    started = time.perf_counter()
+    with pytest.raises(NodeError) as err:
+        documents.read_docx(bytes(data))
+    assert err.value.status == 422 and time.perf_counter() - started < 1
+
+
+def test_zip_that_understates_its_file_count_is_still_413() -> None:
+    data = bytearray(make_docx(extra_files=2_500))
+    end = data.rindex(b"PK\x05\x06")
+    data[end + 8:end + 12] = (5).to_bytes(2, "little") * 2  # "5 files" in the end record
+    with pytest.raises(NodeError) as err:
+        documents.read_document(bytes(data))
+    assert err.value.status == 413 and "2,503 files" in err.value.detail
+
+
+def test_real_docx_contracts_pass_the_checks() -> None:
+    for path in FILES.glob("*.docx"):
+        documents.check_docx_zip(path.read_bytes(), Settings())
 
 
 # --- 5. the limits are settings -------------------------------------------------------------

@@ -113,7 +113,7 @@ class ExtractContractFieldsNode(Node):
             raise NodeError(422, "The body is empty; send the contract.", errors=[{"loc": "file", "msg": "empty"}])
         return {"file": {"content_base64": base64.b64encode(body).decode("ascii"), "content_type": content_type}}
 
-    def _document(self, data: ExtractContractFieldsInput, ctx: Context) -> tuple[Document, str]:
+    def _document(self, data: ExtractContractFieldsInput, ctx: Context, deadline: Deadline) -> tuple[Document, str]:
         """The document's text, and the SHA-256 of the document as sent (file bytes, or text as UTF-8)."""
         if data.text is not None:
             check_text_chars(data.text, "text", ctx.settings)
@@ -132,7 +132,8 @@ class ExtractContractFieldsNode(Node):
         if not raw:
             raise NodeError(422, "The file is empty.", errors=[{"loc": "file", "msg": "empty file"}])
         try:
-            return documents.read_document(raw, data.file.content_type, data.file.filename), \
+            return documents.read_document(raw, data.file.content_type, data.file.filename,
+                                           settings=ctx.settings, deadline=deadline), \
                 hashlib.sha256(raw).hexdigest()
         except NodeError:
             raise
@@ -144,7 +145,7 @@ class ExtractContractFieldsNode(Node):
     def run(self, data: ExtractContractFieldsInput, ctx: Context) -> ExtractContractFieldsOutput:
         """Extract everything from one contract, within the request's time budget."""
         deadline = Deadline.from_settings(ctx.settings)
-        doc, sha256 = self._document(data, ctx)
+        doc, sha256 = self._document(data, ctx, deadline)
         if not doc.text.strip():
             loc = "text" if data.text is not None else "file"
             raise NodeError(422, "The contract has no text.", errors=[{"loc": loc, "msg": "no text"}])
