@@ -11,8 +11,10 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -70,6 +72,32 @@ def make_docx(paragraphs: int = 10, *, zeros: int = 0, extra_files: int = 0) -> 
         for i in range(extra_files):
             zf.writestr(f"customXml/item{i}.xml", "<a/>")
     return buf.getvalue()
+
+
+def make_pdf(pages: int, chars_per_page: int) -> bytes:
+    """A PDF of ``pages`` pages that all draw one compressed content stream of ``chars_per_page`` characters."""
+    line = (SENTENCE * 2)[:100]
+    rows = [f"BT /F1 4 Tf 20 {800 - (i % 190) * 4} Td ({line}) Tj ET" for i in range(max(1, chars_per_page // 100))]
+    stream = zlib.compress("\n".join(rows).encode("latin-1"), 9)
+    kids = " ".join(f"{5 + i} 0 R" for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Count {pages} /Kids [{kids}] >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
+    ] + [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Resources << /Font << /F1 3 0 R >> >> "
+         b"/Contents 4 0 R >>"] * pages
+    out = io.BytesIO(b"%PDF-1.7\n")
+    out.seek(0, io.SEEK_END)
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
 
 
 def _post_file(base_url: str, data: bytes, content_type: str, timeout: float = 30) -> requests.Response:
@@ -187,6 +215,59 @@ def test_zip_that_understates_its_file_count_is_still_413() -> None:
 def test_real_docx_contracts_pass_the_checks() -> None:
     for path in FILES.glob("*.docx"):
         documents.check_docx_zip(path.read_bytes(), Settings())
+
+
+# --- 3. PDFs ------------------------------------------------------------------------------
+
+def test_pdf_with_too_many_pages_is_413_before_reading(base_url: str) -> None:
+    data = make_pdf(5_000, 2_000)
+    r, seconds = _timed(lambda: _post_file(base_url, data, "application/pdf"))
+    assert r.status_code == 413, r.text
+    assert "5,000 pages" in r.json()["detail"] and "TZOMET_MAX_PDF_PAGES" in r.json()["detail"]
+    assert seconds < 1
+
+
+def test_overfull_pdf_page_is_413(base_url: str) -> None:
+    data = make_pdf(20, 400_000)  # a few kB that draw 8,000,000 characters
+    r, seconds = _timed(lambda: _post_file(base_url, data, "application/pdf"))
+    assert r.status_code == 413, r.text
+    assert "Page 1 of the PDF has" in r.json()["detail"]
+    assert seconds < 3
+
+
+def test_pdf_reading_stops_at_the_character_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[int] = []
+    real = documents._page_visual_lines
+
+    def counting(page: Any, number: int) -> list[str]:
+        read.append(number)
+        return real(page, number)
+
+    monkeypatch.setattr(documents, "_page_visual_lines", counting)
+    with pytest.raises(NodeError) as err:
+        documents.read_pdf(make_pdf(50, 2_000), Settings(max_document_chars=5_000))
+    assert err.value.status == 413 and "TZOMET_MAX_DOCUMENT_CHARS" in err.value.detail
+    assert read == [1, 2, 3]
+
+
+def test_pdf_reading_stops_at_the_request_budget(serve: Callable[..., str]) -> None:
+    url = serve(request_budget_s=0.3)
+    r, seconds = _timed(lambda: _post_file(url, make_pdf(300, 3_000), "application/pdf"))
+    assert r.status_code == 422, r.text
+    assert r.json()["type"] == TIME_BUDGET_TYPE
+    assert seconds < 2
+
+
+def test_ocr_renders_at_most_max_ocr_pixels() -> None:
+    assert documents._ocr_scale(595, 842) == documents.OCR_DPI / 72  # A4 at 300 dpi
+    scale = documents._ocr_scale(14_400, 14_400)  # the largest page PDF allows
+    assert (14_400 * scale) ** 2 <= documents.MAX_OCR_PIXELS * 1.0001
+
+
+def test_plain_text_upload_is_bounded(serve: Callable[..., str]) -> None:
+    url = serve(max_document_chars=1_000)
+    r = _post_file(url, (SENTENCE * 20).encode(), "text/plain")
+    assert r.status_code == 413 and "TZOMET_MAX_DOCUMENT_CHARS" in r.json()["detail"]
 
 
 # --- 5. the limits are settings -------------------------------------------------------------

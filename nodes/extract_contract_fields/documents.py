@@ -15,10 +15,11 @@ do not read, 422 for a corrupt, encrypted, empty or unreadable file, 413 for one
 limits of :class:`~nodes.config.Settings`).
 
 The limits bound the work and the memory one file costs, and are checked as early as
-possible: a DOCX's sizes from its zip directory before anything is unpacked, and the text
-read so far after every block, so reading stops once the text is over the limit. The
-DOCX reader also checks the request's :class:`~nodes.limits.Deadline` at every block and
-table row.
+possible: a DOCX's sizes from its zip directory before anything is unpacked, a PDF's page
+count before any page is read, each PDF page's character count before its characters are
+laid out, and the text read so far after every page (PDF) or block (DOCX), so reading
+stops once the text is over the limit. The readers also check the request's
+:class:`~nodes.limits.Deadline` at every page, block and table row.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ OCR_DPI = 300
 OCR_TIMEOUT_SECONDS = 120
 #: fewer letters than this per page means "no text layer"
 MIN_LETTERS_PER_PAGE = 20
+#: characters one PDF page may hold (a dense A4 page has about 5,000)
+MAX_PAGE_CHARS = 100_000
+#: pixels of one page rendered for OCR (an A4 page at 300 dpi has 8.7 million)
+MAX_OCR_PIXELS = 40_000_000
 #: how many times larger than packed a DOCX part of over 1 MiB may unpack (Word's XML: 5 to 20)
 MAX_DOCX_RATIO = 100
 
@@ -148,7 +153,7 @@ def read_document(
         _check_zip_entries(data, limits)  # before sniff() parses the zip's directory
     kind = sniff(data, content_type, filename)
     if kind == PDF:
-        return read_pdf(data)
+        return read_pdf(data, limits, deadline)
     if kind == DOCX:
         return read_docx(data, limits, deadline)
     text = decode_text(data)
@@ -189,18 +194,31 @@ def _open_pdf(data: bytes) -> object:
         raise _unprocessable("The PDF is corrupt or unreadable.") from None
 
 
-def read_pdf(data: bytes) -> Document:
-    """Extract a PDF's text layer in logical order; OCR it when it has none."""
+def read_pdf(data: bytes, settings: Settings | None = None, deadline: Deadline | None = None) -> Document:
+    """Extract a PDF's text layer in logical order; OCR it when it has none.
+
+    413 for more pages than ``settings.max_pdf_pages``, a page of more than
+    :data:`MAX_PAGE_CHARS` characters, or more text than ``settings.max_document_chars``.
+    """
+    limits = settings or Settings()
+    deadline = deadline or Deadline.from_settings(limits)
     pdf = _open_pdf(data)
     try:
         pages = len(pdf)  # type: ignore[arg-type]
+        if pages > limits.max_pdf_pages:
+            raise _too_large(f"The PDF has {pages:,} pages; at most {limits.max_pdf_pages:,} are read "
+                             "(TZOMET_MAX_PDF_PAGES).")
         texts: list[str] = []
         rtl_doc = False
         page_lines: list[list[str]] = []
+        chars = 0
         try:
             for i in range(pages):
-                page = pdf[i]  # type: ignore[index]
-                page_lines.append(_page_visual_lines(page))
+                deadline.check()
+                lines = _page_visual_lines(pdf[i], i + 1)  # type: ignore[index]
+                chars += sum(len(line) + 1 for line in lines)
+                _check_chars(chars, limits)
+                page_lines.append(lines)
         except NodeError:
             raise
         except Exception:
@@ -213,7 +231,7 @@ def read_pdf(data: bytes) -> Document:
             texts.append("\n".join(_logical_line(line, rtl_doc) for line in lines))
         letters = sum(1 for c in all_text if c.isalpha())
         if letters < MIN_LETTERS_PER_PAGE * max(1, pages):
-            return _ocr_pdf(pdf, pages)
+            return _ocr_pdf(pdf, pages, deadline)
         return Document(text="\n\n".join(t for t in texts if t), source="pdf", pages=pages)
     finally:
         pdf.close()  # type: ignore[attr-defined]
@@ -235,14 +253,20 @@ def _logical_line(visual: str, rtl_doc: bool) -> str:
     return visual
 
 
-def _page_visual_lines(page: object) -> list[str]:
-    """Return the lines of a page, each in visual (left to right) order."""
+def _page_visual_lines(page: object, number: int) -> list[str]:
+    """Return the lines of page ``number``, each in visual (left to right) order.
+
+    413 when the page has more than :data:`MAX_PAGE_CHARS` characters.
+    """
     import pypdfium2.raw as pdfium_c
 
     textpage = page.get_textpage()  # type: ignore[attr-defined]
     try:
         raw = textpage.raw
         count = pdfium_c.FPDFText_CountChars(raw)
+        if count > MAX_PAGE_CHARS:
+            raise _too_large(f"Page {number} of the PDF has {count:,} characters; a page may have at most "
+                             f"{MAX_PAGE_CHARS:,}.")
         rect = pdfium_c.FS_RECTF()
         glyphs: list[tuple[float, float, float, float, str]] = []  # (y, x0, x1, size, char)
         for i in range(count):
@@ -317,7 +341,14 @@ def ocr_available() -> bool:
     return "heb" in ocr_languages()
 
 
-def _ocr_pdf(pdf: object, pages: int) -> Document:
+def _ocr_scale(width_pt: float, height_pt: float) -> float:
+    """The render scale of a page for OCR: :data:`OCR_DPI`, lower when that passes :data:`MAX_OCR_PIXELS`."""
+    scale = OCR_DPI / 72
+    pixels = width_pt * height_pt * scale * scale
+    return scale if pixels <= MAX_OCR_PIXELS else scale * (MAX_OCR_PIXELS / pixels) ** 0.5
+
+
+def _ocr_pdf(pdf: object, pages: int, deadline: Deadline) -> Document:
     if not ocr_available():
         raise _unprocessable(
             "The PDF has no text layer (a scan) and OCR is not available on this server: install "
@@ -330,16 +361,18 @@ def _ocr_pdf(pdf: object, pages: int) -> Document:
     texts: list[str] = []
     with tempfile.TemporaryDirectory(prefix="tzomet-ocr-") as tmp:
         for i in range(min(pages, MAX_OCR_PAGES)):
+            deadline.check()
             page = pdf[i]  # type: ignore[index]
-            bitmap = page.render(scale=OCR_DPI / 72, grayscale=True)
+            bitmap = page.render(scale=_ocr_scale(*page.get_size()), grayscale=True)
             path = os.path.join(tmp, f"page{i}.pgm")
             _write_pgm(path, bitmap)
             try:
                 out = subprocess.run(
                     ["tesseract", path, "stdout", "-l", langs, "--psm", "4"],
-                    capture_output=True, timeout=OCR_TIMEOUT_SECONDS, check=False,
+                    capture_output=True, timeout=min(OCR_TIMEOUT_SECONDS, deadline.remaining()), check=False,
                 )
             except (OSError, subprocess.SubprocessError):
+                deadline.check()  # stopped by the request's budget
                 raise _unprocessable("OCR failed on this PDF.") from None
             texts.append(out.stdout.decode("utf-8", "replace").strip())
     text, _ = repair_visual_lines("\n\n".join(t for t in texts if t))
