@@ -8,6 +8,8 @@ with a problem (or a null field) in well under the time the old code took.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import time
 import zipfile
@@ -268,6 +270,29 @@ def test_plain_text_upload_is_bounded(serve: Callable[..., str]) -> None:
     url = serve(max_document_chars=1_000)
     r = _post_file(url, (SENTENCE * 20).encode(), "text/plain")
     assert r.status_code == 413 and "TZOMET_MAX_DOCUMENT_CHARS" in r.json()["detail"]
+
+
+# --- 4. base64 ------------------------------------------------------------------------------
+
+def test_base64_with_foreign_characters_is_422(base_url: str) -> None:
+    encoded = base64.b64encode((SENTENCE * 3).encode()).decode()
+    for bad in (encoded[:8] + "*" + encoded[8:], encoded[:8] + "\u05d0" + encoded[8:], encoded + "!"):
+        r = requests.post(base_url + ACTION, json={"file": {"content_base64": bad, "filename": "a.txt"}}, timeout=10)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"] == [{"loc": "file.content_base64", "msg": "not valid base64"}]
+
+
+def test_base64_with_line_breaks_is_read(base_url: str) -> None:
+    pdf = (FILES / "en01_consulting.pdf").read_bytes()
+    wrapped = base64.encodebytes(pdf).decode().replace("\n", "\r\n")  # MIME style, 76 per line
+    r = requests.post(base_url + ACTION, json={"file": {"content_base64": wrapped}}, timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.json()["document_sha256"] == hashlib.sha256(pdf).hexdigest()
+
+
+def test_empty_multipart_file_is_422(base_url: str) -> None:
+    r = requests.post(base_url + ACTION, files={"file": ("a.pdf", b"", "application/pdf")}, timeout=10)
+    assert r.status_code == 422 and r.json()["errors"] == [{"loc": "file", "msg": "empty file"}]
 
 
 # --- 5. the limits are settings -------------------------------------------------------------

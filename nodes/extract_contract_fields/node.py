@@ -88,9 +88,11 @@ class ExtractContractFieldsNode(Node):
                 raise NodeError(422, "The multipart body has no part named 'file'.",
                                 errors=[{"loc": "file", "msg": "field required: a file part named 'file'"}])
             data = upload.read()
+            if not data:
+                raise NodeError(422, "The file is empty.", errors=[{"loc": "file", "msg": "empty file"}])
             data_in: dict[str, Any] = {
                 "file": {
-                    "content_base64": base64.b64encode(data).decode("ascii") or "=",
+                    "content_base64": base64.b64encode(data).decode("ascii"),
                     "filename": upload.filename or None,
                     "content_type": upload.mimetype or None,
                 }
@@ -124,11 +126,7 @@ class ExtractContractFieldsNode(Node):
                                     "start/end refer to the reordered text (see include_text).")
             return doc, hashlib.sha256(data.text.encode("utf-8")).hexdigest()
         assert data.file is not None
-        try:
-            raw = base64.b64decode(data.file.content_base64, validate=False)
-        except (binascii.Error, ValueError):
-            raise NodeError(422, "file.content_base64 is not valid base64.",
-                            errors=[{"loc": "file.content_base64", "msg": "not valid base64"}]) from None
+        raw = _b64decode(data.file.content_base64)
         if not raw:
             raise NodeError(422, "The file is empty.", errors=[{"loc": "file", "msg": "empty file"}])
         try:
@@ -178,6 +176,18 @@ class ExtractContractFieldsNode(Node):
         from .eval import evaluate
 
         return evaluate(data_path)
+
+
+_BASE64_WHITESPACE = b" \t\r\n\v\f"
+
+
+def _b64decode(content: str) -> bytes:
+    """Decode base64 strictly: whitespace (line breaks n8n may insert) is dropped, anything else is a 422."""
+    try:
+        return base64.b64decode(content.encode("ascii").translate(None, _BASE64_WHITESPACE), validate=True)
+    except (binascii.Error, ValueError):  # UnicodeEncodeError is a ValueError
+        raise NodeError(422, "file.content_base64 is not valid base64.",
+                        errors=[{"loc": "file.content_base64", "msg": "not valid base64"}]) from None
 
 
 def _field(text: str, found: Found | None) -> FieldValue | None:
