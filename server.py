@@ -299,7 +299,7 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
                                "send application/json.")
         limit = settings.max_upload_bytes if node.extra_content_types else settings.max_body_bytes
         data = _parse_json(read_body(call, req, limit))
-        return _json(execute_batch(node, data, lambda: context(call, req)))
+        return _json(execute_batch(node, data, lambda: context(call, req), settings.max_batch_items))
 
     # A rule per routable action too: werkzeug matches a static path without a regex, and
     # this runs on every call. /v1/<action> still answers every other name (404, 405).

@@ -24,6 +24,7 @@ from nodes.classify_lead.models import (
 from nodes.classify_lead.rules import RuleResult, apply_rules
 from nodes.classify_lead.training import load_or_train
 from nodes.core.config import Settings
+from nodes.core.limits import check_text_chars
 from nodes.core.node import Context, Node, Reply
 from nodes.engine import fewshot
 from nodes.engine.linear import CategoryModel
@@ -93,6 +94,7 @@ class ClassifyLeadNode(Node):
     # --- the action --------------------------------------------------------------------
 
     def run(self, data: ClassifyLeadInput, ctx: Context) -> Reply:
+        check_text_chars(data.text, "text", ctx.settings)
         options = ctx.options(self.name)
         model = self._model_for(ctx.settings, ctx.tenant, options)
         text = data.text

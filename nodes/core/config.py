@@ -60,8 +60,17 @@ class Settings:
     zoho_dc: str = "us"
     zoho_api_url: str | None = None
     zoho_accounts_url: str | None = None
+    # The limits of one request (see LIMITS below and docs/configuration.md).
     max_body_bytes: int = 10 * MIB
     max_upload_bytes: int = 25 * MIB
+    max_docx_unpacked_bytes: int = 50 * MIB
+    max_docx_xml_bytes: int = 20 * MIB
+    max_docx_entries: int = 2000
+    max_pdf_pages: int = 300
+    max_document_chars: int = 2_000_000
+    max_text_chars: int = 2_000_000
+    max_batch_items: int = 100
+    request_budget_s: float = 60.0
     tenants: tuple[Tenant, ...] = ()
     default_rate_limit_per_minute: int = 600
     enable_echo: bool = False
@@ -96,6 +105,53 @@ class Settings:
         return merged
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A bound on what one request may make the service do, set by env var or config-file key.
+
+    The default is the :class:`Settings` field's; the env var and the key give it in
+    ``scale`` units (MiB for byte sizes). docs/configuration.md lists every limit with
+    what happens when a request exceeds it.
+    """
+
+    setting: str
+    env: str
+    key: str
+    scale: int = 1
+    integer: bool = True
+    maximum: int | None = None
+
+    @property
+    def default(self) -> int | float:
+        """The default in the unit of the env var and the key."""
+        value: int | float = getattr(Settings, self.setting)
+        return value // self.scale if self.scale > 1 else value
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema of the config-file key."""
+        schema: dict[str, Any] = {"type": "integer" if self.integer else "number", "exclusiveMinimum": 0}
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        return schema
+
+
+#: every request limit, in one place
+LIMITS: tuple[Limit, ...] = (
+    Limit("max_body_bytes", "TZOMET_MAX_BODY_MIB", "max_body_mib", scale=MIB, integer=False),
+    Limit("max_upload_bytes", "TZOMET_MAX_UPLOAD_MIB", "max_upload_mib", scale=MIB, integer=False),
+    Limit("max_docx_unpacked_bytes", "TZOMET_MAX_DOCX_UNPACKED_MIB", "max_docx_unpacked_mib",
+          scale=MIB, integer=False),
+    Limit("max_docx_xml_bytes", "TZOMET_MAX_DOCX_XML_MIB", "max_docx_xml_mib", scale=MIB, integer=False),
+    Limit("max_docx_entries", "TZOMET_MAX_DOCX_ENTRIES", "max_docx_entries"),
+    Limit("max_pdf_pages", "TZOMET_MAX_PDF_PAGES", "max_pdf_pages"),
+    Limit("max_document_chars", "TZOMET_MAX_DOCUMENT_CHARS", "max_document_chars"),
+    Limit("max_text_chars", "TZOMET_MAX_TEXT_CHARS", "max_text_chars"),
+    # The published batch schema says at most 100 items: the setting can only lower it.
+    Limit("max_batch_items", "TZOMET_MAX_BATCH_ITEMS", "max_batch_items", maximum=100),
+    Limit("request_budget_s", "TZOMET_REQUEST_BUDGET_S", "request_budget_s", integer=False),
+)
+
+
 CONFIG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
@@ -105,9 +161,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "models_dir": {"type": "string"},
         "db_url": {"type": "string"},
         "engine": {"enum": ["local", "llm", "hybrid"]},
-        "max_body_mib": {"type": "number", "exclusiveMinimum": 0},
-        "max_upload_mib": {"type": "number", "exclusiveMinimum": 0},
         "rate_limit_per_minute": {"type": "integer", "minimum": 1},
+        **{limit.key: limit.schema() for limit in LIMITS},
         "actions": {"type": "object", "additionalProperties": {"type": "object"}},
         "tenants": {
             "type": "array",
@@ -156,6 +211,25 @@ def _only_local(engine: str | None, where: str) -> None:
                           "(the llm and hybrid engines, with TZOMET_LLM_*, are not available yet)")
 
 
+def _read_limit(limit: Limit, env: Mapping[str, str], file_data: Mapping[str, Any]) -> int | float:
+    """The value of ``limit`` in :class:`Settings` units: env var, else config-file key, else default."""
+    raw: Any = env.get(limit.env, "").strip()
+    where = limit.env
+    if not raw:
+        raw, where = file_data.get(limit.key, limit.default), f"{limit.key} in TZOMET_CONFIG"
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (0 < value < float("inf")) or (limit.integer and not value.is_integer()) or \
+            (limit.maximum is not None and value > limit.maximum):
+        kind = "a whole number" if limit.integer else "a number"
+        most = f" and at most {limit.maximum}" if limit.maximum is not None else ""
+        raise ConfigError(f"{where} must be {kind} above 0{most}, not {raw!r}")
+    scaled = value * limit.scale
+    return scaled if isinstance(getattr(Settings, limit.setting), float) else int(scaled)
+
+
 def _env_bool(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -200,11 +274,6 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     def pick(var: str, file_value: Any = None, default: Any = None) -> Any:
         return env.get(var) or file_value or default
 
-    try:
-        max_body = float(pick("TZOMET_MAX_BODY_MIB", file_data.get("max_body_mib"), 10))
-        max_upload = float(pick("TZOMET_MAX_UPLOAD_MIB", file_data.get("max_upload_mib"), 25))
-    except ValueError:
-        raise ConfigError("TZOMET_MAX_BODY_MIB / TZOMET_MAX_UPLOAD_MIB must be numbers") from None
     engine = pick("TZOMET_ENGINE", file_data.get("engine"), "local")
     if engine not in {"local", "llm", "hybrid"}:
         raise ConfigError(f"TZOMET_ENGINE must be local, llm or hybrid, not {engine!r}")
@@ -224,12 +293,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         "zoho_dc": dc,
         "zoho_api_url": env.get("ZOHO_API_URL"),
         "zoho_accounts_url": env.get("ZOHO_ACCOUNTS_URL"),
-        "max_body_bytes": int(max_body * MIB),
-        "max_upload_bytes": int(max_upload * MIB),
         "tenants": tuple(tenants),
         "default_rate_limit_per_minute": default_rate,
         "enable_echo": _env_bool(env.get("TZOMET_ENABLE_ECHO")),
         "options": file_data.get("actions", {}),
+        **{limit.setting: _read_limit(limit, env, file_data) for limit in LIMITS},
     }
     values.update(overrides)
     return Settings(**values)

@@ -19,6 +19,7 @@ from nodes.core import registry
 from nodes.core.node import Context, Node, NodeError, OutputModel, Reply
 from nodes.core.problems import Problem
 
+#: the published batch schema's maximum (``Settings.max_batch_items`` may lower it)
 MAX_BATCH_ITEMS = 100
 log = logging.getLogger("tzomet")
 
@@ -105,8 +106,8 @@ def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> tuple
     return (b'{"meta":' if body == b"{}" else body[:-1] + b',"meta":') + tail + b"}", reply
 
 
-def execute_batch(node: Node, data: Any, ctx_factory: Any) -> dict[str, Any]:
-    """Run a batch ``{"items": [...]}``; one bad item never fails the others.
+def execute_batch(node: Node, data: Any, ctx_factory: Any, max_items: int = MAX_BATCH_ITEMS) -> dict[str, Any]:
+    """Run a batch ``{"items": [...]}`` of at most ``max_items``; one bad item never fails the others.
 
     ``ctx_factory()`` returns a fresh :class:`Context` per item. Raises :class:`Problem`
     only when the envelope itself is wrong.
@@ -121,8 +122,8 @@ def execute_batch(node: Node, data: Any, ctx_factory: Any) -> dict[str, Any]:
         errors.append({"loc": "items", "msg": "field required: a list of requests"})
     elif not items:
         errors.append({"loc": "items", "msg": "at least one item is required"})
-    elif len(items) > MAX_BATCH_ITEMS:
-        errors.append({"loc": "items", "msg": f"at most {MAX_BATCH_ITEMS} items per batch, got {len(items)}"})
+    elif len(items) > max_items:
+        errors.append({"loc": "items", "msg": f"at most {max_items} items per batch, got {len(items)}"})
     if errors:
         raise Problem(422, "The batch envelope is invalid: " + ", ".join(e["loc"] for e in errors) + ".",
                       errors=errors)

@@ -5,6 +5,9 @@ A pattern's first group (or the whole match) is the value. After a keyword, the 
 read from the rest of its line: the first date or amount for those types, the first
 number for ``number``, the text up to a comma or the end of the line for ``string``;
 ``boolean`` is true when a keyword is present.
+
+Patterns were checked when the request was validated (:func:`.patterns.check_pattern`)
+and run with a time limit (:func:`.patterns.search`).
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nodes.core.node import NodeError
+from nodes.core.limits import Deadline
 from nodes.text import Match
 
 from .fields import Found
 from .models import CustomField
+from .patterns import PATTERN_TIMEOUT_S, search
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
@@ -50,40 +54,51 @@ def _typed(kind: str, raw: str, start: int, dates: list[Match], amounts: list[Ma
 
 
 def extract_custom(
-    text: str, fields: list[CustomField], dates: list[Match], amounts: list[Match]
-) -> dict[str, Found | None]:
-    """Return ``{name: Found | None}`` for each custom field; a bad regex is a 422."""
+    text: str, fields: list[CustomField], dates: list[Match], amounts: list[Match], deadline: Deadline,
+) -> tuple[dict[str, Found | None], list[str]]:
+    """Return ``{name: Found | None}`` for each custom field, and warnings.
+
+    Each pattern runs for at most :data:`~.patterns.PATTERN_TIMEOUT_S` (less when the
+    request's ``deadline`` is nearer): one that runs longer leaves its field ``None`` with
+    a warning naming the field. ``deadline`` is checked before every field.
+    """
     out: dict[str, Found | None] = {}
-    for i, f in enumerate(fields):
+    warnings: list[str] = []
+    for f in fields:
+        deadline.check()
         found: Found | None = None
-        for j, pattern in enumerate(f.patterns):
-            try:
-                rx = re.compile(pattern, re.IGNORECASE | re.MULTILINE)
-            except re.error as err:
-                raise NodeError(422, f"Custom field {f.name!r} has an invalid pattern: {err}.",
-                                errors=[{"loc": f"fields.{i}.patterns.{j}", "msg": f"invalid regex: {err}"}]) from None
-            m = rx.search(text)
-            if m:
-                g = 1 if rx.groups and m.group(1) is not None else 0
-                found = _typed(f.type, m.group(g), m.start(g), dates, amounts)
-                if found:
-                    break
-        if found is None:
-            for kw in f.keywords:
-                m = re.search(re.escape(kw).replace(r"\ ", r"\s+"), text, re.IGNORECASE)
-                if not m:
-                    continue
-                if f.type == "boolean":
-                    found = Found(True, m.start(), m.end(), 0.7)
-                    break
-                line_end = text.find("\n", m.end())
-                line_end = len(text) if line_end == -1 else line_end
-                rest_end = min(line_end, m.end() + 120)
-                rest = text[m.end():rest_end]
-                if f.type == "string":
-                    rest = re.split(r"[,;(]|\.\s", rest, maxsplit=1)[0]
-                found = _typed(f.type, rest, m.end(), dates, amounts)
-                if found:
-                    break
+        try:
+            found = _find(text, f, dates, amounts, deadline)
+        except TimeoutError:
+            deadline.check()  # stopped by the request's budget, not the pattern's own limit
+            warnings.append(f"Custom field {f.name!r}: a pattern ran longer than {PATTERN_TIMEOUT_S:g} s over "
+                            "this text and was stopped; the field is left empty.")
         out[f.name] = found
-    return out
+    return out, warnings
+
+
+def _find(text: str, f: CustomField, dates: list[Match], amounts: list[Match], deadline: Deadline) -> Found | None:
+    """The value of one custom field: its first pattern that yields one, else its first keyword."""
+    for pattern in f.patterns:
+        m = search(pattern, text, min(PATTERN_TIMEOUT_S, deadline.remaining()))
+        if m:
+            g = 1 if m.re.groups and m.group(1) is not None else 0
+            found = _typed(f.type, m.group(g), m.start(g), dates, amounts)
+            if found:
+                return found
+    for kw in f.keywords:
+        m = re.search(re.escape(kw).replace(r"\ ", r"\s+"), text, re.IGNORECASE)
+        if not m:
+            continue
+        if f.type == "boolean":
+            return Found(True, m.start(), m.end(), 0.7)
+        line_end = text.find("\n", m.end())
+        line_end = len(text) if line_end == -1 else line_end
+        rest_end = min(line_end, m.end() + 120)
+        rest = text[m.end():rest_end]
+        if f.type == "string":
+            rest = re.split(r"[,;(]|\.\s", rest, maxsplit=1)[0]
+        found = _typed(f.type, rest, m.end(), dates, amounts)
+        if found:
+            return found
+    return None

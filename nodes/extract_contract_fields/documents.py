@@ -11,7 +11,15 @@
 * Text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1255.
 
 Every failure the caller can fix is a :class:`~nodes.core.node.NodeError` (415 for a type we
-do not read, 422 for a corrupt, encrypted, empty or unreadable file).
+do not read, 422 for a corrupt, encrypted, empty or unreadable file, 413 for one past the
+limits of :class:`~nodes.core.config.Settings`).
+
+The limits bound the work and the memory one file costs, and are checked as early as
+possible: a DOCX's sizes from its zip directory before anything is unpacked, a PDF's page
+count before any page is read, each PDF page's character count before its characters are
+laid out, and the text read so far after every page (PDF) or block (DOCX), so reading
+stops once the text is over the limit. The readers also check the request's
+:class:`~nodes.core.limits.Deadline` at every page, block and table row.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import cache
 
+from nodes.core.config import MIB, Settings
+from nodes.core.limits import Deadline
 from nodes.core.node import NodeError
 
 from .bidi import repair_visual_lines, visual_to_logical
@@ -42,6 +52,12 @@ OCR_DPI = 300
 OCR_TIMEOUT_SECONDS = 120
 #: fewer letters than this per page means "no text layer"
 MIN_LETTERS_PER_PAGE = 20
+#: characters one PDF page may hold (a dense A4 page has about 5,000)
+MAX_PAGE_CHARS = 100_000
+#: pixels of one page rendered for OCR (an A4 page at 300 dpi has 8.7 million)
+MAX_OCR_PIXELS = 40_000_000
+#: how many times larger than packed a DOCX part of over 1 MiB may unpack (Word's XML: 5 to 20)
+MAX_DOCX_RATIO = 100
 
 _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG", "image/png"),
@@ -65,6 +81,17 @@ class Document:
 
 def _unprocessable(detail: str) -> NodeError:
     return NodeError(422, detail, errors=[{"loc": "file", "msg": detail}])
+
+
+def _too_large(detail: str) -> NodeError:
+    return NodeError(413, detail, errors=[{"loc": "file", "msg": detail}])
+
+
+def _check_chars(chars: int, limits: Settings) -> None:
+    """Raise a 413 once the text read so far is longer than the document limit."""
+    if chars > limits.max_document_chars:
+        raise _too_large(f"The document's text is longer than the {limits.max_document_chars:,} characters "
+                         "read per document (TZOMET_MAX_DOCUMENT_CHARS).")
 
 
 def sniff(data: bytes, content_type: str | None, filename: str | None) -> str:
@@ -107,14 +134,31 @@ def sniff(data: bytes, content_type: str | None, filename: str | None) -> str:
     return TEXT
 
 
-def read_document(data: bytes, content_type: str | None = None, filename: str | None = None) -> Document:
-    """Extract the text of an uploaded file; see the module docstring for the formats."""
+def read_document(
+    data: bytes,
+    content_type: str | None = None,
+    filename: str | None = None,
+    *,
+    settings: Settings | None = None,
+    deadline: Deadline | None = None,
+) -> Document:
+    """Extract the text of an uploaded file; see the module docstring for the formats and limits.
+
+    ``settings`` gives the limits and ``deadline`` the time left (both from the default
+    settings when ``None``).
+    """
+    limits = settings or Settings()
+    deadline = deadline or Deadline.from_settings(limits)
+    if data.startswith(b"PK\x03\x04"):
+        _check_zip_entries(data, limits)  # before sniff() parses the zip's directory
     kind = sniff(data, content_type, filename)
     if kind == PDF:
-        return read_pdf(data)
+        return read_pdf(data, limits, deadline)
     if kind == DOCX:
-        return read_docx(data)
-    return Document(text=decode_text(data), source="text")
+        return read_docx(data, limits, deadline)
+    text = decode_text(data)
+    _check_chars(len(text), limits)
+    return Document(text=text, source="text")
 
 
 def decode_text(data: bytes) -> str:
@@ -150,18 +194,31 @@ def _open_pdf(data: bytes) -> object:
         raise _unprocessable("The PDF is corrupt or unreadable.") from None
 
 
-def read_pdf(data: bytes) -> Document:
-    """Extract a PDF's text layer in logical order; OCR it when it has none."""
+def read_pdf(data: bytes, settings: Settings | None = None, deadline: Deadline | None = None) -> Document:
+    """Extract a PDF's text layer in logical order; OCR it when it has none.
+
+    413 for more pages than ``settings.max_pdf_pages``, a page of more than
+    :data:`MAX_PAGE_CHARS` characters, or more text than ``settings.max_document_chars``.
+    """
+    limits = settings or Settings()
+    deadline = deadline or Deadline.from_settings(limits)
     pdf = _open_pdf(data)
     try:
         pages = len(pdf)  # type: ignore[arg-type]
+        if pages > limits.max_pdf_pages:
+            raise _too_large(f"The PDF has {pages:,} pages; at most {limits.max_pdf_pages:,} are read "
+                             "(TZOMET_MAX_PDF_PAGES).")
         texts: list[str] = []
         rtl_doc = False
         page_lines: list[list[str]] = []
+        chars = 0
         try:
             for i in range(pages):
-                page = pdf[i]  # type: ignore[index]
-                page_lines.append(_page_visual_lines(page))
+                deadline.check()
+                lines = _page_visual_lines(pdf[i], i + 1)  # type: ignore[index]
+                chars += sum(len(line) + 1 for line in lines)
+                _check_chars(chars, limits)
+                page_lines.append(lines)
         except NodeError:
             raise
         except Exception:
@@ -174,7 +231,7 @@ def read_pdf(data: bytes) -> Document:
             texts.append("\n".join(_logical_line(line, rtl_doc) for line in lines))
         letters = sum(1 for c in all_text if c.isalpha())
         if letters < MIN_LETTERS_PER_PAGE * max(1, pages):
-            return _ocr_pdf(pdf, pages)
+            return _ocr_pdf(pdf, pages, deadline)
         return Document(text="\n\n".join(t for t in texts if t), source="pdf", pages=pages)
     finally:
         pdf.close()  # type: ignore[attr-defined]
@@ -196,14 +253,20 @@ def _logical_line(visual: str, rtl_doc: bool) -> str:
     return visual
 
 
-def _page_visual_lines(page: object) -> list[str]:
-    """Return the lines of a page, each in visual (left to right) order."""
+def _page_visual_lines(page: object, number: int) -> list[str]:
+    """Return the lines of page ``number``, each in visual (left to right) order.
+
+    413 when the page has more than :data:`MAX_PAGE_CHARS` characters.
+    """
     import pypdfium2.raw as pdfium_c
 
     textpage = page.get_textpage()  # type: ignore[attr-defined]
     try:
         raw = textpage.raw
         count = pdfium_c.FPDFText_CountChars(raw)
+        if count > MAX_PAGE_CHARS:
+            raise _too_large(f"Page {number} of the PDF has {count:,} characters; a page may have at most "
+                             f"{MAX_PAGE_CHARS:,}.")
         rect = pdfium_c.FS_RECTF()
         glyphs: list[tuple[float, float, float, float, str]] = []  # (y, x0, x1, size, char)
         for i in range(count):
@@ -278,7 +341,14 @@ def ocr_available() -> bool:
     return "heb" in ocr_languages()
 
 
-def _ocr_pdf(pdf: object, pages: int) -> Document:
+def _ocr_scale(width_pt: float, height_pt: float) -> float:
+    """The render scale of a page for OCR: :data:`OCR_DPI`, lower when that passes :data:`MAX_OCR_PIXELS`."""
+    scale = OCR_DPI / 72
+    pixels = width_pt * height_pt * scale * scale
+    return scale if pixels <= MAX_OCR_PIXELS else scale * (MAX_OCR_PIXELS / pixels) ** 0.5
+
+
+def _ocr_pdf(pdf: object, pages: int, deadline: Deadline) -> Document:
     if not ocr_available():
         raise _unprocessable(
             "The PDF has no text layer (a scan) and OCR is not available on this server: install "
@@ -291,16 +361,18 @@ def _ocr_pdf(pdf: object, pages: int) -> Document:
     texts: list[str] = []
     with tempfile.TemporaryDirectory(prefix="tzomet-ocr-") as tmp:
         for i in range(min(pages, MAX_OCR_PAGES)):
+            deadline.check()
             page = pdf[i]  # type: ignore[index]
-            bitmap = page.render(scale=OCR_DPI / 72, grayscale=True)
+            bitmap = page.render(scale=_ocr_scale(*page.get_size()), grayscale=True)
             path = os.path.join(tmp, f"page{i}.pgm")
             _write_pgm(path, bitmap)
             try:
                 out = subprocess.run(
                     ["tesseract", path, "stdout", "-l", langs, "--psm", "4"],
-                    capture_output=True, timeout=OCR_TIMEOUT_SECONDS, check=False,
+                    capture_output=True, timeout=min(OCR_TIMEOUT_SECONDS, deadline.remaining()), check=False,
                 )
             except (OSError, subprocess.SubprocessError):
+                deadline.check()  # stopped by the request's budget
                 raise _unprocessable("OCR failed on this PDF.") from None
             texts.append(out.stdout.decode("utf-8", "replace").strip())
     text, _ = repair_visual_lines("\n\n".join(t for t in texts if t))
@@ -323,8 +395,66 @@ def _write_pgm(path: str, bitmap: object) -> None:
 
 # --- DOCX -----------------------------------------------------------------------------
 
-def read_docx(data: bytes) -> Document:
-    """Extract the paragraphs and table rows of a DOCX in document order."""
+def _too_many_entries(count: int, limits: Settings) -> NodeError:
+    return _too_large(f"The DOCX holds {count:,} files; at most {limits.max_docx_entries:,} are read "
+                      "(TZOMET_MAX_DOCX_ENTRIES).")
+
+
+def _check_zip_entries(data: bytes, limits: Settings) -> None:
+    """Refuse (413) a zip whose end record declares more files than the limit.
+
+    Reads only that record: parsing the directory itself costs about a second per
+    100,000 files. (A record that understates the count is caught by :func:`check_docx_zip`.)
+    """
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
+    if end < 0 or end + 22 > len(data):
+        return  # not a zip that zipfile can open either: sniff() says so
+    count = int.from_bytes(data[end + 10:end + 12], "little")
+    if count == 0xFFFF and data[end - 20:end - 16] == b"PK\x06\x07":  # the zip64 end record holds the count
+        record = int.from_bytes(data[end - 12:end - 4], "little")
+        if data[record:record + 4] == b"PK\x06\x06":
+            count = int.from_bytes(data[record + 32:record + 40], "little")
+    if count > limits.max_docx_entries:
+        raise _too_many_entries(count, limits)
+
+
+def check_docx_zip(data: bytes, settings: Settings | None = None) -> None:
+    """Refuse (413) a DOCX that would unpack past the limits, from its zip directory alone.
+
+    Nothing is unpacked: the directory declares every part's sizes, and :mod:`zipfile`
+    never unpacks a part past its declared size (a part that lies fails its CRC: 422).
+    """
+    limits = settings or Settings()
+    _check_zip_entries(data, limits)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            parts = zf.infolist()
+    except zipfile.BadZipFile:
+        raise _unprocessable("The DOCX file is corrupt or unreadable.") from None
+    if len(parts) > limits.max_docx_entries:
+        raise _too_many_entries(len(parts), limits)
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > limits.max_docx_unpacked_bytes:
+        raise _too_large(f"The DOCX unpacks to {unpacked / MIB:,.1f} MiB; at most "
+                         f"{limits.max_docx_unpacked_bytes / MIB:g} MiB are read (TZOMET_MAX_DOCX_UNPACKED_MIB).")
+    for part in parts:
+        if part.filename == "word/document.xml" and part.file_size > limits.max_docx_xml_bytes:
+            raise _too_large(f"The DOCX's text (word/document.xml) unpacks to {part.file_size / MIB:,.1f} MiB; at "
+                             f"most {limits.max_docx_xml_bytes / MIB:g} MiB are read (TZOMET_MAX_DOCX_XML_MIB).")
+        if part.file_size > MIB and part.file_size > MAX_DOCX_RATIO * max(1, part.compress_size):
+            raise _too_large(f"The DOCX part {part.filename} unpacks {part.file_size // max(1, part.compress_size):,} "
+                             f"times larger than it is packed; at most {MAX_DOCX_RATIO} times are read.")
+
+
+def read_docx(data: bytes, settings: Settings | None = None, deadline: Deadline | None = None) -> Document:
+    """Extract the paragraphs and table rows of a DOCX in document order.
+
+    The zip is checked first (:func:`check_docx_zip`); 413 once the text passes
+    ``settings.max_document_chars``.
+    """
+    limits = settings or Settings()
+    deadline = deadline or Deadline.from_settings(limits)
+    check_docx_zip(data, limits)
     try:
         import docx
         from docx.table import Table
@@ -334,19 +464,26 @@ def read_docx(data: bytes) -> Document:
     try:
         document = docx.Document(io.BytesIO(data))
         lines: list[str] = []
+        chars = 0
         for block in document.element.body.iterchildren():
+            deadline.check()
             tag = block.tag.rsplit("}", 1)[-1]
             if tag == "p":
                 lines.append(Paragraph(block, document).text)
+                chars += len(lines[-1]) + 1
             elif tag == "tbl":
                 table = Table(block, document)
                 for row in table.rows:
+                    deadline.check()
                     cells: list[str] = []
                     for cell in row.cells:
                         value = cell.text.strip().replace("\n", " ")
                         if value and (not cells or cells[-1] != value):  # merged cells repeat
                             cells.append(value)
                     lines.append(" | ".join(cells))
+                    chars += len(lines[-1]) + 1
+                    _check_chars(chars, limits)
+            _check_chars(chars, limits)
     except NodeError:
         raise
     except Exception:

@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Any, cast
 
+from nodes.core.limits import Deadline
 from nodes.text import detect_language, find_amounts, find_dates, find_ids
 
 from .clauses import Clauses, find_durations
@@ -55,8 +56,12 @@ def extract(
     *,
     contract_type: str | None = None,
     language: str | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
-    """Extract type, language, parties, standard and custom fields and warnings from ``text``."""
+    """Extract type, language, parties, standard and custom fields and warnings from ``text``.
+
+    ``deadline`` bounds the custom fields' patterns (the default settings' budget when ``None``).
+    """
     warnings: list[str] = []
     clauses = Clauses(text)
     dates = find_dates(text)
@@ -91,7 +96,10 @@ def extract(
 
     fields: dict[str, FieldValue | None] = {name: _field(text, found.get(name)) for name in STANDARD_FIELDS}
     if custom:
-        for name, f in extract_custom(text, custom, dates, amounts).items():
+        custom_found, custom_warnings = extract_custom(text, custom, dates, amounts,
+                                                       deadline or Deadline.from_settings(None))
+        warnings.extend(custom_warnings)
+        for name, f in custom_found.items():
             if name in STANDARD_FIELDS:
                 if f is not None:
                     fields[name] = _field(text, f)

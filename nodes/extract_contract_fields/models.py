@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from nodes.core.node import OutputModel, StrictModel
+
+from .patterns import check_pattern
 
 ContractType = Literal["lease", "service", "employment", "nda", "sale", "loan", "insurance", "other"]
 Language = Literal["he", "en", "ar", "mixed", "unknown"]
@@ -29,6 +31,12 @@ STANDARD_FIELDS: tuple[str, ...] = (
 MAX_TEXT_CHARS = 2_000_000
 MAX_CUSTOM_FIELDS = 50
 MAX_PATTERN_CHARS = 500
+#: patterns of all the custom fields of one request together (each may scan the whole contract)
+MAX_PATTERNS = 100
+MAX_KEYWORD_CHARS = 200
+
+Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN_CHARS), AfterValidator(check_pattern)]
+Keyword = Annotated[str, Field(min_length=1, max_length=MAX_KEYWORD_CHARS)]
 
 
 class FileInput(StrictModel):
@@ -48,24 +56,18 @@ class CustomField(StrictModel):
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[^\s].*$")
     type: Literal["string", "date", "amount", "number", "boolean"] = "string"
-    patterns: list[str] = Field(
+    patterns: list[Pattern] = Field(
         default_factory=list,
         max_length=20,
-        description="Python regular expressions; the first group (or the whole match) is the value.",
+        description="Python regular expressions; the first group (or the whole match) is the value. A repeated "
+                    "group may not hold a quantifier of variable length ((a+)+, (.*a){10}) nor alternatives "
+                    "that start alike ((a|aa)+); a pattern that runs longer than a second is stopped.",
     )
-    keywords: list[str] = Field(
+    keywords: list[Keyword] = Field(
         default_factory=list,
         max_length=50,
         description="Words that introduce the value, e.g. 'מספר רישוי'; the value is read right after them.",
     )
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_short(cls, patterns: list[str]) -> list[str]:
-        for p in patterns:
-            if len(p) > MAX_PATTERN_CHARS:
-                raise ValueError(f"a pattern may have at most {MAX_PATTERN_CHARS} characters")
-        return patterns
 
     @model_validator(mode="after")
     def _something_to_look_for(self) -> CustomField:
@@ -95,6 +97,13 @@ class ExtractContractFieldsInput(StrictModel):
         if (self.text is None) == (self.file is None):
             raise ValueError("send exactly one of text or file")
         return self
+
+    @field_validator("fields")
+    @classmethod
+    def _few_patterns(cls, fields: list[CustomField]) -> list[CustomField]:
+        if sum(len(f.patterns) for f in fields) > MAX_PATTERNS:
+            raise ValueError(f"the custom fields may have at most {MAX_PATTERNS} patterns in all")
+        return fields
 
 
 class Party(OutputModel):

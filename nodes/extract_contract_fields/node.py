@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from nodes.core.limits import Deadline, check_text_chars
 from nodes.core.node import Context, Node, NodeError
 
 from . import documents
@@ -54,9 +55,11 @@ class ExtractContractFieldsNode(Node):
                 raise NodeError(422, "The multipart body has no part named 'file'.",
                                 errors=[{"loc": "file", "msg": "field required: a file part named 'file'"}])
             data = upload.read()
+            if not data:
+                raise NodeError(422, "The file is empty.", errors=[{"loc": "file", "msg": "empty file"}])
             data_in: dict[str, Any] = {
                 "file": {
-                    "content_base64": base64.b64encode(data).decode("ascii") or "=",
+                    "content_base64": base64.b64encode(data).decode("ascii"),
                     "filename": upload.filename or None,
                     "content_type": upload.mimetype or None,
                 }
@@ -79,9 +82,10 @@ class ExtractContractFieldsNode(Node):
             raise NodeError(422, "The body is empty; send the contract.", errors=[{"loc": "file", "msg": "empty"}])
         return {"file": {"content_base64": base64.b64encode(body).decode("ascii"), "content_type": content_type}}
 
-    def _document(self, data: ExtractContractFieldsInput) -> tuple[Document, str]:
+    def _document(self, data: ExtractContractFieldsInput, ctx: Context, deadline: Deadline) -> tuple[Document, str]:
         """The document's text, and the SHA-256 of the document as sent (file bytes, or text as UTF-8)."""
         if data.text is not None:
+            check_text_chars(data.text, "text", ctx.settings)
             text, fixed = repair_visual_lines(data.text)
             doc = Document(text=text, source="text")
             if fixed:
@@ -89,15 +93,12 @@ class ExtractContractFieldsNode(Node):
                                     "start/end refer to the reordered text (see include_text).")
             return doc, hashlib.sha256(data.text.encode("utf-8")).hexdigest()
         assert data.file is not None
-        try:
-            raw = base64.b64decode(data.file.content_base64, validate=False)
-        except (binascii.Error, ValueError):
-            raise NodeError(422, "file.content_base64 is not valid base64.",
-                            errors=[{"loc": "file.content_base64", "msg": "not valid base64"}]) from None
+        raw = _b64decode(data.file.content_base64)
         if not raw:
             raise NodeError(422, "The file is empty.", errors=[{"loc": "file", "msg": "empty file"}])
         try:
-            return documents.read_document(raw, data.file.content_type, data.file.filename), \
+            return documents.read_document(raw, data.file.content_type, data.file.filename,
+                                           settings=ctx.settings, deadline=deadline), \
                 hashlib.sha256(raw).hexdigest()
         except NodeError:
             raise
@@ -107,13 +108,15 @@ class ExtractContractFieldsNode(Node):
     # --- run --------------------------------------------------------------------------
 
     def run(self, data: ExtractContractFieldsInput, ctx: Context) -> ExtractContractFieldsOutput:
-        """Extract everything from one contract."""
-        doc, sha256 = self._document(data)
+        """Extract everything from one contract, within the request's time budget."""
+        deadline = Deadline.from_settings(ctx.settings)
+        doc, sha256 = self._document(data, ctx, deadline)
         if not doc.text.strip():
             loc = "text" if data.text is not None else "file"
             raise NodeError(422, "The contract has no text.", errors=[{"loc": loc, "msg": "no text"}])
         custom = self._custom_fields(data, ctx)
-        result = extract(doc.text, custom, contract_type=data.contract_type, language=data.language)
+        result = extract(doc.text, custom, contract_type=data.contract_type, language=data.language,
+                         deadline=deadline)
         warnings = doc.warnings + result.pop("warnings")
         return ExtractContractFieldsOutput(
             **result, warnings=warnings, pages=doc.pages, source=doc.source,  # type: ignore[arg-type]
@@ -139,3 +142,14 @@ class ExtractContractFieldsNode(Node):
 
         return evaluate(data_path)
 
+
+_BASE64_WHITESPACE = b" \t\r\n\v\f"
+
+
+def _b64decode(content: str) -> bytes:
+    """Decode base64 strictly: whitespace (line breaks n8n may insert) is dropped, anything else is a 422."""
+    try:
+        return base64.b64decode(content.encode("ascii").translate(None, _BASE64_WHITESPACE), validate=True)
+    except (binascii.Error, ValueError):  # UnicodeEncodeError is a ValueError
+        raise NodeError(422, "file.content_base64 is not valid base64.",
+                        errors=[{"loc": "file.content_base64", "msg": "not valid base64"}]) from None

@@ -9,6 +9,7 @@ from typing import Any
 
 from nodes import text as tt
 from nodes.core import registry
+from nodes.core.limits import check_text_chars
 from nodes.core.node import Context, Node, NodeError
 from nodes.core.problems import Problem
 from nodes.core.runner import call
@@ -294,8 +295,11 @@ class SummarizeConversationNode(Node):
         now = ctx.now
         chat: whatsapp.ParsedChat | None = None
         if data.messages is not None:
+            for i, message in enumerate(data.messages):
+                check_text_chars(message.text, f"messages.{i}.text", ctx.settings)
             msgs = _messages_from_list(data, now)
         elif data.transcript is not None:
+            check_text_chars(data.transcript, "transcript", ctx.settings)
             msgs, chat = _messages_from_transcript(data.transcript, now)
         else:
             raise NodeError(
