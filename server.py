@@ -27,7 +27,7 @@ from nodes.core.config import Settings, load_settings
 from nodes.core.metrics import observe, render
 from nodes.core.node import Context, Node, NodeError, Route
 from nodes.core.problems import PROBLEM_CONTENT_TYPE, Problem
-from nodes.core.runner import execute_batch, execute_json, validate, validate_json
+from nodes.core.runner import batch_items, execute_batch, execute_json, validate, validate_json
 from nodes.core.schemas import node_schemas, openapi_document
 
 log = logging.getLogger("tzomet")
@@ -109,6 +109,10 @@ class _Tracked:
                 )
 
 
+def _free(cost: int) -> None:
+    """The rate-limit charge of a caller without a tenant (auth off): nothing to take."""
+
+
 def _problem_response(problem: Problem) -> Response:
     response = _json(problem.body(_request_id()), problem.status, PROBLEM_CONTENT_TYPE)
     for key, value in problem.headers.items():
@@ -185,13 +189,19 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
     def context(call: _Call, req: Request) -> Context:
         return Context(request_id=call.request_id, settings=settings, tenant=call.tenant, headers=req.headers)
 
-    def caller(call: _Call, req: Request, action: str) -> None:
-        """Authenticate and authorise; remember the tenant on ``call``."""
+    def caller(call: _Call, req: Request, action: str) -> Callable[[int], None]:
+        """Authenticate and authorise; remember the tenant on ``call``.
+
+        Returns the function that takes rate-limit tokens for this caller: one per action run,
+        so a batch takes one per item once its size is known.
+        """
         tenant = auth.authenticate(req.headers)
-        if tenant is not None:
-            key = presented_key(req.headers) or ""
-            auth.authorize(tenant, action, hashlib.sha256(key.encode()).hexdigest()[:16])
-            call.tenant = tenant.name
+        if tenant is None:
+            return _free
+        auth.authorize(tenant, action)
+        call.tenant = tenant.name
+        key = presented_key(req.headers) or ""
+        return functools.partial(auth.charge, tenant, hashlib.sha256(key.encode()).hexdigest()[:16])
 
     @app.errorhandler(Problem)
     def _problem(problem: Problem) -> Response:
@@ -263,8 +273,11 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         raise Problem(415, f"Content-Type {mimetype or 'none'} is not accepted by {node.name}; "
                            f"send one of: {accepted}.")
 
-    def checked(call: _Call, req: Request, action: str, route: str) -> Node:
-        """Resolve the action for ``route``; 404/405 and auth problems are raised here."""
+    def checked(call: _Call, req: Request, action: str, route: str) -> tuple[Node, Callable[[int], None]]:
+        """Resolve the action for ``route``; 404/405, 401 and 403 problems are raised here.
+
+        Returns the node and the caller's rate-limit charge (see ``caller``), not yet taken.
+        """
         ok = routable(action)
         call.metric = route if ok else "unknown"
         if not ok:
@@ -273,14 +286,15 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
             raise Problem(404, f"No action called {action!r}. GET /v1/nodes lists the actions.")
         if req.method != "POST":
             raise Problem(405, f"Call /v1/{route} with POST.", headers={"Allow": "POST"})
-        caller(call, req, action)
-        return registry.get(action)
+        charge = caller(call, req, action)
+        return registry.get(action), charge
 
     @app.route("/v1/<action>", methods=_ANY_METHOD)
     def run_action(action: str) -> Response:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
         call = _call(req)
-        node = checked(call, req, action, action)
+        node, charge = checked(call, req, action, action)
+        charge(1)
         parsed, started = action_input(call, req, node)
         body, reply = execute_json(node, parsed, context(call, req), started)
         response = Response(body, reply.status, content_type=_JSON_UTF8)
@@ -292,14 +306,15 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
     def run_batch(action: str) -> Response:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
         call = _call(req)
-        node = checked(call, req, action, f"{action}/batch")
+        node, charge = checked(call, req, action, f"{action}/batch")
         mimetype = _mimetype(req)
         if not _is_json(mimetype):
             raise Problem(415, f"Content-Type {mimetype or 'none'} is not accepted by the batch route; "
                                "send application/json.")
         limit = settings.max_upload_bytes if node.extra_content_types else settings.max_body_bytes
-        data = _parse_json(read_body(call, req, limit))
-        return _json(execute_batch(node, data, lambda: context(call, req)))
+        items = batch_items(_parse_json(read_body(call, req, limit)))
+        charge(len(items))  # one token per item, before any of them runs
+        return _json(execute_batch(node, items, lambda: context(call, req)))
 
     # A rule per routable action too: werkzeug matches a static path without a regex, and
     # this runs on every call. /v1/<action> still answers every other name (404, 405).
@@ -342,7 +357,7 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
             req: Request = request._get_current_object()  # type: ignore[attr-defined]
             call = _call(req)
             call.metric = route.metric
-            caller(call, req, action)
+            caller(call, req, action)(1)
             try:
                 return _json(route.handler(context(call, req), **params))
             except NodeError as err:
