@@ -225,29 +225,47 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         return _problem_response(Problem(500, "Internal error; it was logged with this request id."))
 
     def read_body(call: _Call, req: Request, max_bytes: int) -> bytes:
-        """Read the whole body (Content-Length or chunked); 413 past ``max_bytes``."""
+        """Read the whole body (Content-Length or chunked); 413 past ``max_bytes``.
+
+        Under gunicorn a client that stops sending for ``settings.body_timeout_s`` gets a 408
+        (gunicorn then closes the connection: the rest of the body never came); bad chunked
+        framing is a 400, whichever server parses it.
+        """
         # One byte of slack: werkzeug silently truncates a chunked body at the limit, so a
         # body that reaches max_bytes + 1 is how we know it was too large. (It is also the
         # limit req.files / req.form check.)
         req.max_content_length = max_bytes + 1
-        length = get_content_length(req.environ)
-        if length is not None:  # the common case: read exactly that, straight from the server
-            if length > max_bytes:
-                raise Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).")
-            body = _read_exactly(req.environ["wsgi.input"], length)
-        else:
-            chunks: list[bytes] = []
-            size = 0
-            try:
+        sock = req.environ.get("gunicorn.socket")
+        if sock is not None:  # each wait for more of the body; gunicorn clears it for the next request
+            sock.settimeout(settings.body_timeout_s)
+        too_large = Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).")
+        try:
+            length = get_content_length(req.environ)
+            if length is not None:  # the common case: read exactly that, straight from the server
+                if length > max_bytes:
+                    raise too_large
+                body = _read_exactly(req.environ["wsgi.input"], length)
+            else:
+                chunks: list[bytes] = []
+                size = 0
                 stream = req.stream
                 while chunk := stream.read(64 * 1024):
                     size += len(chunk)
                     if size > max_bytes:
-                        raise RequestEntityTooLarge()
+                        raise too_large
                     chunks.append(chunk)
-            except RequestEntityTooLarge:
-                raise Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).") from None
-            body = b"".join(chunks)
+                body = b"".join(chunks)
+        except RequestEntityTooLarge:
+            raise too_large from None
+        except TimeoutError:
+            raise Problem(408, f"The client sent no more of the body for {settings.body_timeout_s:g} seconds; "
+                               "the server stopped waiting.") from None
+        except Problem:
+            raise
+        except Exception as err:  # what the server's own parser found in the framing (werkzeug, gunicorn)
+            log.info("unreadable body request_id=%s: %s", call.request_id, type(err).__name__)
+            raise Problem(400, f"The body could not be read: its framing is malformed ({type(err).__name__}, "
+                               "e.g. a bad chunk size in a chunked body).") from None
         req._cached_data = body  # so req.files / req.form parse what we read
         call.body = body
         return body

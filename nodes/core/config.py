@@ -62,6 +62,8 @@ class Settings:
     zoho_accounts_url: str | None = None
     max_body_bytes: int = 10 * MIB
     max_upload_bytes: int = 25 * MIB
+    #: how long the server waits for more of a request body before answering 408 (under gunicorn)
+    body_timeout_s: float = 10.0
     tenants: tuple[Tenant, ...] = ()
     default_rate_limit_per_minute: int = 600
     enable_echo: bool = False
@@ -107,6 +109,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "engine": {"enum": ["local", "llm", "hybrid"]},
         "max_body_mib": {"type": "number", "exclusiveMinimum": 0},
         "max_upload_mib": {"type": "number", "exclusiveMinimum": 0},
+        "body_timeout_s": {"type": "number", "exclusiveMinimum": 0},
         "rate_limit_per_minute": {"type": "integer", "minimum": 1},
         "actions": {"type": "object", "additionalProperties": {"type": "object"}},
         "tenants": {
@@ -203,8 +206,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     try:
         max_body = float(pick("TZOMET_MAX_BODY_MIB", file_data.get("max_body_mib"), 10))
         max_upload = float(pick("TZOMET_MAX_UPLOAD_MIB", file_data.get("max_upload_mib"), 25))
+        body_timeout = float(pick("TZOMET_BODY_TIMEOUT_S", file_data.get("body_timeout_s"), 10))
     except ValueError:
-        raise ConfigError("TZOMET_MAX_BODY_MIB / TZOMET_MAX_UPLOAD_MIB must be numbers") from None
+        raise ConfigError("TZOMET_MAX_BODY_MIB, TZOMET_MAX_UPLOAD_MIB and TZOMET_BODY_TIMEOUT_S must be numbers") \
+            from None
+    if body_timeout <= 0:
+        raise ConfigError("TZOMET_BODY_TIMEOUT_S must be more than 0 seconds")
     engine = pick("TZOMET_ENGINE", file_data.get("engine"), "local")
     if engine not in {"local", "llm", "hybrid"}:
         raise ConfigError(f"TZOMET_ENGINE must be local, llm or hybrid, not {engine!r}")
@@ -226,6 +233,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         "zoho_accounts_url": env.get("ZOHO_ACCOUNTS_URL"),
         "max_body_bytes": int(max_body * MIB),
         "max_upload_bytes": int(max_upload * MIB),
+        "body_timeout_s": body_timeout,
         "tenants": tuple(tenants),
         "default_rate_limit_per_minute": default_rate,
         "enable_echo": _env_bool(env.get("TZOMET_ENABLE_ECHO")),

@@ -191,4 +191,19 @@ def _chunked(size_line: bytes) -> bytes:
 _BAD_SIZES = pytest.mark.parametrize("size_line", [b"zz", b"-2", b"2x"])
 
 
+@_BAD_SIZES
+def test_malformed_chunk_size_is_400_on_the_test_server(serve: Any, size_line: bytes) -> None:
+    url = serve(enable_echo=True)
+    problem = _assert_problem(_exchange(url, _chunked(size_line)), 400)
+    assert "chunk" in problem["detail"]
+
+
+@_BAD_SIZES
+def test_malformed_chunk_size_is_400_under_gunicorn(service: Service, size_line: bytes) -> None:
+    before = service.log.read_text()
+    problem = _assert_problem(_exchange(service.url, _chunked(size_line)), 400)
+    assert "chunk" in problem["detail"]
+    assert "Traceback" not in service.log.read_text()[len(before):]
+
+
 # --- 4. gunicorn's own errors are problem+json -----------------------------------------------
