@@ -15,9 +15,12 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, Request, Response, request
+from gunicorn import util as gunicorn_util
+from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
@@ -429,6 +432,64 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         return Response(body, content_type=content_type)
 
     return app
+
+
+class _Captured:
+    """Stands in for a client socket while gunicorn writes one of its own error pages: keeps the bytes."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float:
+        return 0.0  # "non-blocking": gunicorn writes straight away
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+class TzometWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded (gthread) worker, with two changes.
+
+    - Its own errors are problem+json too. gunicorn answers a request it cannot parse (a bad
+      request line or header, a URI or headers too large, ...) itself, before the app runs,
+      with an HTML page. Here gunicorn still decides the status and logs as usual; only the
+      body it would send is replaced by an RFC 9457 one.
+    - A connection that will not be reused is closed off the main thread. gunicorn closes it
+      gracefully (it half-closes, then waits up to 2 s for the client to close) on the thread
+      that accepts and dispatches every connection, so each client that keeps its end open
+      (a stalled upload answered 408, say) froze the whole worker for 2 s in turn.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No thread starts before the first close, so creating it before the fork is safe.
+        self._closer = ThreadPoolExecutor(max_workers=self.cfg.threads, thread_name_prefix="close")
+
+    def finish_request(self, conn: Any, fs: Future[Any]) -> None:
+        if fs.cancelled() or fs.exception() is not None or fs.result():  # kept alive, deferred or failed
+            super().finish_request(conn, fs)
+            return
+        self.nr_conns -= 1  # what gunicorn does for a connection it closes, but the close is not waited for
+        self._closer.submit(conn.close, True)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        captured = _Captured()
+        super().handle_error(req, captured, addr, exc)
+        status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+        status = int(status_line[1]) if len(status_line) == 3 and status_line[1].isdigit() else 500
+        reason = status_line[2] if status != 500 else "Internal Server Error"
+        detail = (f"{reason}: {exc}"[:300] if status < 500
+                  else "Internal error; it was logged.")
+        request_id = os.urandom(16).hex()
+        body = json.dumps(Problem(status, detail, title=reason).body(request_id),
+                          ensure_ascii=False, separators=(",", ":")).encode()
+        head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+                f"Content-Type: {PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+                f"X-Request-ID: {request_id}\r\n\r\n")
+        try:
+            gunicorn_util.write_nonblock(client, head.encode("latin-1") + body)
+        except OSError:
+            self.log.debug("Failed to send error message.")
 
 
 def _outbox_depth(settings: Settings) -> int:

@@ -157,6 +157,25 @@ def _normal_requests_seconds(url: str) -> float:
     return time.monotonic() - started
 
 
+def test_sixteen_stalled_bodies_do_not_block_normal_requests(service: Service) -> None:
+    stalled = [_stall(service.url) for _ in range(16)]
+    try:
+        time.sleep(1.0)  # let both workers take every stalled connection
+        elapsed = _normal_requests_seconds(service.url)
+        assert elapsed < 2.5, f"normal requests waited {elapsed:.1f}s behind stalled bodies"
+        # The server stops waiting for a stalled body (TZOMET_BODY_TIMEOUT_S, 10 s): 408, then it closes.
+        answers = _answers(stalled, timeout=20)
+        for answer in answers:
+            problem = _assert_problem(answer, 408)
+            assert "body" in problem["detail"]
+        # Closing those connections (the clients keep their ends open) does not hold up anyone else.
+        elapsed = _normal_requests_seconds(service.url)
+        assert elapsed < 2.5, f"normal requests waited {elapsed:.1f}s while stalled clients were dropped"
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
 # --- 2. a batch takes one rate-limit token per item ------------------------------------------
 
 def test_batch_takes_one_token_per_item(serve: Any, tmp_path: Path) -> None:
@@ -207,3 +226,18 @@ def test_malformed_chunk_size_is_400_under_gunicorn(service: Service, size_line:
 
 
 # --- 4. gunicorn's own errors are problem+json -----------------------------------------------
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(150)) + b"\r\n",
+         431),
+        (b"NOT A REQUEST LINE\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", 400),
+    ],
+    ids=["uri-too-long", "header-too-large", "too-many-headers", "bad-request-line", "bad-header-name"],
+)
+def test_gunicorn_errors_are_problem_json(service: Service, raw: bytes, status: int) -> None:
+    _assert_problem(_exchange(service.url, raw), status)
