@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -174,6 +175,20 @@ def test_sixteen_stalled_bodies_do_not_block_normal_requests(service: Service) -
     finally:
         for sock in stalled:
             sock.close()
+
+
+def test_nginx_config_buffers_bodies_and_bounds_them() -> None:
+    conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    directives = {m.group(1): m.group(2).strip() for m in re.finditer(r"^\s*([a-z_]+)\s+([^;{]*);", conf, re.M)}
+    assert directives["proxy_request_buffering"] == "on"
+    assert directives["client_max_body_size"] == "25m"
+    for name in ("client_body_buffer_size", "client_body_timeout", "client_header_timeout", "proxy_read_timeout",
+                 "proxy_pass"):
+        assert name in directives, name
+    docs = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert "deploy/nginx.conf" in docs
+    assert "docs/deployment.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "deployment.md" in (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
 
 
 # --- 2. a batch takes one rate-limit token per item ------------------------------------------
