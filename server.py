@@ -448,7 +448,7 @@ class _Captured:
 
 
 class TzometWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's threaded (gthread) worker, with two changes.
+    """gunicorn's threaded (gthread) worker, with three changes.
 
     - Its own errors are problem+json too. gunicorn answers a request it cannot parse (a bad
       request line or header, a URI or headers too large, ...) itself, before the app runs,
@@ -458,12 +458,20 @@ class TzometWorker(ThreadWorker):  # type: ignore[misc]
       gracefully (it half-closes, then waits up to 2 s for the client to close) on the thread
       that accepts and dispatches every connection, so each client that keeps its end open
       (a stalled upload answered 408, say) froze the whole worker for 2 s in turn.
+    - An answer to a request whose body could not be read (408, or 400 for bad framing)
+      says ``Connection: close``: gunicorn closes such a connection, but announced keep-alive.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # No thread starts before the first close, so creating it before the fork is safe.
         self._closer = ThreadPoolExecutor(max_workers=self.cfg.threads, thread_name_prefix="close")
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        announced = req.should_close  # read when the answer's headers are written, after the app ran
+        req.should_close = lambda: announced() or bool(getattr(req.body, "failed", False))
+        keep_alive: bool = super().handle_request(req, conn)
+        return keep_alive
 
     def finish_request(self, conn: Any, fs: Future[Any]) -> None:
         if fs.cancelled() or fs.exception() is not None or fs.result():  # kept alive, deferred or failed

@@ -168,7 +168,7 @@ def test_sixteen_stalled_bodies_do_not_block_normal_requests(service: Service) -
         answers = _answers(stalled, timeout=20)
         for answer in answers:
             problem = _assert_problem(answer, 408)
-            assert "body" in problem["detail"]
+            assert "body" in problem["detail"] and _parse(answer)[1]["connection"] == "close"
         # Closing those connections (the clients keep their ends open) does not hold up anyone else.
         elapsed = _normal_requests_seconds(service.url)
         assert elapsed < 2.5, f"normal requests waited {elapsed:.1f}s while stalled clients were dropped"
@@ -235,8 +235,9 @@ def test_malformed_chunk_size_is_400_on_the_test_server(serve: Any, size_line: b
 @_BAD_SIZES
 def test_malformed_chunk_size_is_400_under_gunicorn(service: Service, size_line: bytes) -> None:
     before = service.log.read_text()
-    problem = _assert_problem(_exchange(service.url, _chunked(size_line)), 400)
-    assert "chunk" in problem["detail"]
+    answer = _exchange(service.url, _chunked(size_line))
+    problem = _assert_problem(answer, 400)
+    assert "chunk" in problem["detail"] and _parse(answer)[1]["connection"] == "close"
     assert "Traceback" not in service.log.read_text()[len(before):]
 
 
