@@ -15,9 +15,12 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, Request, Response, request
+from gunicorn import util as gunicorn_util
+from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
@@ -27,7 +30,7 @@ from nodes.core.config import Settings, load_settings
 from nodes.core.metrics import observe, render
 from nodes.core.node import Context, Node, NodeError, Route
 from nodes.core.problems import PROBLEM_CONTENT_TYPE, Problem
-from nodes.core.runner import execute_batch, execute_json, validate, validate_json
+from nodes.core.runner import batch_items, execute_batch, execute_json, validate, validate_json
 from nodes.core.schemas import node_schemas, openapi_document
 
 log = logging.getLogger("tzomet")
@@ -109,6 +112,10 @@ class _Tracked:
                 )
 
 
+def _free(cost: int) -> None:
+    """The rate-limit charge of a caller without a tenant (auth off): nothing to take."""
+
+
 def _problem_response(problem: Problem) -> Response:
     response = _json(problem.body(_request_id()), problem.status, PROBLEM_CONTENT_TYPE)
     for key, value in problem.headers.items():
@@ -185,13 +192,19 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
     def context(call: _Call, req: Request) -> Context:
         return Context(request_id=call.request_id, settings=settings, tenant=call.tenant, headers=req.headers)
 
-    def caller(call: _Call, req: Request, action: str) -> None:
-        """Authenticate and authorise; remember the tenant on ``call``."""
+    def caller(call: _Call, req: Request, action: str) -> Callable[[int], None]:
+        """Authenticate and authorise; remember the tenant on ``call``.
+
+        Returns the function that takes rate-limit tokens for this caller: one per action run,
+        so a batch takes one per item once its size is known.
+        """
         tenant = auth.authenticate(req.headers)
-        if tenant is not None:
-            key = presented_key(req.headers) or ""
-            auth.authorize(tenant, action, hashlib.sha256(key.encode()).hexdigest()[:16])
-            call.tenant = tenant.name
+        if tenant is None:
+            return _free
+        auth.authorize(tenant, action)
+        call.tenant = tenant.name
+        key = presented_key(req.headers) or ""
+        return functools.partial(auth.charge, tenant, hashlib.sha256(key.encode()).hexdigest()[:16])
 
     @app.errorhandler(Problem)
     def _problem(problem: Problem) -> Response:
@@ -215,29 +228,47 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         return _problem_response(Problem(500, "Internal error; it was logged with this request id."))
 
     def read_body(call: _Call, req: Request, max_bytes: int) -> bytes:
-        """Read the whole body (Content-Length or chunked); 413 past ``max_bytes``."""
+        """Read the whole body (Content-Length or chunked); 413 past ``max_bytes``.
+
+        Under gunicorn a client that stops sending for ``settings.body_timeout_s`` gets a 408
+        (gunicorn then closes the connection: the rest of the body never came); bad chunked
+        framing is a 400, whichever server parses it.
+        """
         # One byte of slack: werkzeug silently truncates a chunked body at the limit, so a
         # body that reaches max_bytes + 1 is how we know it was too large. (It is also the
         # limit req.files / req.form check.)
         req.max_content_length = max_bytes + 1
-        length = get_content_length(req.environ)
-        if length is not None:  # the common case: read exactly that, straight from the server
-            if length > max_bytes:
-                raise Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).")
-            body = _read_exactly(req.environ["wsgi.input"], length)
-        else:
-            chunks: list[bytes] = []
-            size = 0
-            try:
+        sock = req.environ.get("gunicorn.socket")
+        if sock is not None:  # each wait for more of the body; gunicorn clears it for the next request
+            sock.settimeout(settings.body_timeout_s)
+        too_large = Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).")
+        try:
+            length = get_content_length(req.environ)
+            if length is not None:  # the common case: read exactly that, straight from the server
+                if length > max_bytes:
+                    raise too_large
+                body = _read_exactly(req.environ["wsgi.input"], length)
+            else:
+                chunks: list[bytes] = []
+                size = 0
                 stream = req.stream
                 while chunk := stream.read(64 * 1024):
                     size += len(chunk)
                     if size > max_bytes:
-                        raise RequestEntityTooLarge()
+                        raise too_large
                     chunks.append(chunk)
-            except RequestEntityTooLarge:
-                raise Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).") from None
-            body = b"".join(chunks)
+                body = b"".join(chunks)
+        except RequestEntityTooLarge:
+            raise too_large from None
+        except TimeoutError:
+            raise Problem(408, f"The client sent no more of the body for {settings.body_timeout_s:g} seconds; "
+                               "the server stopped waiting.") from None
+        except Problem:
+            raise
+        except Exception as err:  # what the server's own parser found in the framing (werkzeug, gunicorn)
+            log.info("unreadable body request_id=%s: %s", call.request_id, type(err).__name__)
+            raise Problem(400, f"The body could not be read: its framing is malformed ({type(err).__name__}, "
+                               "e.g. a bad chunk size in a chunked body).") from None
         req._cached_data = body  # so req.files / req.form parse what we read
         call.body = body
         return body
@@ -263,8 +294,11 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         raise Problem(415, f"Content-Type {mimetype or 'none'} is not accepted by {node.name}; "
                            f"send one of: {accepted}.")
 
-    def checked(call: _Call, req: Request, action: str, route: str) -> Node:
-        """Resolve the action for ``route``; 404/405 and auth problems are raised here."""
+    def checked(call: _Call, req: Request, action: str, route: str) -> tuple[Node, Callable[[int], None]]:
+        """Resolve the action for ``route``; 404/405, 401 and 403 problems are raised here.
+
+        Returns the node and the caller's rate-limit charge (see ``caller``), not yet taken.
+        """
         ok = routable(action)
         call.metric = route if ok else "unknown"
         if not ok:
@@ -273,14 +307,15 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
             raise Problem(404, f"No action called {action!r}. GET /v1/nodes lists the actions.")
         if req.method != "POST":
             raise Problem(405, f"Call /v1/{route} with POST.", headers={"Allow": "POST"})
-        caller(call, req, action)
-        return registry.get(action)
+        charge = caller(call, req, action)
+        return registry.get(action), charge
 
     @app.route("/v1/<action>", methods=_ANY_METHOD)
     def run_action(action: str) -> Response:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
         call = _call(req)
-        node = checked(call, req, action, action)
+        node, charge = checked(call, req, action, action)
+        charge(1)
         parsed, started = action_input(call, req, node)
         body, reply = execute_json(node, parsed, context(call, req), started)
         response = Response(body, reply.status, content_type=_JSON_UTF8)
@@ -292,14 +327,15 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
     def run_batch(action: str) -> Response:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
         call = _call(req)
-        node = checked(call, req, action, f"{action}/batch")
+        node, charge = checked(call, req, action, f"{action}/batch")
         mimetype = _mimetype(req)
         if not _is_json(mimetype):
             raise Problem(415, f"Content-Type {mimetype or 'none'} is not accepted by the batch route; "
                                "send application/json.")
         limit = settings.max_upload_bytes if node.extra_content_types else settings.max_body_bytes
-        data = _parse_json(read_body(call, req, limit))
-        return _json(execute_batch(node, data, lambda: context(call, req), settings.max_batch_items))
+        items = batch_items(_parse_json(read_body(call, req, limit)), settings.max_batch_items)
+        charge(len(items))  # one token per item, before any of them runs
+        return _json(execute_batch(node, items, lambda: context(call, req)))
 
     # A rule per routable action too: werkzeug matches a static path without a regex, and
     # this runs on every call. /v1/<action> still answers every other name (404, 405).
@@ -342,7 +378,7 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
             req: Request = request._get_current_object()  # type: ignore[attr-defined]
             call = _call(req)
             call.metric = route.metric
-            caller(call, req, action)
+            caller(call, req, action)(1)
             try:
                 return _json(route.handler(context(call, req), **params))
             except NodeError as err:
@@ -396,6 +432,72 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         return Response(body, content_type=content_type)
 
     return app
+
+
+class _Captured:
+    """Stands in for a client socket while gunicorn writes one of its own error pages: keeps the bytes."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float:
+        return 0.0  # "non-blocking": gunicorn writes straight away
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+class TzometWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded (gthread) worker, with three changes.
+
+    - Its own errors are problem+json too. gunicorn answers a request it cannot parse (a bad
+      request line or header, a URI or headers too large, ...) itself, before the app runs,
+      with an HTML page. Here gunicorn still decides the status and logs as usual; only the
+      body it would send is replaced by an RFC 9457 one.
+    - A connection that will not be reused is closed off the main thread. gunicorn closes it
+      gracefully (it half-closes, then waits up to 2 s for the client to close) on the thread
+      that accepts and dispatches every connection, so each client that keeps its end open
+      (a stalled upload answered 408, say) froze the whole worker for 2 s in turn.
+    - An answer to a request whose body could not be read (408, or 400 for bad framing)
+      says ``Connection: close``: gunicorn closes such a connection, but announced keep-alive.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No thread starts before the first close, so creating it before the fork is safe.
+        self._closer = ThreadPoolExecutor(max_workers=self.cfg.threads, thread_name_prefix="close")
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        announced = req.should_close  # read when the answer's headers are written, after the app ran
+        req.should_close = lambda: announced() or bool(getattr(req.body, "failed", False))
+        keep_alive: bool = super().handle_request(req, conn)
+        return keep_alive
+
+    def finish_request(self, conn: Any, fs: Future[Any]) -> None:
+        if fs.cancelled() or fs.exception() is not None or fs.result():  # kept alive, deferred or failed
+            super().finish_request(conn, fs)
+            return
+        self.nr_conns -= 1  # what gunicorn does for a connection it closes, but the close is not waited for
+        self._closer.submit(conn.close, True)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        captured = _Captured()
+        super().handle_error(req, captured, addr, exc)
+        status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+        status = int(status_line[1]) if len(status_line) == 3 and status_line[1].isdigit() else 500
+        reason = status_line[2] if status != 500 else "Internal Server Error"
+        detail = (f"{reason}: {exc}"[:300] if status < 500
+                  else "Internal error; it was logged.")
+        request_id = os.urandom(16).hex()
+        body = json.dumps(Problem(status, detail, title=reason).body(request_id),
+                          ensure_ascii=False, separators=(",", ":")).encode()
+        head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+                f"Content-Type: {PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+                f"X-Request-ID: {request_id}\r\n\r\n")
+        try:
+            gunicorn_util.write_nonblock(client, head.encode("latin-1") + body)
+        except OSError:
+            self.log.debug("Failed to send error message.")
 
 
 def _outbox_depth(settings: Settings) -> int:

@@ -64,8 +64,10 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to bind.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 1024),
+              help="Threads per worker: each serves one connection at a time, stalled clients included.")
 @click.option("--timeout", default=120, show_default=True, type=int, help="Worker timeout in seconds.")
-def serve(host: str, port: int, workers: int, timeout: int) -> None:
+def serve(host: str, port: int, workers: int, threads: int, timeout: int) -> None:
     """Serve the HTTP API with gunicorn."""
     import gc
     import shutil
@@ -73,7 +75,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from nodes.core.metrics import DIR_ENV
-    from server import create_app
+    from server import TzometWorker, create_app
 
     settings = _settings()
     if not settings.auth_enabled:
@@ -118,8 +120,8 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
             self.cfg.set("bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("timeout", timeout)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 4)
+            self.cfg.set("worker_class", TzometWorker)  # gthread; see its docstring
+            self.cfg.set("threads", threads)
             self.cfg.set("post_worker_init", warm)
             self.cfg.set("worker_exit", worker_exit)
             self.cfg.set("on_exit", on_exit)
@@ -129,7 +131,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
         def load(self) -> Any:
             return app
 
-    click.echo(f"Tzomet serving on http://{host}:{port} with {workers} workers", err=True)
+    click.echo(f"Tzomet serving on http://{host}:{port} with {workers} workers of {threads} threads", err=True)
     Gunicorn().run()
 
 

@@ -56,16 +56,31 @@ class Authenticator:
             raise Problem(401, "The API key is not valid.", headers=challenge)
         return found
 
-    def authorize(self, tenant: Tenant | None, action: str, key_id: str) -> None:
-        """Raise 403 if ``tenant`` may not call ``action``, 429 if it is over its rate limit."""
+    def authorize(self, tenant: Tenant | None, action: str) -> None:
+        """Raise 403 if ``tenant`` may not call ``action``."""
+        if tenant is not None and tenant.actions is not None and action not in tenant.actions:
+            raise Problem(403, f"This API key is not allowed to call {action}.")
+
+    def charge(self, tenant: Tenant | None, key_id: str, cost: int = 1) -> None:
+        """Take ``cost`` tokens (one per action run: a batch's item count) or raise 429.
+
+        A refused call takes nothing, so a batch over the limit runs none of its items.
+        """
         if tenant is None:
             return
-        if tenant.actions is not None and action not in tenant.actions:
-            raise Problem(403, f"This API key is not allowed to call {action}.")
-        retry_after = self._limiter.hit(key_id, tenant.rate_limit_per_minute)
-        if retry_after is not None:
-            raise Problem(429, f"Rate limit of {tenant.rate_limit_per_minute} requests per minute exceeded.",
-                          headers={"Retry-After": str(retry_after)})
+        limit = tenant.rate_limit_per_minute
+        retry_after = self._limiter.hit(key_id, limit, cost)
+        if retry_after is None:
+            return
+        headers = {"Retry-After": str(retry_after)}
+        capacity = self._limiter.capacity(limit)
+        if cost > capacity:
+            raise Problem(429, f"A batch of {cost} items is more than the rate limit of {limit} requests per "
+                               f"minute allows at once ({capacity} per batch here); send smaller batches.",
+                          headers=headers)
+        what = f"This batch of {cost} items" if cost > 1 else "This request"
+        raise Problem(429, f"Rate limit of {limit} requests per minute exceeded "
+                           f"(a batch counts one per item). {what} fits in {retry_after} s.", headers=headers)
 
 
 class RateLimiter:
@@ -80,16 +95,23 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key_id: str, per_minute: int) -> int | None:
-        """Take one token; return ``None`` if allowed, else the seconds to wait."""
+    def capacity(self, per_minute: int) -> int:
+        """The most tokens one bucket holds (this worker's share of ``per_minute``)."""
+        return int(max(1.0, per_minute / self.workers))
+
+    def hit(self, key_id: str, per_minute: int, cost: int = 1) -> int | None:
+        """Take ``cost`` tokens; return ``None`` if allowed, else the seconds until they are there.
+
+        When ``cost`` is more than the bucket holds, the wait is until it is full.
+        """
         capacity = max(1.0, per_minute / self.workers)
         rate = capacity / 60.0
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(key_id, (capacity, now))
             tokens = min(capacity, tokens + (now - last) * rate)
-            if tokens >= 1.0:
-                self._buckets[key_id] = (tokens - 1.0, now)
+            if tokens >= cost:
+                self._buckets[key_id] = (tokens - cost, now)
                 return None
             self._buckets[key_id] = (tokens, now)
-            return max(1, int((1.0 - tokens) / rate + 0.999))
+            return max(1, int((min(float(cost), capacity) - tokens) / rate + 0.999))

@@ -71,6 +71,8 @@ class Settings:
     max_text_chars: int = 2_000_000
     max_batch_items: int = 100
     request_budget_s: float = 60.0
+    #: how long the server waits for more of a request body before answering 408 (under gunicorn)
+    body_timeout_s: float = 10.0
     tenants: tuple[Tenant, ...] = ()
     default_rate_limit_per_minute: int = 600
     enable_echo: bool = False
@@ -149,6 +151,7 @@ LIMITS: tuple[Limit, ...] = (
     # The published batch schema says at most 100 items: the setting can only lower it.
     Limit("max_batch_items", "TZOMET_MAX_BATCH_ITEMS", "max_batch_items", maximum=100),
     Limit("request_budget_s", "TZOMET_REQUEST_BUDGET_S", "request_budget_s", integer=False),
+    Limit("body_timeout_s", "TZOMET_BODY_TIMEOUT_S", "body_timeout_s", integer=False),
 )
 
 

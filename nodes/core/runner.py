@@ -106,12 +106,9 @@ def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> tuple
     return (b'{"meta":' if body == b"{}" else body[:-1] + b',"meta":') + tail + b"}", reply
 
 
-def execute_batch(node: Node, data: Any, ctx_factory: Any, max_items: int = MAX_BATCH_ITEMS) -> dict[str, Any]:
-    """Run a batch ``{"items": [...]}`` of at most ``max_items``; one bad item never fails the others.
-
-    ``ctx_factory()`` returns a fresh :class:`Context` per item. Raises :class:`Problem`
-    only when the envelope itself is wrong.
-    """
+def batch_items(data: Any, max_items: int = MAX_BATCH_ITEMS) -> list[Any]:
+    """The items of a batch body ``{"items": [...]}`` (at most ``max_items``); raise a 422 :class:`Problem`
+    when the envelope is wrong."""
     if not isinstance(data, dict):
         raise Problem(422, "The batch body must be a JSON object with an items list.",
                       errors=[{"loc": "body", "msg": "expected a JSON object"}])
@@ -124,11 +121,19 @@ def execute_batch(node: Node, data: Any, ctx_factory: Any, max_items: int = MAX_
         errors.append({"loc": "items", "msg": "at least one item is required"})
     elif len(items) > max_items:
         errors.append({"loc": "items", "msg": f"at most {max_items} items per batch, got {len(items)}"})
-    if errors:
+    if errors or not isinstance(items, list):
         raise Problem(422, "The batch envelope is invalid: " + ", ".join(e["loc"] for e in errors) + ".",
                       errors=errors)
+    return items
+
+
+def execute_batch(node: Node, items: list[Any], ctx_factory: Any) -> dict[str, Any]:
+    """Run each of a batch's ``items`` (from :func:`batch_items`) in order; one bad item never fails the others.
+
+    ``ctx_factory()`` returns a fresh :class:`Context` per item.
+    """
     results: list[dict[str, Any]] = []
-    for i, item in enumerate(items or []):
+    for i, item in enumerate(items):
         ctx = ctx_factory()
         try:
             results.append({"ok": True, "output": execute(node, item, ctx)})
