@@ -50,7 +50,7 @@ def test_claim_is_exclusive_and_lease_protects_the_outcome(store: Store) -> None
     assert first is not None and first.id == job.id and first.attempts == 1 and first.status == "running"
     assert store.claim("k", "w2", lease_s=30) is None  # leased
     assert not store.finish(job.id, "w2", "succeeded", result={})  # not w2's job
-    assert store.finish(job.id, "w1", "succeeded", result={"ok": True}, http_status=200, scrub_payload=True)
+    assert store.finish(job.id, "w1", "succeeded", result={"ok": True}, http_status=200)
     done = store.get(job.id)
     assert done is not None and done.status == "succeeded" and done.result == {"ok": True} and done.payload == {}
     assert store.depth("k") == 0
