@@ -8,6 +8,9 @@ test runs on SQLite and on a real throwaway PostgreSQL.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -155,3 +158,28 @@ def test_a_failed_job_keeps_no_note_and_no_record_value(zoho: Callable[[], str],
     job = _job(url, row["id"])
     assert job["module"] == "Leads" and job["result"]["errors"][0]["loc"] == "record.Email"
 
+
+def test_stale_sdk_dirs_of_gone_processes_are_removed_at_start(serve: Callable[..., str], emulator: EmulatorServer,
+                                                               tmp_path: Path) -> None:
+    sdk_root = tmp_path / "data" / "zoho-sdk"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for pid in (gone.pid, alive.pid):
+            (sdk_root / f"pid-{pid}").mkdir(parents=True)
+            (sdk_root / f"pid-{pid}" / "Leads.json").write_text("{}")
+        (sdk_root / "not-a-pid-dir").mkdir()
+
+        url = serve(zoho_client_id="client", zoho_client_secret="secret", zoho_refresh_token="refresh",
+                    zoho_api_url=emulator.url, zoho_accounts_url=emulator.token_url,
+                    options={"update-zoho": FAST})
+        answer = _post(url, {"record": {"Last_Name": "x", "Email": "x@example.com"}}, "retain-pid")
+        assert answer.status_code == 200, answer.text
+
+        assert not (sdk_root / f"pid-{gone.pid}").exists()
+        assert (sdk_root / f"pid-{alive.pid}" / "Leads.json").exists()
+        assert (sdk_root / f"pid-{os.getpid()}").is_dir() and (sdk_root / "not-a-pid-dir").is_dir()
+    finally:
+        alive.kill()
+        alive.wait()
