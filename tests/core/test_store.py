@@ -56,6 +56,17 @@ def test_claim_is_exclusive_and_lease_protects_the_outcome(store: Store) -> None
     assert store.depth("k") == 0
 
 
+@pytest.mark.parametrize("status", ["succeeded", "failed", "dead"])
+def test_a_finished_job_keeps_only_what_the_caller_names(store: Store, status: str) -> None:
+    job, _ = store.enqueue("k", {"module": "Leads", "note": "סוד"})
+    assert store.claim("k", "w1", lease_s=30) is not None
+    assert store.save_progress(job.id, "w1", {"record": {"Email": "secret@example.com"}})
+    assert store.finish(job.id, "w1", status, result={"detail": "x"}, keep={"module": "Leads"})
+    done = store.get(job.id)
+    assert done is not None and done.payload == {"module": "Leads"} and done.progress == {}
+    assert done.result == {"detail": "x"} and store.checkpoint()
+
+
 def test_expired_lease_is_claimed_again(store: Store) -> None:
     job, _ = store.enqueue("k", {})
     assert store.claim("k", "dead-worker", lease_s=0.05) is not None
