@@ -18,7 +18,7 @@ Guarantees the callers rely on:
 
 Job states: ``queued`` (waiting, maybe for a retry time), ``running`` (leased),
 ``succeeded``, ``failed`` (rejected; retrying cannot help) and ``dead`` (gave up after the
-last attempt).
+last attempt). A finished job keeps its outcome, not its payload (see :meth:`Store.finish`).
 """
 
 from __future__ import annotations
@@ -151,6 +151,8 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             # FULL: a job acknowledged to the caller survives a power cut, not just a crash.
             conn.execute("PRAGMA synchronous=FULL")
+            # Deleted and overwritten content (a scrubbed payload) is zeroed, not left in free space.
+            conn.execute("PRAGMA secure_delete=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             return conn
         try:
@@ -362,20 +364,42 @@ class Store:
         result: dict[str, Any] | None = None,
         http_status: int | None = None,
         error: str | None = None,
-        scrub_payload: bool = False,
+        keep: dict[str, Any] | None = None,
     ) -> bool:
         """Record a terminal outcome (``succeeded``, ``failed`` or ``dead``). False if the lease was lost.
 
-        ``scrub_payload`` empties the stored request once it is no longer needed (privacy).
+        A finished job keeps its outcome only (privacy): its payload is replaced by ``keep``
+        (``{}`` by default; the caller names what its readers still need) and its progress is
+        emptied. On SQLite the WAL is then checkpointed and truncated, so the replaced payload
+        survives neither in the database file (``secure_delete``) nor in the ``-wal`` file.
         """
         if status not in TERMINAL:
             raise ValueError(f"not a terminal status: {status}")
-        payload_sql = ", payload = '{}'" if scrub_payload else ""
-        return bool(self._run(
-            f"UPDATE tz_jobs SET status = ?, result = ?, http_status = ?, last_error = ?, locked_by = NULL, "
-            f"locked_until = NULL, updated_at = ?{payload_sql} WHERE id = ? AND locked_by = ?",
-            (status, _dumps(result) if result is not None else None, http_status, error, time.time(), job_id, worker),
+        done = bool(self._run(
+            "UPDATE tz_jobs SET status = ?, result = ?, http_status = ?, last_error = ?, payload = ?, progress = '{}', "
+            "locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND locked_by = ?",
+            (status, _dumps(result) if result is not None else None, http_status, error, _dumps(keep or {}),
+             time.time(), job_id, worker),
         ))
+        if done:
+            self.checkpoint()
+        return done
+
+    def checkpoint(self) -> bool:
+        """Copy SQLite's WAL into the database file and truncate it; True when done (always on PostgreSQL).
+
+        Best effort: it waits for readers (the busy timeout) and returns False, leaving the WAL for
+        a later checkpoint, when it cannot complete. PostgreSQL keeps old row versions until
+        (auto)vacuum reclaims them, which is not this call's business.
+        """
+        if self.backend != "sqlite":
+            return True
+        try:
+            with self._borrow() as conn:
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            return False
+        return not busy
 
     def retry_later(self, job_id: str, worker: str, *, at: float, error: str) -> bool:
         """Put a running job back in the queue until ``at``. False if the lease was lost."""

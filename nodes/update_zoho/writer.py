@@ -240,16 +240,17 @@ class Writer:
                 "warnings": warnings,
             }
             self.store.finish(job.id, self.worker_id, "succeeded", result=body, http_status=200,
-                              scrub_payload=not payload.get("keep_payload"))
+                              keep=_kept(payload))
             log.info("update-zoho job %s succeeded (%s, attempt %d)", job.id, body["status"], job.attempts)
         except ZohoRejected as exc:
             body = {"detail": f"Zoho rejected the {module} record ({exc.reason})", "errors": exc.errors,
                     "code": exc.code}
-            self.store.finish(job.id, self.worker_id, "failed", result=body, http_status=422, error=exc.reason)
+            self.store.finish(job.id, self.worker_id, "failed", result=body, http_status=422, error=exc.reason,
+                              keep=_kept(payload))
             log.info("update-zoho job %s failed: %s", job.id, exc.code)
         except ZohoAuthError as exc:
             self.store.finish(job.id, self.worker_id, "failed", result={"detail": exc.reason}, http_status=502,
-                              error=exc.reason)
+                              error=exc.reason, keep=_kept(payload))
             log.warning("update-zoho job %s failed: %s", job.id, exc.reason)
         except ZohoTransient as exc:
             self._retry_or_bury(job, exc.reason, exc.retry_after, 504 if exc.timeout else 502)
@@ -263,12 +264,21 @@ class Writer:
         if job.attempts >= job.max_attempts:
             detail = f"gave up after {job.attempts} attempts: {reason}"
             self.store.finish(job.id, self.worker_id, "dead", result={"detail": detail}, http_status=status,
-                              error=reason)
+                              error=reason, keep=_kept(job.payload))
             log.warning("update-zoho job %s is dead after %d attempts: %s", job.id, job.attempts, reason)
             return
         delay = self.options.backoff(job.attempts, retry_after)
         self.store.retry_later(job.id, self.worker_id, at=time.time() + delay, error=reason)
         log.info("update-zoho job %s attempt %d failed (%s); retry in %.1fs", job.id, job.attempts, reason, delay)
+
+
+def _kept(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a finished job keeps of its payload: the module, which ``GET /v1/jobs/<id>`` reports.
+
+    Everything else (the record as sent, the note's text, the tasks) is dropped when the job
+    finishes; the outcome, with the record as written for a replay's 200, is in its result.
+    """
+    return {"module": payload["module"]} if payload.get("module") else {}
 
 
 def _tasks(payload: dict[str, Any]) -> list[dict[str, Any]]:

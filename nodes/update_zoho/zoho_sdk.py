@@ -19,7 +19,8 @@ SDK hygiene, as the SDK needs it in a server:
   refresh token and client secret are never stored; they come from the environment.
 - ``INVALID_TOKEN`` (a token revoked or expired early): drop the token and retry once.
 - The field metadata (and the SDK's own field cache, kept in a per-process directory so
-  processes never share a half-written file) is warmed at initialisation.
+  processes never share a half-written file) is warmed at initialisation; the directories
+  of processes that no longer exist are removed then.
 - The SDK's logger is silenced: it would log URLs with search parameters. This module
   logs outcomes only, never record values or tokens.
 """
@@ -308,6 +309,37 @@ def _zoho_id(value: Any, loc: str) -> int:
     return int(text)
 
 
+def _process_exists(pid: int) -> bool:
+    """Whether a process with this id is running on this machine (signal 0 checks without signalling)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_resource_dirs(root: Path) -> list[Path]:
+    """Delete the ``pid-<n>`` SDK resource dirs under ``root`` whose process no longer exists; return them.
+
+    Every worker process ever started leaves one (the SDK's field cache); without this they pile
+    up across restarts. A live process's dir, this one's included, is left alone.
+    """
+    removed: list[Path] = []
+    if not root.is_dir():
+        return removed
+    for path in root.glob("pid-*"):
+        pid = path.name.removeprefix("pid-")
+        if not pid.isdigit() or int(pid) == os.getpid() or _process_exists(int(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    if removed:
+        log.info("removed %d zoho sdk resource dirs of processes that are gone", len(removed))
+    return removed
+
+
 class ZohoClient:
     """Zoho CRM operations for one configuration (one org). Methods are safe from any thread.
 
@@ -339,6 +371,7 @@ class ZohoClient:
         if self._initializer is not None:
             self._bind()
             return
+        remove_stale_resource_dirs(self.config.resource_dir)
         shutil.rmtree(self._resource_dir, ignore_errors=True)  # a dead process's cache under a reused pid
         self._resource_dir.mkdir(parents=True, exist_ok=True)
         token = OAuthToken(client_id=self.config.client_id, client_secret=self.config.client_secret,

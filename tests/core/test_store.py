@@ -50,10 +50,21 @@ def test_claim_is_exclusive_and_lease_protects_the_outcome(store: Store) -> None
     assert first is not None and first.id == job.id and first.attempts == 1 and first.status == "running"
     assert store.claim("k", "w2", lease_s=30) is None  # leased
     assert not store.finish(job.id, "w2", "succeeded", result={})  # not w2's job
-    assert store.finish(job.id, "w1", "succeeded", result={"ok": True}, http_status=200, scrub_payload=True)
+    assert store.finish(job.id, "w1", "succeeded", result={"ok": True}, http_status=200)
     done = store.get(job.id)
     assert done is not None and done.status == "succeeded" and done.result == {"ok": True} and done.payload == {}
     assert store.depth("k") == 0
+
+
+@pytest.mark.parametrize("status", ["succeeded", "failed", "dead"])
+def test_a_finished_job_keeps_only_what_the_caller_names(store: Store, status: str) -> None:
+    job, _ = store.enqueue("k", {"module": "Leads", "note": "סוד"})
+    assert store.claim("k", "w1", lease_s=30) is not None
+    assert store.save_progress(job.id, "w1", {"record": {"Email": "secret@example.com"}})
+    assert store.finish(job.id, "w1", status, result={"detail": "x"}, keep={"module": "Leads"})
+    done = store.get(job.id)
+    assert done is not None and done.payload == {"module": "Leads"} and done.progress == {}
+    assert done.result == {"detail": "x"} and store.checkpoint()
 
 
 def test_expired_lease_is_claimed_again(store: Store) -> None:
