@@ -129,8 +129,12 @@ class ExtractContractFieldsNode(Node):
         for raw in options.get("fields", []) or []:
             try:
                 f = CustomField.model_validate(raw)
-            except ValidationError:
-                continue  # a bad tenant default must not break requests
+            except ValidationError as err:
+                # A bad tenant default must not break requests; the operator finds it in the log.
+                first = err.errors(include_url=False)[0]
+                log.warning("extract-contract-fields: tenant %s: a default custom field is skipped: %s: %s",
+                            ctx.tenant, ".".join(map(str, first["loc"])) or "field", first["msg"])
+                continue
             fields[f.name] = f
         for f in data.fields:
             fields[f.name] = f

@@ -143,6 +143,16 @@ def test_pattern_length_and_count_are_bounded(base_url: str) -> None:
     assert keyword.status_code == 422 and keyword.json()["errors"][0]["loc"] == "fields.0.keywords.0"
 
 
+def test_tenant_default_with_a_backtracking_pattern_is_skipped_and_logged(
+        serve: Callable[..., str], caplog: pytest.LogCaptureFixture) -> None:
+    url = serve(options={"extract-contract-fields": {"fields": [
+        {"name": "evil", "patterns": ["(a+)+$"]}, {"name": "rooms", "type": "number", "patterns": [r"(\d+) rooms"]}]}})
+    r = requests.post(url + ACTION, json={"text": "A flat of 3 rooms. " + "a" * 35 + "!"}, timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["fields"]["rooms"]["value"] == 3 and "evil" not in r.json()["fields"]
+    assert any("skipped: patterns.0" in rec.getMessage() for rec in caplog.records)
+
+
 def test_pattern_that_times_out_leaves_its_field_null_with_a_warning(base_url: str) -> None:
     # Not nested, so it passes the check, but polynomial: minutes in Python's re over 5,000 letters.
     body = {"text": "a" * 5000 + "!", "fields": [{"name": "slow", "patterns": ["a*a*a*a*a*a*a*$"]},
