@@ -241,12 +241,14 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         sock = req.environ.get("gunicorn.socket")
         if sock is not None:  # each wait for more of the body; gunicorn clears it for the next request
             sock.settimeout(settings.body_timeout_s)
-        too_large = Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).")
+        def too_large() -> Problem:
+            return Problem(413, f"The body is larger than this route accepts ({max_bytes} bytes).")
+
         try:
             length = get_content_length(req.environ)
             if length is not None:  # the common case: read exactly that, straight from the server
                 if length > max_bytes:
-                    raise too_large
+                    raise too_large()
                 body = _read_exactly(req.environ["wsgi.input"], length)
             else:
                 chunks: list[bytes] = []
@@ -255,11 +257,11 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
                 while chunk := stream.read(64 * 1024):
                     size += len(chunk)
                     if size > max_bytes:
-                        raise too_large
+                        raise too_large()
                     chunks.append(chunk)
                 body = b"".join(chunks)
         except RequestEntityTooLarge:
-            raise too_large from None
+            raise too_large() from None
         except TimeoutError:
             raise Problem(408, f"The client sent no more of the body for {settings.body_timeout_s:g} seconds; "
                                "the server stopped waiting.") from None
