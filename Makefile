@@ -19,11 +19,11 @@ $(BIN)/tzomet: pyproject.toml
 serve: $(BIN)/tzomet
 	$(BIN)/tzomet serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-# both cores; a file's tests stay on one worker, so its servers (n8n, the Zoho emulator) start once.
+# both cores; the n8n tests stay on one worker (their xdist_group), so n8n starts once.
 # Nothing lands in the checkout: bytecode goes to the temp dir, and pytest keeps no cache.
 TMPDIR ?= /tmp
 test: $(BIN)/tzomet
-	PYTHONPYCACHEPREFIX=$(TMPDIR)/tzomet-pycache $(BIN)/python -m pytest -q -n auto --dist loadfile -p no:cacheprovider
+	PYTHONPYCACHEPREFIX=$(TMPDIR)/tzomet-pycache $(BIN)/python -m pytest -q -n auto --dist loadgroup -p no:cacheprovider
 
 lint: $(BIN)/tzomet
 	$(BIN)/ruff check .

@@ -35,7 +35,8 @@ OWNER = "972509998877"
 PHONE_NUMBER_ID = "100000000000001"
 PDF = ROOT / "nodes" / "extract_contract_fields" / "data" / "eval" / "files" / "he01_lease_residential.pdf"
 
-pytestmark = pytest.mark.timeout(900)
+# one n8n for the whole module, so its tests stay on one xdist worker (make test uses --dist loadgroup)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("n8n")]
 
 
 @dataclass
