@@ -24,9 +24,17 @@ from .context import id_context_before, reference_context_before
 from .match import Match, make_match
 from .normalize import cached_normalize_map
 
+#: A candidate: at most eight digit chunks (the first of at most 4 digits, the others of at
+#: most 5), joined by nothing or by what may stand between the groups of a written number
+#: (a ")", one separator, a "("), and not followed by more of a number. Each chunk takes
+#: all the digits it can (possessive) and each joint is taken whole or not at all (atomic
+#: group), so a failed match backs off one chunk at a time: a long run of digits costs a
+#: few steps, not every way of cutting it into chunks. The ")" closing a chunk is never
+#: given back to the joint, as the greedy ``\)?`` of the plain pattern (which backtracked
+#: exponentially) preferred: the candidates are the same.
 _CANDIDATE = re.compile(
     r"(?=[+(\d])(?<![A-Za-z0-9_+*#/.,])"
-    r"(?P<num>(?:\+|00)?\s?\(?\d{1,4}\)?(?:(?:[ \-.]|\s?-\s?|\)\s?)?\(?\d{1,5}\)?){0,7})"
+    r"(?P<num>(?:\+|00)?\s?\(?\d{1,4}+(?:(?>\)?+(?:[ \-.]|\s?-\s?|\)\s?)?\(?(?=\d))\d{1,5}+){0,7}\)?)"
     r"(?![\d%]|[.,:/]\d)"
 )
 _GROUP = re.compile(r"\+?\(?\d+\)?")
