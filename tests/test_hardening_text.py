@@ -12,6 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from nodes.extract_contract_fields import fields as fields_module
+from nodes.extract_contract_fields.clauses import Clauses
+from nodes.extract_contract_fields.fields import find_jurisdiction
 from nodes.text import find_phones
 from nodes.text import phones as phones_module
 
@@ -59,3 +62,40 @@ def test_bounded_candidates_are_the_backtracking_ones() -> None:
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 20)))
         expected = [m.span("num") for m in _BACKTRACKING_CANDIDATE.finditer(text)]
         assert [m.span("num") for m in phones_module._CANDIDATE.finditer(text)] == expected, text
+
+
+# ---------------------------------------------------------------- contract fields
+
+
+def test_court_finder_reads_each_clause_once() -> None:
+    # one 44 KB clause of court words without a jurisdiction word: 14 s when the clause was
+    # searched again for every court word in it (182 KB took 86 s)
+    text = "בית המשפט ב" * 4000
+    clauses = Clauses(text)
+    assert cpu_seconds(find_jurisdiction, text, clauses) < BOUND
+    assert find_jurisdiction(text, clauses) is None
+
+
+def test_a_place_of_hyphenated_words_before_a_court_cannot_backtrack() -> None:
+    # "A- A- ... courts": 0.5 s for each court word, each split of the words being tried
+    text = ("exclusive jurisdiction: " + "A- " * 20 + "courts.\n\n") * 8
+    assert cpu_seconds(find_jurisdiction, text, Clauses(text)) < BOUND
+    text = "The parties submit to the exclusive jurisdiction of the Tel Aviv-Jaffa District courts."
+    assert find_jurisdiction(text, Clauses(text)).value == "Tel Aviv-Jaffa"  # type: ignore[union-attr]
+
+
+#: the pattern before its words were split only at white space: the same matches
+_BACKTRACKING_COURT_BEFORE = re.compile(
+    r"(?:the\s+)?(?P<place>[A-Z][\w'\-]*(?:[\s\-]+[A-Z][\w'\-]*)*?)\s+"
+    r"(?:District|Magistrates?'?|Magistrate's|Regional\s+Labou?r|Labou?r|Small\s+Claims)\s+$"
+)
+
+
+def test_court_place_pattern_matches_as_before() -> None:
+    rng = random.Random(3)
+    pieces = ["Tel", " ", "Aviv", "-", "Jaffa", "the ", "District", "Magistrates'", "Magistrate's", "Regional",
+              "Labour", "Small", "Claims", "  ", "\n", "x", "A", "-Yafo", "'", " of ", "Be'er", "Sheva", "\t"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) + rng.choice(["", " "])
+        old, new = _BACKTRACKING_COURT_BEFORE.search(text), fields_module._EN_COURT_BEFORE.search(text)
+        assert (old and (old.span(), old.span("place"))) == (new and (new.span(), new.span("place"))), text

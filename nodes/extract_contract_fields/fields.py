@@ -385,8 +385,11 @@ _EN_PLACE = re.compile(
     r"\b(?:of|in|at|for|located\s+in|sitting\s+in|situated\s+in)\s+(?:the\s+)?(?:city\s+of\s+|district\s+of\s+)?"
     r"(?P<place>[A-Z][\w'\-]*(?:[\s\-]+(?:[A-Z][\w'\-]*|of|on|upon))*)"
 )
+#: the words of a place are split only at white space (with any hyphens after it): a hyphen
+#: before the white space belongs to the word, so there is one way to read the words and a
+#: failed match cannot try every split of "A- A- A- ..." (which took seconds on 60 characters)
 _EN_COURT_BEFORE = re.compile(
-    r"(?:the\s+)?(?P<place>[A-Z][\w'\-]*(?:[\s\-]+[A-Z][\w'\-]*)*?)\s+"
+    r"(?:the\s+)?(?P<place>[A-Z][\w'\-]*(?:\s[\s\-]*[A-Z][\w'\-]*)*?)\s+"
     r"(?:District|Magistrates?'?|Magistrate's|Regional\s+Labou?r|Labou?r|Small\s+Claims)\s+$"
 )
 _HE_ADJ = re.compile(rf"^(?:ה[{HE}]+|המוסמך|המוסמכים|המחוזי|השלום|לעבודה|האזורי|הישראליים)$")
@@ -400,9 +403,15 @@ def find_jurisdiction(text: str, clauses: Clauses) -> Found | None:
     if label:
         place = label.group("place").strip()
         return Found(place, label.start("place"), label.start("place") + len(place), 0.8)
+    # whether each clause (by its start) speaks of jurisdiction: read once per clause, not once per
+    # court word in it (a long clause full of court words would be read over and over)
+    jurisdiction_clause: dict[int, bool] = {}
     for m in _COURT.finditer(text):
-        clause = text[clauses.start_of(m.start()):clauses.end_of(m.start())]
-        if not _JURIS_CLAUSE.search(clause):
+        start = clauses.start_of(m.start())
+        if start not in jurisdiction_clause:
+            clause = text[start:clauses.end_of(m.start())]
+            jurisdiction_clause[start] = _JURIS_CLAUSE.search(clause) is not None
+        if not jurisdiction_clause[start]:
             continue
         tail_start = m.end()
         tail = text[tail_start:tail_start + 90]
