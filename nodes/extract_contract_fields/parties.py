@@ -10,6 +10,7 @@ label), and its identification number with the type and check-digit validity tha
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -124,8 +125,21 @@ def _role_in(text: str, start: int, end: int) -> str | None:
     return None
 
 
-def _segment_parties(text: str, start: int, end: int, ids: list[Match]) -> list[FoundParty]:
-    seg_ids = [m for m in ids if start <= m.start < end]
+class _Ids:
+    """The ID matches of a text in text order, to take those starting in a span by bisection
+    (a long text has many spans and many IDs: not every ID is looked at for every span)."""
+
+    def __init__(self, ids: list[Match]) -> None:
+        self.ids = sorted(ids, key=lambda m: m.start)
+        self.starts = [m.start for m in self.ids]
+
+    def starting_in(self, start: int, end: int) -> list[Match]:
+        """The IDs that start in ``[start, end)``."""
+        return self.ids[bisect_left(self.starts, start):bisect_left(self.starts, end)]
+
+
+def _segment_parties(text: str, start: int, end: int, ids: _Ids) -> list[FoundParty]:
+    seg_ids = ids.starting_in(start, end)
     role = _role_in(text, start, end)
     people: list[FoundParty] = []
     prev = start
@@ -161,6 +175,7 @@ def _segment_parties(text: str, start: int, end: int, ids: list[Match]) -> list[
 
 def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
     """Find the parties of the contract (see the module docstring)."""
+    by_start = _Ids(ids)
     limit = min(len(text), max(6000, len(text) // 3))
     head = text[:limit]
     block = _BLOCK_START.search(head)
@@ -181,7 +196,7 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
         cuts.append(bend)
         segments = [(a, b) for a, b in pairwise(cuts) if b - a > 2]
         for a, b in segments:
-            parties.extend(_segment_parties(text, a, b, ids))
+            parties.extend(_segment_parties(text, a, b, by_start))
     if not [p for p in parties if p.id_match or p.role]:
         parties = []
         for m in _LABELLED.finditer(head):
@@ -195,7 +210,7 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
             id_label = rf"\s*(?:ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע{Q}ר|מס|I\.?D|ID|Company|Reg)"
             if len(nxt) > 1 and re.match(id_label, nxt[1], re.I):
                 scope_end = line_end + 1 + len(nxt[1])
-            seg_ids = [i for i in ids if rest_start <= i.start < scope_end]
+            seg_ids = by_start.starting_in(rest_start, scope_end)
             if not m.group("sep").strip() and not seg_ids:
                 continue  # "המוכר מצהיר ..." is a sentence, not a label
             named = _name_at(text, rest_start, scope_end)
