@@ -6,9 +6,12 @@ not make them flaky; every bound is generous (the finders take a small part of i
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
 import random
 import re
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -16,11 +19,23 @@ from nodes.extract_contract_fields import fields as fields_module
 from nodes.extract_contract_fields.clauses import Clauses
 from nodes.extract_contract_fields.fields import find_dates_fields, find_jurisdiction, find_money
 from nodes.extract_contract_fields.parties import find_parties
-from nodes.text import find_amounts, find_dates, find_ids, find_phones
+from nodes.text import (
+    cache,
+    find_all,
+    find_amounts,
+    find_dates,
+    find_emails,
+    find_ids,
+    find_phones,
+    forget_texts,
+    normalize,
+    redact,
+)
 from nodes.text import phones as phones_module
 
 #: a bound in CPU seconds for one call, far above what a call takes
 BOUND = 2.0
+REF = dt.date(2026, 11, 10)
 
 
 def cpu_seconds(fn: Callable[..., Any], *args: Any) -> float:
@@ -125,3 +140,65 @@ def test_parties_take_the_ids_of_a_line_by_bisection() -> None:
     assert [(p.name, p.role, p.id_match.value if p.id_match else None) for p in find_parties(text, ids)] == [
         ("דנה לוי", "המשכיר", "000000018"), ("משה כהן", "השוכר", "000000026"),
     ]
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def test_cache_is_keyed_by_a_digest_of_the_text() -> None:
+    forget_texts()
+    text = "חזרו אליי ל-050-1234567 עד 15.1.2026, דנה"
+    find_all(text, REF)
+    assert cache.held_entries() > 0
+    for key in cache._entries:
+        assert text not in key and not any(isinstance(part, str) and "050" in part for part in key)
+
+
+def test_cached_results_are_the_computed_ones() -> None:
+    text = "נא לחזור ל-050-1234567 או dana@example.com, מקדמה 1,500 ש\"ח עד ה-15.1.2026, ת.ז. 012345674"
+    forget_texts()
+    first = find_all(text, REF), redact(text)
+    again = find_all(text, REF), redact(text)  # from the cache
+    forget_texts()
+    assert first == again == (find_all(text, REF), redact(text))
+
+
+def test_forget_texts_empties_the_cache() -> None:
+    find_phones("050-1234567")
+    assert cache.held_entries() > 0
+    forget_texts()
+    assert (cache.held_entries(), cache.held_bytes()) == (0, 0)
+
+
+def test_a_long_text_is_not_cached() -> None:
+    forget_texts()
+    unit = "טל' 050-1234567, "
+    text = unit * (cache.MAX_TEXT_CHARS // len(unit) + 1)
+    assert len(text) > cache.MAX_TEXT_CHARS
+    assert len(find_phones(text)) == len(text) // len(unit)
+    assert cache.held_bytes() < 10_000  # one phone number parsed, not the text's results
+
+
+def test_memory_stays_bounded_over_many_texts() -> None:
+    # 40 contracts of 2M characters kept 3.6 GB alive in the caches keyed by whole texts
+    forget_texts()
+    tracemalloc.start()
+    try:
+        for i in range(40):
+            text = f"חוזה {i}: " + "המשכיר והשוכר מסכימים בזאת " * 75_000  # 2M characters
+            normalize(text), find_phones(text), find_emails(text)
+        del text
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert kept < 2**20
+    computed = 0
+    for i in range(40):  # short enough to be cached: what is held stays within the bound in bytes
+        text = f"הסכם {i}: טל' 050-{i:07d}, מיום 1.1.2026. " * 500  # 20K characters
+        normalize(text), find_phones(text), find_dates(text)
+        computed += 5  # the normalised text, its phones, the numbers they parse, its dates (two caches)
+        assert cache.held_bytes() <= cache.MAX_BYTES
+    assert cache.held_entries() < computed  # the oldest were dropped
+    forget_texts()
+    assert (cache.held_entries(), cache.held_bytes()) == (0, 0)

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 
+from .cache import text_cache
 from .context import AR_LETTER, HE_LETTER, reference_context_before
 from .match import Match, make_match, original_span, select_non_overlapping, select_spans
 from .normalize import cached_normalize_map
@@ -381,7 +381,7 @@ def find_dates(text: str, reference: dt.date | None = None) -> list[Match]:
 _Raw = tuple[int, int, int, int, int | None, bool]
 
 
-@lru_cache(maxsize=32)
+@text_cache
 def _absolute(text: str) -> tuple[_Raw, ...]:
     """The absolute (numeric and month-name) dates of ``text``, unresolved.
 
@@ -462,7 +462,7 @@ def absolute_date_spans(text: str) -> list[tuple[int, int]]:
     return select_spans(spans)
 
 
-@lru_cache(maxsize=32)
+@text_cache
 def _scripts(text: str) -> tuple[bool, bool, bool, bool]:
     """Whether the normalised ``text`` has digits, Hebrew, Latin and Arabic letters."""
     norm, _ = cached_normalize_map(text)
@@ -522,7 +522,7 @@ def _day_of_month_match(m: re.Match[str], norm: str, reference: dt.date) -> dt.d
     return _day_of_month(reference, day, weekday, bool(g.get("next") or g.get("next2") or g.get("next3")))
 
 
-@lru_cache(maxsize=32)
+@text_cache
 def _find_dates(text: str, reference: dt.date | None) -> tuple[Match, ...]:
     norm, index = cached_normalize_map(text)
     ref = reference or dt.date.today()

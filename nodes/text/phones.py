@@ -16,10 +16,10 @@ amounts and order numbers out.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import phonenumbers
 
+from .cache import text_cache
 from .context import id_context_before, reference_context_before
 from .match import Match, make_match
 from .normalize import cached_normalize_map
@@ -48,7 +48,7 @@ def _digits(s: str) -> str:
     return "".join(ch for ch in s if ch.isdigit())
 
 
-@lru_cache(maxsize=1024)
+@text_cache
 def _parse(candidate: str, region: str) -> str | None:
     """Return the E.164 form of ``candidate`` when it is a possible phone number."""
     digits = _digits(candidate)
@@ -101,7 +101,7 @@ def find_phones(text: str, region: str = "IL") -> list[Match]:
     return list(_find_phones(text, region))
 
 
-@lru_cache(maxsize=32)
+@text_cache
 def _find_phones(text: str, region: str) -> tuple[Match, ...]:
     # Cached: the ID, amount and redaction finders all need the phones of the same text.
     norm, index = cached_normalize_map(text)
