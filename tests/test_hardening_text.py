@@ -15,10 +15,23 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from nodes.classify_lead.rules import apply_rules
 from nodes.extract_contract_fields import fields as fields_module
-from nodes.extract_contract_fields.clauses import Clauses
-from nodes.extract_contract_fields.fields import find_dates_fields, find_jurisdiction, find_money
+from nodes.extract_contract_fields.clauses import Clauses, find_durations
+from nodes.extract_contract_fields.contract_type import detect_contract_type
+from nodes.extract_contract_fields.fields import (
+    find_auto_renewal,
+    find_dates_fields,
+    find_governing_law,
+    find_jurisdiction,
+    find_money,
+    find_notice,
+    find_term,
+)
 from nodes.extract_contract_fields.parties import find_parties
+from nodes.summarize_conversation import whatsapp
 from nodes.text import (
     cache,
     find_all,
@@ -30,6 +43,8 @@ from nodes.text import (
     forget_texts,
     normalize,
     redact,
+    split_sentences,
+    tokens,
 )
 from nodes.text import phones as phones_module
 
@@ -202,3 +217,133 @@ def test_memory_stays_bounded_over_many_texts() -> None:
     assert cache.held_entries() < computed  # the oldest were dropped
     forget_texts()
     assert (cache.held_entries(), cache.held_bytes()) == (0, 0)
+
+
+# ---------------------------------------------------------------- text finders
+
+
+def test_weekdays_before_dates_are_matched_by_a_set() -> None:
+    # every weekday was compared with every date (quadratic: 10 s for 150 KB)
+    text = "ביום חמישי 19.11 " * 9000
+    assert cpu_seconds(find_dates, text, REF) < BOUND
+
+
+def test_spaces_after_a_month_are_read_once() -> None:
+    # the white space before the year was split every way (12 s for 12,000 spaces)
+    text = "15 בינואר" + " " * 12_000 + "2026"
+    assert cpu_seconds(find_dates, text) < BOUND
+    assert [(m.start, m.end, m.value) for m in find_dates(text)] == [(0, len(text), "2026-01-15")]
+
+
+def test_a_run_of_full_stops_is_read_once() -> None:
+    # every stop of the run was tried as the start of a sentence end (23 s for 30,000)
+    text = "." * 30_000 + "x"
+    assert cpu_seconds(split_sentences, text) < BOUND
+    assert split_sentences(text) == [(0, len(text))]
+
+
+def test_the_next_list_number_is_not_searched_for_after_every_number() -> None:
+    # the rest of the text was searched for "2." after each "price 1." (4 s for 45 KB)
+    text = "price 1. " * 5000
+    assert cpu_seconds(find_amounts, text) < BOUND
+    assert len(find_amounts(text)) == 5000
+
+
+# ---------------------------------------------------------------- every finder, adversarial input
+
+SIZE = 50_000
+
+
+def _repeat(unit: str) -> str:
+    """``unit`` repeated to :data:`SIZE` characters."""
+    return (unit * (SIZE // len(unit) + 1))[:SIZE]
+
+
+def _digit_runs() -> str:
+    rng = random.Random(1)
+    return _repeat(" ".join("".join(rng.choice("0123456789") for _ in range(40)) for _ in range(50)) + " ")
+
+
+#: texts that make a careless pattern backtrack or a careless loop go quadratic
+ADVERSARIAL: dict[str, Callable[[], str]] = {
+    "one digit run": lambda: "7" * SIZE,
+    "40-digit runs": _digit_runs,
+    "1-1-1": lambda: _repeat("1-"),
+    "1.1.1": lambda: _repeat("1."),
+    "1 1 1": lambda: _repeat("1 "),
+    "00 00": lambda: _repeat("00 "),
+    "(1) (1)": lambda: _repeat("(1) "),
+    "((((": lambda: "(" * SIZE,
+    "spaces": lambda: " " * SIZE,
+    "newlines": lambda: "\n" * SIZE,
+    "@a.": lambda: _repeat("@a."),
+    'ש"ח 1,': lambda: _repeat('ש"ח 1,'),
+    "$1": lambda: _repeat("$1"),
+    "NIS 1": lambda: _repeat("NIS 1 "),
+    "five NIS": lambda: _repeat("five NIS "),
+    "long Latin line": lambda: "a" * SIZE,
+    "long Hebrew line": lambda: "א" * SIZE,
+    "bidi marks": lambda: _repeat("\u200f1\u200e2\u202bא\u202c"),
+    "court words": lambda: _repeat("בית המשפט ב"),
+    "hyphenated place": lambda: _repeat("exclusive jurisdiction: " + "A- " * 20 + "courts. "),
+    "start dates": lambda: _repeat("מיום 1.1.2026 "),
+    "weekday dates": lambda: _repeat("ביום חמישי 19.11 "),
+    "slash dates": lambda: _repeat("12/12 "),
+    "labelled IDs": lambda: _repeat("השוכר: 000000018\n"),
+    "term words": lambda: _repeat("לתקופה של "),
+    "days": lambda: _repeat("יום "),
+    "tomorrow": lambda: _repeat("מחר "),
+    "pain words": lambda: _repeat("כאב "),
+    "talk to": lambda: _repeat("לדבר עם "),
+    "whatsapp headers": lambda: _repeat("12.11.2026, 09:14 - "),
+    "shouting": lambda: _repeat("AAAA ") + "a",
+    "month then spaces": lambda: "15 בינואר" + " " * SIZE + "x",
+    "full stops then a letter": lambda: "." * SIZE + "x",
+    "numbered prices": lambda: _repeat("price 1. "),
+}
+
+
+def _with_clauses(fn: Callable[..., Any], extra: Callable[[str], Any] | None = None) -> Callable[[str], tuple]:
+    """Arguments ``(text, Clauses(text)[, extra(text)])`` for a contract field finder."""
+    return lambda text: (text, Clauses(text)) if extra is None else (text, Clauses(text), extra(text))
+
+
+#: finder name -> (its arguments for a text, computed before the clock starts; the finder)
+FINDERS: dict[str, tuple[Callable[[str], tuple], Callable[..., Any]]] = {
+    "normalize": (lambda t: (t,), normalize),
+    "find_phones": (lambda t: (t,), find_phones),
+    "find_dates": (lambda t: (t,), find_dates),
+    "find_dates with a reference": (lambda t: (t, REF), find_dates),
+    "find_amounts": (lambda t: (t,), find_amounts),
+    "find_ids": (lambda t: (t,), find_ids),
+    "find_emails": (lambda t: (t,), find_emails),
+    "redact": (lambda t: (t,), redact),
+    "split_sentences": (lambda t: (t,), split_sentences),
+    "tokens": (lambda t: (t,), tokens),
+    "Clauses": (lambda t: (t,), Clauses),
+    "find_durations": (lambda t: (t,), find_durations),
+    "find_dates_fields": (_with_clauses(find_dates_fields, find_dates), find_dates_fields),
+    "find_term": (_with_clauses(find_term, find_durations), find_term),
+    "find_notice": (_with_clauses(find_notice, find_durations), find_notice),
+    "find_money": (_with_clauses(find_money, find_amounts), find_money),
+    "find_auto_renewal": (lambda t: (t,), find_auto_renewal),
+    "find_jurisdiction": (_with_clauses(find_jurisdiction), find_jurisdiction),
+    "find_governing_law": (lambda t: (t,), find_governing_law),
+    "find_parties": (lambda t: (t, find_ids(t)), find_parties),
+    "detect_contract_type": (lambda t: (t,), detect_contract_type),
+    "whatsapp.parse": (lambda t: (t,), whatsapp.parse),
+    "apply_rules": (lambda t: (t,), apply_rules),
+}
+
+
+@pytest.mark.parametrize("finder", list(FINDERS))
+def test_finder_is_fast_on_adversarial_text(finder: str) -> None:
+    arguments, fn = FINDERS[finder]
+    slow = {}
+    for name, make in ADVERSARIAL.items():
+        args = arguments(make())
+        forget_texts()  # the finder's own work, not what the arguments' finders left in the cache
+        seconds = cpu_seconds(fn, *args)
+        if seconds >= BOUND:
+            slow[name] = round(seconds, 2)
+    assert not slow, f"{finder} took over {BOUND} CPU seconds on {slow}"

@@ -16,6 +16,7 @@ amounts and order numbers out.
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 import phonenumbers
 
@@ -42,6 +43,8 @@ _DIGIT = re.compile(r"\d")
 _DATE_LIKE = re.compile(r"^\d{1,2}([./-])\d{1,2}\1(?:\d{2}|\d{4})$|^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[./]\d{1,2}$")
 _PLATE_LIKE = re.compile(r"^\d{2,3}-\d{2,3}-\d{2,3}$")
 _IL_SERVICE = re.compile(r"^1(?:800|801|700|599|809|212|222|255)\d{6}$")
+#: the most digits :func:`_parse` accepts: "00" and a 15-digit international number
+_MAX_DIGITS = 17
 
 
 def _digits(s: str) -> str:
@@ -114,15 +117,22 @@ def _find_phones(text: str, region: str) -> tuple[Match, ...]:
             continue
         base = m.start("num")
         groups = [(g.start(), g.end()) for g in _GROUP.finditer(raw)]
+        # the digits of the groups before each group: a run of groups is counted, not read
+        before = list(accumulate((sum(ch.isdigit() for ch in raw[s:e]) for s, e in groups), initial=0))
         i = 0
         while i < len(groups):
             taken = False
             for j in range(len(groups), i, -1):
+                digits = before[j] - before[i]
+                if digits < 7:
+                    break  # and fewer groups have fewer digits
+                if digits > _MAX_DIGITS:
+                    continue
                 s, e = groups[i][0], groups[j - 1][1]
                 if raw[s] != "+" and s > 0 and raw[s - 1] == "+":
                     s -= 1
                 piece = raw[s:e]
-                if sum(ch.isdigit() for ch in piece) < 7 or _looks_like_other_number(piece):
+                if _looks_like_other_number(piece):
                     continue
                 e164 = _parse(piece, region)
                 if e164 is None:
@@ -132,7 +142,7 @@ def _find_phones(text: str, region: str) -> tuple[Match, ...]:
                     start += 1
                 formatted = not piece.isdigit()
                 if not formatted and (
-                    (len(_digits(piece)) <= 9 and id_context_before(norm, start) is not None)
+                    (digits <= 9 and id_context_before(norm, start) is not None)
                     or reference_context_before(norm, start)
                 ):
                     continue
