@@ -90,7 +90,9 @@ _PAYMENT_NEAR = _rx(
     rf"(?<![{HE}]){P}(?:ישולם|ישולמו|תשלום|תשלומים|לתשלום|ישלם|תשלם|שכר|יתרה|היתרה|יתרת|מקדמה)|"
     r"\b(?:pa(?:y|id)|payments?|due|balance|instal\w*)\b"
 )
-_RANGE_SEP = _rx(r"^\s*(?:[-\u2013\u2014]|עד|ועד|ל-|to|until|through|till)\s*(?:ליום|יום|לתאריך|תאריך)?\s*$")
+#: what joins the two dates of a range; its white space is taken whole (what follows it never
+#: starts with white space), so a long gap is read once, not once per way of splitting it
+_RANGE_SEP = _rx(r"^\s*+(?:[-\u2013\u2014]|עד|ועד|ל-|to|until|through|till)\s*+(?:ליום|יום|לתאריך|תאריך)?\s*$")
 
 
 def _last_cue(window: str) -> tuple[str, int] | None:

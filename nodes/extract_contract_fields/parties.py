@@ -50,18 +50,27 @@ _BLOCK_END = re.compile(
     r"THE\s+PARTIES\s+AGREE|מבוא|\d+\.\s+(?:מבוא|הגדרות|כללי|ה?מושכר|Definitions|Term|Services|The\s))",
     re.IGNORECASE,
 )
+#: where one party ends and the next begins; the spaces around "and:" are taken whole (what
+#: follows them is never a space), as every way of splitting a long run was tried before
 _SPLIT = re.compile(
     r"(?:^|\s|\n)(?:ל?בין|ובין)\s*:?|מצד\s+(?:אחד|שני|שלישי)|of\s+the\s+(?:first|second|other|one)\s+part|"
-    r"(?:^|\n)[ \t]*and[ \t]*:?[ \t]*(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b",
+    r"(?:^|\n)[ \t]*and[ \t]*+:?[ \t]*+(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b",
 )
+#: a role in parentheses: '(להלן: "המשכיר")', "(hereinafter the Tenant)". The white space
+#: before an unquoted role may be given back to the role (which may hold spaces) only for its
+#: last 32 characters: every split of a longer run was tried against every length of the role
+#: (minutes for a few thousand spaces), and a role never needs more of it
 _ROLE_PAREN = re.compile(
     rf"\(\s*(?:להלן|hereinafter|יחד\s+ולחוד|להלן\s+ביחד)?[^()\n]{{0,40}}?{Q}(?:the\s+)?(?P<role>[^{QC}()\n]{{1,4"
     rf"0}}){Q}\s*\)"
-    rf"|\(\s*(?:להלן|hereinafter)\s*[:\-\u2013]?\s*(?:the\s+)?(?P<role2>[^(){QC}\n]{{2,30}}?)\s*\)",
+    rf"|\(\s*(?:להלן|hereinafter)(?:\s*[:\-\u2013])?(?:\s(?=\s{{32}}))*+\s{{0,32}}(?:the\s+)?"
+    rf"(?P<role2>[^(){QC}\n]{{2,30}}?)\s*\)",
     re.IGNORECASE,
 )
+#: what ends a party's name; a match starts only where a run of white space does (the first
+#: place it can), as trying every space of a long run as a start took time quadratic in it
 _NAME_STOP = re.compile(
-    rf"\s*(?:,|\(|\n|;|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
+    rf"(?<!\s)\s*(?:,|\(|\n|;|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
     rf"ע{Q}מ|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
     rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Reg(?:istration)?\.?\s+No|passport|residing|of\s+\d|"
     rf"having|a\s+company|incorporated|holder|whose|with\s+(?:offices|address))\b)",
@@ -118,7 +127,9 @@ def _role_in(text: str, start: int, end: int) -> str | None:
         role = m.group("role") or m.group("role2")
         if role:
             return _clean_role(role)
-    lab = re.match(rf"\s*(?:\d+\.\s*)?(?:ל?בין|ובין|between|and)?\s*:?\s*(?P<r>ה[{HE}]+|the\s+\w+)\s*:",
+    # white space taken whole (what follows it never starts with white space): read every way,
+    # a long run of spaces at the start of a segment cost time cubic in its length
+    lab = re.match(rf"\s*+(?:\d+\.\s*+)?(?:ל?בין|ובין|between|and)?\s*+:?\s*+(?P<r>ה[{HE}]+|the\s+\w+)\s*:",
                    text[start:end], re.I)
     if lab and lab.group("r").lower() in _LABEL_ROLES:
         return _clean_role(lab.group("r"))
