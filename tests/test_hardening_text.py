@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from nodes.classify_lead.contact import find_name
 from nodes.classify_lead.rules import apply_rules
 from nodes.extract_contract_fields import fields as fields_module
 from nodes.extract_contract_fields.clauses import Clauses, find_durations
@@ -268,6 +269,25 @@ def test_the_next_list_number_is_not_searched_for_after_every_number() -> None:
     assert len(find_amounts(text)) == 5000
 
 
+# ---------------------------------------------------------------- conversations and leads
+
+
+def test_whatsapp_white_space_is_read_once() -> None:
+    # the white space after a date, and before the edited mark, was tried every way
+    assert cpu_seconds(whatsapp.parse, "12.11.2026" + " " * 20_000 + "x") < BOUND
+    text = "12.11.2026, 09:14 - Dana: hi" + " " * 50_000 + "x"
+    assert cpu_seconds(whatsapp.parse, text) < BOUND
+    assert [(m.author, m.text) for m in whatsapp.parse(text).messages] == [("Dana", "hi" + " " * 50_000 + "x")]
+
+
+def test_line_breaks_around_a_name_are_read_one_way() -> None:
+    # blank lines after "תודה" were split three ways (13 s for 1,500), before a label two ways
+    assert cpu_seconds(find_name, "תודה" + "\n" * 1500 + "!") < BOUND
+    assert cpu_seconds(find_name, "\n" * 20_000 + "x: name") < BOUND
+    assert find_name("תודה,\n\nדנה כהן\n") == "דנה כהן"
+    assert find_name("\n\n  שם: דנה כהן") == "דנה כהן"
+
+
 # ---------------------------------------------------------------- every finder, adversarial input
 
 SIZE = 50_000
@@ -322,6 +342,10 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "parties then spaces": lambda: "between: Dana Levi;" + " " * SIZE + "and Moshe",
     "hereinafter then spaces": lambda: "between: Dana Levi (hereinafter" + " " * SIZE + "x",
     "range then spaces": lambda: "1.1.2026 -" + " " * SIZE + "x 2.2.2026",
+    "date then spaces": lambda: "12.11.2026" + " " * SIZE + "x",
+    "message then spaces": lambda: "12.11.2026, 09:14 - Dana: hi" + " " * SIZE + "x",
+    "thanks then line breaks": lambda: "תודה" + "\n" * SIZE + "!",
+    "line breaks then a label": lambda: "\n" * SIZE + "x: name",
 }
 
 
@@ -355,6 +379,7 @@ FINDERS: dict[str, tuple[Callable[[str], tuple], Callable[..., Any]]] = {
     "detect_contract_type": (lambda t: (t,), detect_contract_type),
     "whatsapp.parse": (lambda t: (t,), whatsapp.parse),
     "apply_rules": (lambda t: (t,), apply_rules),
+    "find_name": (lambda t: (t,), find_name),
 }
 
 
