@@ -32,7 +32,7 @@ from nodes.extract_contract_fields.fields import (
     find_term,
 )
 from nodes.extract_contract_fields.parties import find_parties
-from nodes.summarize_conversation import whatsapp
+from nodes.summarize_conversation import sentiment, summary, whatsapp
 from nodes.text import (
     cache,
     find_all,
@@ -278,6 +278,19 @@ def test_whatsapp_white_space_is_read_once() -> None:
     text = "12.11.2026, 09:14 - Dana: hi" + " " * 50_000 + "x"
     assert cpu_seconds(whatsapp.parse, text) < BOUND
     assert [(m.author, m.text) for m in whatsapp.parse(text).messages] == [("Dana", "hi" + " " * 50_000 + "x")]
+
+
+def test_word_caches_hold_no_long_word() -> None:
+    # a "word" can be a whole message without spaces: 300 of 20K characters kept 17 MB, and the
+    # caches (65,536 words each) could keep gigabytes
+    held = summary._content_word.cached.cache_info().currsize, summary.strip_prefix.cached.cache_info().currsize
+    rng = random.Random(5)
+    for _ in range(50):
+        word = "".join(rng.choice("abcdefgh") for _ in range(20_000))
+        summary.content_tokens([word])
+        sentiment.score_text(word, [word])
+    assert (summary._content_word.cached.cache_info().currsize,
+            summary.strip_prefix.cached.cache_info().currsize) == held
 
 
 def test_line_breaks_around_a_name_are_read_one_way() -> None:
