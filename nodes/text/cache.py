@@ -15,7 +15,9 @@ normalised copy of the message, matches that quote it, phone numbers. So the cac
 * holds values of at most :data:`MAX_BYTES` in all (by an estimate of their size), dropping
   the least recently used first;
 * forgets everything on :func:`clear` (``nodes.text.forget_texts``), meant to be called
-  after each request, so that no customer text outlives its request here.
+  after each request, so that no customer text outlives its request here (that includes
+  the one text it holds besides the values: the last one digested, kept with its digest
+  because the finders of a request ask for the same text object again and again).
 
 Safe to use from several threads: the entries are changed under a lock; two threads
 that miss the same key both compute it and the second store wins.
@@ -45,16 +47,24 @@ _lock = threading.Lock()
 #: key -> (value, its estimated size in bytes); least recently used first
 _entries: OrderedDict[tuple[Hashable, ...], tuple[Any, int]] = OrderedDict()
 _bytes = 0
+#: the last text digested, and its digest (held until the next text or :func:`clear`)
+_last: tuple[str, bytes] | None = None
 
 #: bytes of an int in a list of ints (the pointer and the int object)
 _INT_IN_LIST = 8 + 32
 #: the types whose ``sys.getsizeof`` is their whole size
-_FLAT = (str, bytes, array, range, int, float, bool, type(None), dt.date)
+_FLAT = frozenset({str, bytes, array, range, int, float, bool, type(None), dt.date})
 
 
 def digest(text: str) -> bytes:
     """A 16-byte BLAKE2b digest of ``text`` (lone surrogates included, so any ``str`` works)."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    global _last
+    last = _last
+    if last is not None and last[0] is text:
+        return last[1]
+    value = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    _last = (text, value)
+    return value
 
 
 def approx_size(value: object) -> int:
@@ -64,18 +74,19 @@ def approx_size(value: object) -> int:
     A list or tuple that starts with an int is taken to be all ints (an index map), so a
     long one is not walked element by element.
     """
-    if isinstance(value, _FLAT):
-        return sys.getsizeof(value)
-    if isinstance(value, list | tuple):
-        size = sys.getsizeof(value)
+    size = sys.getsizeof(value)
+    if type(value) in _FLAT:
+        return size
+    if isinstance(value, tuple | list):
         if value and type(value[0]) is int:
             return size + _INT_IN_LIST * len(value)
         return size + sum(map(approx_size, value))
     if isinstance(value, dict):
-        return sys.getsizeof(value) + sum(approx_size(k) + approx_size(v) for k, v in value.items())
-    if hasattr(value, "__dict__"):
-        return sys.getsizeof(value) + approx_size(vars(value))
-    return sys.getsizeof(value)
+        return size + sum(approx_size(k) + approx_size(v) for k, v in value.items())
+    attributes = getattr(value, "__dict__", None)
+    if attributes is not None:  # the attribute names are shared strings: only the values count
+        return size + sys.getsizeof(attributes) + sum(map(approx_size, attributes.values()))
+    return size
 
 
 def text_cache(fn: Callable[Concatenate[str, P], R]) -> Callable[Concatenate[str, P], R]:
@@ -121,11 +132,12 @@ def _store(key: tuple[Hashable, ...], value: object, size: int) -> None:
 
 
 def clear() -> None:
-    """Forget every cached value."""
-    global _bytes
+    """Forget every cached value (and the last text digested)."""
+    global _bytes, _last
     with _lock:
         _entries.clear()
         _bytes = 0
+        _last = None
 
 
 def held_bytes() -> int:

@@ -51,7 +51,6 @@ def _digits(s: str) -> str:
     return "".join(ch for ch in s if ch.isdigit())
 
 
-@text_cache
 def _parse(candidate: str, region: str) -> str | None:
     """Return the E.164 form of ``candidate`` when it is a possible phone number."""
     digits = _digits(candidate)
@@ -111,6 +110,7 @@ def _find_phones(text: str, region: str) -> tuple[Match, ...]:
     found: list[Match] = []
     if len(_DIGIT.findall(norm)) < 7:  # every phone has at least 7 digits: skip the scan
         return ()
+    parsed: dict[str, str | None] = {}  # the pieces of this text already parsed (a piece may recur)
     for m in _CANDIDATE.finditer(norm):
         raw = m.group("num")
         if sum(ch.isdigit() for ch in raw) < 7:
@@ -134,7 +134,9 @@ def _find_phones(text: str, region: str) -> tuple[Match, ...]:
                 piece = raw[s:e]
                 if _looks_like_other_number(piece):
                     continue
-                e164 = _parse(piece, region)
+                if piece not in parsed:
+                    parsed[piece] = _parse(piece, region)
+                e164 = parsed[piece]
                 if e164 is None:
                     continue
                 start, end = base + s, base + e
