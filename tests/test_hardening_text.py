@@ -355,6 +355,8 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "parties then spaces": lambda: "between: Dana Levi;" + " " * SIZE + "and Moshe",
     "hereinafter then spaces": lambda: "between: Dana Levi (hereinafter" + " " * SIZE + "x",
     "range then spaces": lambda: "1.1.2026 -" + " " * SIZE + "x 2.2.2026",
+    "terms after a stop word": lambda: _repeat("הודעה לתקופה של 12 חודשים "),
+    "durations without a notice": lambda: _repeat("של 30 יום תוך "),
     "date then spaces": lambda: "12.11.2026" + " " * SIZE + "x",
     "message then spaces": lambda: "12.11.2026, 09:14 - Dana: hi" + " " * SIZE + "x",
     "thanks then line breaks": lambda: "תודה" + "\n" * SIZE + "!",
