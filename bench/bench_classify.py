@@ -12,7 +12,6 @@ then the p50 of the model, the rules and the contact details alone.
 
 from __future__ import annotations
 
-import importlib
 import statistics
 import sys
 import time
@@ -30,19 +29,9 @@ from nodes.core.config import load_settings
 from nodes.core.node import Context
 from nodes.core.runner import execute
 from nodes.engine.data import read_jsonl
-
-# the modules, not the functions of the same names that nodes.text exports
-normalize_module = importlib.import_module("nodes.text.normalize")
-phones_module = importlib.import_module("nodes.text.phones")
+from nodes.text import forget_texts
 
 PASSES = 5
-
-
-def forget_texts() -> None:
-    """Empty the caches keyed on a text (they only share work between finders within one call)."""
-    normalize_module.cached_normalize_map.cache_clear()
-    phones_module._find_phones.cache_clear()
-    phones_module._parse.cache_clear()
 
 
 def timings(fn: Callable[[Any], Any], items: list[Any], passes: int = PASSES) -> list[float]:

@@ -14,12 +14,16 @@ from nodes.text import find_emails, find_phones
 
 _NAME_WORD = r"[A-Za-z\u05d0-\u05ea\u0621-\u064a][A-Za-z\u05d0-\u05ea\u0621-\u064a'\"׳-]{1,20}"
 _NAME = rf"(?P<name>{_NAME_WORD}(?:[ \t]{_NAME_WORD}){{0,2}})"
+#: White space is read one way in each: a label starts after the last line break before it
+#: (blank lines before that one change nothing), and the break before a signed name is the
+#: first one after the closing word. Read every way, a long run of line breaks cost time
+#: quadratic (the label) or cubic (the signature) in its length.
 _PATTERNS = [
-    re.compile(rf"(?:^|\n)\s*(?:שם(?:\s+מלא)?|full\s+name|name|الاسم)\s*[:：]\s*{_NAME}", re.IGNORECASE),
+    re.compile(rf"(?:^|\n)[^\S\n]*(?:שם(?:\s+מלא)?|full\s+name|name|الاسم)\s*[:：]\s*{_NAME}", re.IGNORECASE),
     re.compile(rf"(?:שמי|קוראים\s+לי|השם\s+שלי\s+(?:הוא|זה)?|my\s+name\s+is|this\s+is|i\s+am|i'm|اسمي|انا\s+اسمي)"
                rf"\s+{_NAME}", re.IGNORECASE),
-    re.compile(rf"(?:בברכה|תודה(?:\s+רבה)?|regards|best|thanks|cheers|مع\s+الشكر|شكرا)\s*,?\s*\n\s*{_NAME}\s*$",
-               re.IGNORECASE),
+    re.compile(rf"(?:בברכה|תודה(?:\s+רבה)?|regards|best|thanks|cheers|مع\s+الشكر|شكرا)(?:\s*+,)?[^\S\n]*\n\s*+{_NAME}"
+               rf"\s*$", re.IGNORECASE),
 ]
 #: words that follow "I am"/"my name is" and are not names
 _NOT_NAMES = {

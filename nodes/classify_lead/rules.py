@@ -9,7 +9,7 @@ one-letter prefixes (ו ה ב ל מ ש כ) through ``_P``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, NamedTuple
@@ -585,7 +585,7 @@ _RULE_SET = RuleSet(ALL_RULES)
 _ACCIDENT, _UNHURT, _PAST = _RULES_ACCIDENT
 
 
-def _hits(kind: str, spans: list[tuple[int, int]], index: list[int] | None, text: str,
+def _hits(kind: str, spans: list[tuple[int, int]], index: Sequence[int] | None, text: str,
           skip: list[tuple[int, int]] | None = None) -> list[Hit]:
     hits = []
     for start, end in spans:
@@ -643,6 +643,6 @@ def apply_rules(text: str) -> RuleResult:
     return RuleResult(hits, anger_score)
 
 
-def _orig(text: str, index: list[int], start: int, end: int) -> tuple[str, int, int]:
+def _orig(text: str, index: Sequence[int], start: int, end: int) -> tuple[str, int, int]:
     s, e = span_to_original(index, start, end, len(text))
     return text[s:e], s, e

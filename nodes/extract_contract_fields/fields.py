@@ -40,28 +40,44 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+def _words_rx(he: str, en: str) -> re.Pattern[str]:
+    """Hebrew words ``he`` (each may carry one-letter prefixes) or English words ``en``, as a
+    case-insensitive pattern.
+
+    The lookaheads only repeat what a match starts with (a Hebrew letter, a Latin letter), so
+    the scan passes over every other position without trying each word there: such patterns
+    are run on the window before every amount, and a long text may have many.
+    """
+    return _rx(rf"(?<![{HE}])(?=[{HE}]){P}(?:{he})|\b(?=[a-z])(?:{en})\b")
+
+
+#: a letter: every cue word holds one, so a window without any has no cue
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 # --- dates ----------------------------------------------------------------------------
 
+#: what introduces a date; the lookaheads only repeat what a match starts with (see :func:`_words_rx`)
 _DATE_CUES: dict[str, re.Pattern[str]] = {
     "sign": _rx(
-        rf"(?<![{HE}])(?:ש?נערך|ו?נחתם|ש?נכרת|ונערך|נחתמה|נחתמו|על\s+החתום|תאריך\s+(?:ה)?חתימה|מועד\s+החתימה|"
+        rf"(?<![{HE}])(?=[{HE}])(?:ש?נערך|ו?נחתם|ש?נכרת|ונערך|נחתמה|נחתמו|על\s+החתום|תאריך\s+(?:ה)?חתימה|מועד\s+החתימה|"
         rf"תאריך\s+(?:ה)?הסכם|תאריך\s+(?:ה)?חוזה|תאריך\s+(?:ה)?הנפקה|הונפקה|תאריך\s*:)|"
-        r"\b(?:made|entered\s+into|dated|executed|signed|signature\s+date|date\s+of\s+(?:this\s+)?(?:agreement|s"
+        r"\b(?=[a-z])(?:made|entered\s+into|dated|executed|signed|signature\s+date|date\s+of\s+(?:this\s+)?(?:agreement|s"
         r"igning)|"
         r"made\s+(?:and\s+entered\s+into\s+)?(?:as\s+of|on)|(?<!effective\s)date\s*:)"
     ),
     "start": _rx(
-        rf"(?<![{HE}]){P}(?:החל\s+מ(?:יום|תאריך)?|תקופת\s+\S+(?=\s*[:|]?\s*$)|תקופת\s+\S+\s*[:|]|ה?תחילת(?:ו|ה)?"
+        rf"(?<![{HE}])(?=[{HE}]){P}(?:החל\s+מ(?:יום|תאריך)?|תקופת\s+\S+(?=\s*[:|]?\s*$)|תקופת\s+\S+\s*[:|]|ה?תחילת(?:ו|ה)?"
         rf"|תחילתה|תחילתו|יחל(?:ו)?|תחל|תיכנס\s+לתוקף|ייכנס\s+לתוקף|"
         rf"נכנס\s+לתוקף|מועד\s+ה?תחילה|יום\s+ה?תחילה|מ(?:יום|תאריך)|ו?תחילתה|תחילת\s+העבודה|בתוקף\s+מ(?:יום)?)|"
-        r"\b(?:commenc\w*|start(?:ing|s)?(?:\s+date)?|effective\s+(?:from|as\s+of|on|date)|beginning(?:\s+on)?|"
+        r"\b(?=[a-z])(?:commenc\w*|start(?:ing|s)?(?:\s+date)?|effective\s+(?:from|as\s+of|on|date)|beginning(?:\s+on)?|"
         r"from|as\s+of|with\s+effect\s+from)"
     ),
     "end": _rx(
-        rf"(?<![{HE}]){P}(?:עד\s+(?:ל)?(?:יום|תאריך)|עד|סיום|סיומ[הו]|סופ[הו]|לא\s+יאוחר\s+מ(?:יום)?|ו?יסתיים|ו?תסתיים|ו"
+        rf"(?<![{HE}])(?=[{HE}]){P}(?:עד\s+(?:ל)?(?:יום|תאריך)|עד|סיום|סיומ[הו]|סופ[הו]|לא\s+יאוחר\s+מ(?:יום)?|ו?יסתיים|ו?תסתיים|ו"
         rf"?מסתיים|ו?מסתיימת|תום|"
         rf"תפוג|יפוג|פקיעת|ותפקע|יפקע)|"
-        r"\b(?:until|through|to|no\s+later\s+than|ending(?:\s+on)?|end(?:s|ing)?(?:\s+date)?|expir\w*|terminat"
+        r"\b(?=[a-z])(?:until|through|to|no\s+later\s+than|ending(?:\s+on)?|end(?:s|ing)?(?:\s+date)?|expir\w*|terminat"
         r"\w*\s+on|till)"
     ),
 }
@@ -74,11 +90,15 @@ _PAYMENT_NEAR = _rx(
     rf"(?<![{HE}]){P}(?:ישולם|ישולמו|תשלום|תשלומים|לתשלום|ישלם|תשלם|שכר|יתרה|היתרה|יתרת|מקדמה)|"
     r"\b(?:pa(?:y|id)|payments?|due|balance|instal\w*)\b"
 )
-_RANGE_SEP = _rx(r"^\s*(?:[-\u2013\u2014]|עד|ועד|ל-|to|until|through|till)\s*(?:ליום|יום|לתאריך|תאריך)?\s*$")
+#: what joins the two dates of a range; its white space is taken whole (what follows it never
+#: starts with white space), so a long gap is read once, not once per way of splitting it
+_RANGE_SEP = _rx(r"^\s*+(?:[-\u2013\u2014]|עד|ועד|ל-|to|until|through|till)\s*+(?:ליום|יום|לתאריך|תאריך)?\s*$")
 
 
 def _last_cue(window: str) -> tuple[str, int] | None:
     """The date cue (sign/start/end) that ends closest to the end of ``window``."""
+    if _LETTER.search(window) is None:
+        return None
     best: tuple[str, int] | None = None
     for name, rx in _DATE_CUES.items():
         for m in rx.finditer(window):
@@ -92,6 +112,15 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
     out: dict[str, Found | None] = {"signing_date": None, "start_date": None, "end_date": None}
     cands: dict[str, list[tuple[float, Found]]] = {"sign": [], "start": [], "end": []}
     n = len(text)
+    # whether each clause (by its start) has a term word: read once per clause, not once per date in it
+    term_clause: dict[int, bool] = {}
+
+    def has_term_words(pos: int) -> bool:
+        start = clauses.start_of(pos)
+        if start not in term_clause:
+            term_clause[start] = _TERM_WORDS.search(text[start:clauses.end_of(pos)]) is not None
+        return term_clause[start]
+
     for i, d in enumerate(dates):
         if d.extra.get("relative"):
             continue
@@ -104,8 +133,7 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
             cue_end = len(window)
         elif cue is None:
             # A date in the heading (before the parties) is the signing date.
-            head = text[: d.start]
-            if d.start < 500 and not re.search(r"(?<![א-ת])(?:ל?בין|between)\b", head, re.IGNORECASE):
+            if d.start < 500 and not re.search(r"(?<![א-ת])(?:ל?בין|between)\b", text[:d.start], re.IGNORECASE):
                 cands["sign"].append((0.6, Found(d.value, d.start, d.end, 0.6)))
             continue
         else:
@@ -113,16 +141,15 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
             gap = len(window) - cue_end
             if gap > 45:
                 continue
-        clause = text[clauses.start_of(d.start):clauses.end_of(d.start)]
         conf = 0.9
         if kind in ("start", "end"):
-            if not _TERM_WORDS.search(clause):
+            if not has_term_words(d.start):
                 conf = 0.6
             payment = _PAYMENT_NEAR.search(window[cue_end - 60 if cue_end > 60 else 0:])
             if payment and kind == "end":
                 continue  # "ישולם עד ליום ..." is a payment deadline
             if kind == "start" and re.fullmatch(r"\s*(?:from|as\s+of)\s*", window[-12:] or "", re.IGNORECASE) is None \
-                    and window.strip().lower().endswith(("from", "as of")) and not _TERM_WORDS.search(clause):
+                    and window.strip().lower().endswith(("from", "as of")) and not has_term_words(d.start):
                 continue
             if kind == "end" and window.strip().lower().endswith(("to", "till")) and (
                     prev is None or prev.end < d.start - 60):
@@ -210,26 +237,25 @@ def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found
 # --- money ----------------------------------------------------------------------------
 
 _MONEY_CUES: dict[str, re.Pattern[str]] = {
-    "payment": _rx(
-        rf"(?<![{HE}]){P}(?:דמי\s+ה?שכירות|דמי\s+שכירות|דמי\s+ה?ביטוח|דמי\s+ה?ניהול|דמי\s+ה?שירות|דמי\s+ה?ייעוץ|"
-        rf"דמי\s+ה?מנוי|דמי\s+ה?טיפול|דמי\s+ה?שימוש|ה?שכר|משכורת|ה?תמורה|תמורת|מחיר|ה?מחיר|ישלם|תשלם|ישלמו|ישולם|"
-        rf"ישולמו|ה?תשלום|פרמי\w*|סכום\s+ה?הלוואה|קרן\s+ה?הלוואה|ה?הלוואה|סך\s+ה?הלוואה|ילווה|מלווה\s+ל|"
-        rf"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר)|"
-        r"\b(?:rent\w*|fees?|salary|wages?|price|consideration|premium|loan(?:\s+amount)?|principal|pay(?:s|able)?|"
-        r"compensation|retainer|remuneration|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary)\b"
+    "payment": _words_rx(
+        r"דמי\s+ה?שכירות|דמי\s+שכירות|דמי\s+ה?ביטוח|דמי\s+ה?ניהול|דמי\s+ה?שירות|דמי\s+ה?ייעוץ|"
+        r"דמי\s+ה?מנוי|דמי\s+ה?טיפול|דמי\s+ה?שימוש|ה?שכר|משכורת|ה?תמורה|תמורת|מחיר|ה?מחיר|ישלם|תשלם|ישלמו|ישולם|"
+        r"ישולמו|ה?תשלום|פרמי\w*|סכום\s+ה?הלוואה|קרן\s+ה?הלוואה|ה?הלוואה|סך\s+ה?הלוואה|ילווה|מלווה\s+ל|"
+        r"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר",
+        r"rent\w*|fees?|salary|wages?|price|consideration|premium|loan(?:\s+amount)?|principal|pay(?:s|able)?|"
+        r"compensation|retainer|remuneration|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary",
     ),
-    "deposit": _rx(
-        rf"(?<![{HE}]){P}(?:פיקדון|פקדון|ערבות|ערבון|בטוחה|בטוחות|ביטחון|בטחון|שטר\s+חוב|שטר\s+ביטחון)|"
-        r"\b(?:deposit|guarantee|security)\b"
+    "deposit": _words_rx(
+        r"פיקדון|פקדון|ערבות|ערבון|בטוחה|בטוחות|ביטחון|בטחון|שטר\s+חוב|שטר\s+ביטחון",
+        r"deposit|guarantee|security",
     ),
-    "other": _rx(
-        rf"(?<![{HE}]){P}(?:פיצוי|פיצויים|קנס|ריבית|איחור|פיגור|השתתפות\s+עצמית|גבול\s+ה?אחריות|סכום\s+ה?ביטוח|ת"
-        rf"קרת|תקרה|"
-        rf"הוצאות|ארנונה|חשמל|מים|בונוס|מענק|עמלה|עמלת|הנחה|החזר|אגרה|מקדמה|מקדמת|יתרת|יתרה|דמי\s+ביטול|"
-        rf"לא\s+יעלה\s+על|עד\s+לסך|שווי|ערך\s+ה?רכב|נזק|הפרה|חוב|שעות\s+נוספות|הבראה|נסיעות|ביגוד)|"
-        r"\b(?:penalt\w*|liquidated|damages|interest|late|deductible|limit\w*|cap|expenses?|reimburs\w*|bonus|"
+    "other": _words_rx(
+        r"פיצוי|פיצויים|קנס|ריבית|איחור|פיגור|השתתפות\s+עצמית|גבול\s+ה?אחריות|סכום\s+ה?ביטוח|תקרת|תקרה|"
+        r"הוצאות|ארנונה|חשמל|מים|בונוס|מענק|עמלה|עמלת|הנחה|החזר|אגרה|מקדמה|מקדמת|יתרת|יתרה|דמי\s+ביטול|"
+        r"לא\s+יעלה\s+על|עד\s+לסך|שווי|ערך\s+ה?רכב|נזק|הפרה|חוב|שעות\s+נוספות|הבראה|נסיעות|ביגוד",
+        r"penalt\w*|liquidated|damages|interest|late|deductible|limit\w*|cap|expenses?|reimburs\w*|bonus|"
         r"commission|discount|fine|overtime|advance|balance|not\s+exceed\w*|up\s+to|value|worth|breach|insured\s+sum|"
-        r"sum\s+insured|coverage\s+of|travel)\b"
+        r"sum\s+insured|coverage\s+of|travel",
     ),
 }
 _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -245,6 +271,9 @@ _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
 
 
 def _cue_kind(window: str) -> tuple[str, int] | None:
+    """The money cue (payment/deposit/other) that ends closest to the end of ``window``."""
+    if _LETTER.search(window) is None:
+        return None
     best: tuple[str, int, int] | None = None
     for name, rx in _MONEY_CUES.items():
         for m in rx.finditer(window):
@@ -323,6 +352,8 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
                 )
         elif kind == "deposit" and deposit is None:
             deposit = Found({"amount": value["amount"], "currency": currency}, a.start, a.end, conf)
+        if payment is not None and deposit is not None:
+            break  # the amounts after these change nothing
     return payment, deposit, warnings
 
 
@@ -385,8 +416,11 @@ _EN_PLACE = re.compile(
     r"\b(?:of|in|at|for|located\s+in|sitting\s+in|situated\s+in)\s+(?:the\s+)?(?:city\s+of\s+|district\s+of\s+)?"
     r"(?P<place>[A-Z][\w'\-]*(?:[\s\-]+(?:[A-Z][\w'\-]*|of|on|upon))*)"
 )
+#: the words of a place are split only at white space (with any hyphens after it): a hyphen
+#: before the white space belongs to the word, so there is one way to read the words and a
+#: failed match cannot try every split of "A- A- A- ..." (which took seconds on 60 characters)
 _EN_COURT_BEFORE = re.compile(
-    r"(?:the\s+)?(?P<place>[A-Z][\w'\-]*(?:[\s\-]+[A-Z][\w'\-]*)*?)\s+"
+    r"(?:the\s+)?(?P<place>[A-Z][\w'\-]*(?:\s[\s\-]*[A-Z][\w'\-]*)*?)\s+"
     r"(?:District|Magistrates?'?|Magistrate's|Regional\s+Labou?r|Labou?r|Small\s+Claims)\s+$"
 )
 _HE_ADJ = re.compile(rf"^(?:ה[{HE}]+|המוסמך|המוסמכים|המחוזי|השלום|לעבודה|האזורי|הישראליים)$")
@@ -400,9 +434,15 @@ def find_jurisdiction(text: str, clauses: Clauses) -> Found | None:
     if label:
         place = label.group("place").strip()
         return Found(place, label.start("place"), label.start("place") + len(place), 0.8)
+    # whether each clause (by its start) speaks of jurisdiction: read once per clause, not once per
+    # court word in it (a long clause full of court words would be read over and over)
+    jurisdiction_clause: dict[int, bool] = {}
     for m in _COURT.finditer(text):
-        clause = text[clauses.start_of(m.start()):clauses.end_of(m.start())]
-        if not _JURIS_CLAUSE.search(clause):
+        start = clauses.start_of(m.start())
+        if start not in jurisdiction_clause:
+            clause = text[start:clauses.end_of(m.start())]
+            jurisdiction_clause[start] = _JURIS_CLAUSE.search(clause) is not None
+        if not jurisdiction_clause[start]:
             continue
         tail_start = m.end()
         tail = text[tail_start:tail_start + 90]

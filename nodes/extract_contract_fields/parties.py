@@ -10,6 +10,7 @@ label), and its identification number with the type and check-digit validity tha
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -49,18 +50,27 @@ _BLOCK_END = re.compile(
     r"THE\s+PARTIES\s+AGREE|מבוא|\d+\.\s+(?:מבוא|הגדרות|כללי|ה?מושכר|Definitions|Term|Services|The\s))",
     re.IGNORECASE,
 )
+#: where one party ends and the next begins; the spaces around "and:" are taken whole (what
+#: follows them is never a space), as every way of splitting a long run was tried before
 _SPLIT = re.compile(
     r"(?:^|\s|\n)(?:ל?בין|ובין)\s*:?|מצד\s+(?:אחד|שני|שלישי)|of\s+the\s+(?:first|second|other|one)\s+part|"
-    r"(?:^|\n)[ \t]*and[ \t]*:?[ \t]*(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b",
+    r"(?:^|\n)[ \t]*and[ \t]*+:?[ \t]*+(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b",
 )
+#: a role in parentheses: '(להלן: "המשכיר")', "(hereinafter the Tenant)". The white space
+#: before an unquoted role may be given back to the role (which may hold spaces) only for its
+#: last 32 characters: every split of a longer run was tried against every length of the role
+#: (minutes for a few thousand spaces), and a role never needs more of it
 _ROLE_PAREN = re.compile(
     rf"\(\s*(?:להלן|hereinafter|יחד\s+ולחוד|להלן\s+ביחד)?[^()\n]{{0,40}}?{Q}(?:the\s+)?(?P<role>[^{QC}()\n]{{1,4"
     rf"0}}){Q}\s*\)"
-    rf"|\(\s*(?:להלן|hereinafter)\s*[:\-\u2013]?\s*(?:the\s+)?(?P<role2>[^(){QC}\n]{{2,30}}?)\s*\)",
+    rf"|\(\s*(?:להלן|hereinafter)(?:\s*[:\-\u2013])?(?:\s(?=\s{{32}}))*+\s{{0,32}}(?:the\s+)?"
+    rf"(?P<role2>[^(){QC}\n]{{2,30}}?)\s*\)",
     re.IGNORECASE,
 )
+#: what ends a party's name; a match starts only where a run of white space does (the first
+#: place it can), as trying every space of a long run as a start took time quadratic in it
 _NAME_STOP = re.compile(
-    rf"\s*(?:,|\(|\n|;|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
+    rf"(?<!\s)\s*(?:,|\(|\n|;|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
     rf"ע{Q}מ|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
     rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Reg(?:istration)?\.?\s+No|passport|residing|of\s+\d|"
     rf"having|a\s+company|incorporated|holder|whose|with\s+(?:offices|address))\b)",
@@ -117,15 +127,30 @@ def _role_in(text: str, start: int, end: int) -> str | None:
         role = m.group("role") or m.group("role2")
         if role:
             return _clean_role(role)
-    lab = re.match(rf"\s*(?:\d+\.\s*)?(?:ל?בין|ובין|between|and)?\s*:?\s*(?P<r>ה[{HE}]+|the\s+\w+)\s*:",
+    # white space taken whole (what follows it never starts with white space): read every way,
+    # a long run of spaces at the start of a segment cost time cubic in its length
+    lab = re.match(rf"\s*+(?:\d+\.\s*+)?(?:ל?בין|ובין|between|and)?\s*+:?\s*+(?P<r>ה[{HE}]+|the\s+\w+)\s*:",
                    text[start:end], re.I)
     if lab and lab.group("r").lower() in _LABEL_ROLES:
         return _clean_role(lab.group("r"))
     return None
 
 
-def _segment_parties(text: str, start: int, end: int, ids: list[Match]) -> list[FoundParty]:
-    seg_ids = [m for m in ids if start <= m.start < end]
+class _Ids:
+    """The ID matches of a text in text order, to take those starting in a span by bisection
+    (a long text has many spans and many IDs: not every ID is looked at for every span)."""
+
+    def __init__(self, ids: list[Match]) -> None:
+        self.ids = sorted(ids, key=lambda m: m.start)
+        self.starts = [m.start for m in self.ids]
+
+    def starting_in(self, start: int, end: int) -> list[Match]:
+        """The IDs that start in ``[start, end)``."""
+        return self.ids[bisect_left(self.starts, start):bisect_left(self.starts, end)]
+
+
+def _segment_parties(text: str, start: int, end: int, ids: _Ids) -> list[FoundParty]:
+    seg_ids = ids.starting_in(start, end)
     role = _role_in(text, start, end)
     people: list[FoundParty] = []
     prev = start
@@ -161,6 +186,7 @@ def _segment_parties(text: str, start: int, end: int, ids: list[Match]) -> list[
 
 def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
     """Find the parties of the contract (see the module docstring)."""
+    by_start = _Ids(ids)
     limit = min(len(text), max(6000, len(text) // 3))
     head = text[:limit]
     block = _BLOCK_START.search(head)
@@ -181,7 +207,7 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
         cuts.append(bend)
         segments = [(a, b) for a, b in pairwise(cuts) if b - a > 2]
         for a, b in segments:
-            parties.extend(_segment_parties(text, a, b, ids))
+            parties.extend(_segment_parties(text, a, b, by_start))
     if not [p for p in parties if p.id_match or p.role]:
         parties = []
         for m in _LABELLED.finditer(head):
@@ -195,7 +221,7 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
             id_label = rf"\s*(?:ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע{Q}ר|מס|I\.?D|ID|Company|Reg)"
             if len(nxt) > 1 and re.match(id_label, nxt[1], re.I):
                 scope_end = line_end + 1 + len(nxt[1])
-            seg_ids = [i for i in ids if rest_start <= i.start < scope_end]
+            seg_ids = by_start.starting_in(rest_start, scope_end)
             if not m.group("sep").strip() and not seg_ids:
                 continue  # "המוכר מצהיר ..." is a sentence, not a label
             named = _name_at(text, rest_start, scope_end)

@@ -17,10 +17,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 from nodes import text as tt
+from nodes.summarize_conversation.summary import strip_prefix
 
 _DATA = Path(__file__).parent / "data"
 
@@ -82,7 +83,6 @@ def _token_text(tok: object) -> str:
     return str(getattr(tok, "text", tok))
 
 
-_strip = lru_cache(maxsize=65_536)(tt.strip_prefix)
 _APOSTROPHE = re.compile(r"(\w)['’](t)\b", re.I)
 
 
@@ -111,7 +111,7 @@ def score_text(text: str, words: Sequence[str] | None = None) -> tuple[float, in
     for i, tok in enumerate(toks):
         found: float | None = lex.words.get(tok)
         if found is None:
-            stripped = _strip(tok)
+            stripped = strip_prefix(tok)
             found = lex.words.get(stripped) if stripped != tok else None
         if found is None:
             continue

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 from scipy import sparse
@@ -32,6 +33,7 @@ from nodes.text.normalize import cached_normalize_map
 from nodes.text.tokens import sentence_spans_normalized, tokens_of_normalized
 
 _DATA = Path(__file__).parent / "data"
+T = TypeVar("T")
 MAX_CANDIDATES = 180
 MAX_SENTENCE_CHARS = 220
 DAMPING = 0.85
@@ -89,8 +91,28 @@ def stopwords() -> frozenset[str]:
     return frozenset(words)
 
 
-#: a conversation repeats its vocabulary; stripping a token is the hot spot of long chats
-strip_prefix = lru_cache(maxsize=65_536)(tt.strip_prefix)
+#: the longest word the word caches hold
+MAX_CACHED_WORD = 64
+
+
+class WordCache(Generic[T]):
+    """``fn`` of one word, cached for words of at most :data:`MAX_CACHED_WORD` characters.
+
+    A conversation repeats its vocabulary, so caching pays; but a "word" can be a whole
+    message without spaces, and a cache bounded only by its count would keep 65,536 of those
+    (gigabytes) for good. Longer words are computed each time.
+    """
+
+    def __init__(self, fn: Callable[[str], T], maxsize: int = 65_536) -> None:
+        self.fn = fn
+        self.cached = lru_cache(maxsize=maxsize)(fn)
+
+    def __call__(self, word: str) -> T:
+        """``fn(word)``, from the cache when the word is short enough to be held."""
+        return self.cached(word) if len(word) <= MAX_CACHED_WORD else self.fn(word)
+
+#: stripping a token is the hot spot of long chats
+strip_prefix = WordCache(tt.strip_prefix)
 
 
 def words_of(text: str) -> list[str]:
@@ -98,8 +120,7 @@ def words_of(text: str) -> list[str]:
     return [str(getattr(t, "text", t)) for t in tt.tokens(text)]
 
 
-@lru_cache(maxsize=65_536)
-def _content_word(word: str) -> str | None:
+def _content_word_of(word: str) -> str | None:
     """The content token of one word (``None`` for function words, numbers and scraps)."""
     stop = stopwords()
     t = word.lower()
@@ -109,6 +130,9 @@ def _content_word(word: str) -> str | None:
     if s in stop or len(s) < 2:
         return None
     return s
+
+
+_content_word = WordCache(_content_word_of)
 
 
 def content_tokens(words: list[str]) -> frozenset[str]:

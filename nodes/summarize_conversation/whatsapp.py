@@ -36,8 +36,11 @@ _GERSH = "[\"״”'׳]{1,2}"
 _AM = rf"[Aa]\.?\s?[Mm]\.?|לפנה{_GERSH}צ|לפני הצהריים|בבוקר|ص|صباحا|صباحًا"
 _PM = rf"[Pp]\.?\s?[Mm]\.?|אחה{_GERSH}צ|אחר הצהריים|בערב|בלילה|م|مساء|مساءً"
 _AMPM = rf"(?:\s*(?:(?P<am>{_AM})|(?P<pm>{_PM})))?"
-_ANDROID = re.compile(rf"^\s*{_DATE}\s*[,،]?\s*{_TIME}{_AMPM}\s*[-–—]\s?(?P<rest>.*)$", re.S)
-_IOS = re.compile(rf"^\s*\[{_DATE}\s*[,،]?\s*{_TIME}{_AMPM}\s*\]\s?(?P<rest>.*)$", re.S)
+#: the white space between the date and the time, with at most one comma, read one way (its
+#: parts taken whole): a long run of spaces after a date cost one try per way of splitting it
+_COMMA = r"\s*+(?:[,،]\s*+)?"
+_ANDROID = re.compile(rf"^\s*{_DATE}{_COMMA}{_TIME}{_AMPM}\s*[-–—]\s?(?P<rest>.*)$", re.S)
+_IOS = re.compile(rf"^\s*\[{_DATE}{_COMMA}{_TIME}{_AMPM}\s*\]\s?(?P<rest>.*)$", re.S)
 _AUTHOR = re.compile(r"^(?P<author>[^:\n]{1,80}?):(?:\s|$)(?P<text>.*)$", re.S)
 
 #: notices recognised by how they start (any locale)
@@ -116,7 +119,9 @@ _MEDIA_LINE = re.compile(
 )
 _MEDIA_MAX_CHARS = 160
 _LRM_AFTER_NAME = re.compile(r"\]\s?[^:\]]{1,80}?:\s?[\u200e\u200f]")
-_EDITED = re.compile(r"\s*<(this message was edited|ההודעה נערכה|تم تعديل هذه الرسالة)>\s*$", re.I)
+#: the edited mark at the end of a message, with the white space before it: a match starts only
+#: where a run of white space does (else every space of a long run was tried as a start)
+_EDITED = re.compile(r"(?<!\s)\s*<(this message was edited|ההודעה נערכה|تم تعديل هذه الرسالة)>\s*$", re.I)
 
 SUPPORTED_FORMATS = (
     "Android: '12.11.2026, 09:14 - Name: text' or '11/5/26, 2:14 PM - Name: text'; "

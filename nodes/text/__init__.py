@@ -3,12 +3,16 @@
 Every finder takes the text as the caller has it (bidi marks, niqqud, Arabic-Indic
 digits and all), works on a normalised copy, and returns :class:`Match` objects whose
 ``start``/``end`` index the *original* text, with ``match.text == text[start:end]``.
+
+What the finders compute from a text is shared through one small cache, bounded in bytes
+and keyed by a digest of the text (:mod:`.cache`); :func:`forget_texts` empties it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from . import cache
 from .dates import find_dates
 from .emails import find_emails
 from .ids import find_ids
@@ -30,6 +34,7 @@ __all__ = [
     "find_emails",
     "find_ids",
     "find_phones",
+    "forget_texts",
     "normalize",
     "normalize_map",
     "parse_english_number",
@@ -39,6 +44,15 @@ __all__ = [
     "strip_prefix",
     "tokens",
 ]
+
+
+def forget_texts() -> None:
+    """Forget every text the finders hold (normalised copies, matches, phone numbers).
+
+    Call it after each request, so that no customer text stays in memory past its request.
+    """
+    cache.clear()
+
 
 _KEYS = {"email": "emails", "phone": "phones", "id": "ids", "amount": "amounts", "date": "dates"}
 

@@ -55,6 +55,11 @@ _REFERENCE_CONTEXT = re.compile(
 
 CONTEXT_WINDOW = 25
 
+#: every context word holds a letter, and a reference may be a "#" or "№" alone: a window
+#: without any of these has no context (checked before the patterns, which try every position)
+_LETTER = re.compile(r"[^\W\d_]")
+_LETTER_OR_NUMBER_SIGN = re.compile(r"[^\W\d_]|[#№]")
+
 
 def id_context_before(norm: str, start: int, window: int = CONTEXT_WINDOW) -> str | None:
     """Return the ID type named by the nearest context word ending before ``start``.
@@ -63,6 +68,8 @@ def id_context_before(norm: str, start: int, window: int = CONTEXT_WINDOW) -> st
     word closest to the number wins. ``None`` when no context word is there.
     """
     lo = max(0, start - window)
+    if _LETTER.search(norm, lo, start) is None:
+        return None
     segment = norm[lo:start]
     best: tuple[int, str] | None = None
     for m in _ID_CONTEXT.finditer(segment):
@@ -80,4 +87,6 @@ def id_context_before(norm: str, start: int, window: int = CONTEXT_WINDOW) -> st
 def reference_context_before(norm: str, start: int) -> bool:
     """True when the number at ``start`` follows an order/invoice/reference word."""
     lo = max(0, start - CONTEXT_WINDOW)
+    if _LETTER_OR_NUMBER_SIGN.search(norm, lo, start) is None:
+        return False
     return _REFERENCE_CONTEXT.search(norm[lo:start]) is not None

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 
+from .cache import text_cache
 from .context import AR_LETTER, HE_LETTER, reference_context_before
 from .match import Match, make_match, original_span, select_non_overlapping, select_spans
 from .normalize import cached_normalize_map
@@ -74,26 +74,30 @@ def _alt(words: dict[str, int]) -> str:
 
 
 _D = r"(?P<d>[0-3]?\d)"
+#: white space with at most one comma in it, read one way: the white space before the comma
+#: and after it are taken whole (nothing after them starts with white space), so a long run of
+#: spaces after a month name costs one pass, not one for every way of splitting it in two
+_COMMA = r"\s*+(?:,\s*+)?"
 _Y4 = r"(?P<y>(?:19|20)\d\d)(?!\d)"
 
 _HE_MONTH_DATE = re.compile(
     rf"(?=\d)(?<![\d.,/:]){_D}(?!\d)\s*(?:[בלה]\s?-?\s*)?(?:(?:[בל]|ה)?חודש\s+)?"
     rf"(?P<m>{_alt(_HE_MONTHS)})(?![{HE_LETTER}])"
-    rf"(?:\s*,?\s*(?:[בל]?-?\s?(?:שנת\s+)?){_Y4})?"
+    rf"(?:{_COMMA}(?:[בל]?-?\s?(?:שנת\s+)?){_Y4})?"
 )
 _EN_MONTH_FIRST = re.compile(
     rf"(?=[JFMASONDjfmasond])\b(?P<m>{_alt(_EN_MONTHS)})\.?\s+(?:the\s+)?{_D}(?:st|nd|rd|th)?\b(?![.:/]\d)"
-    rf"(?:\s*,?\s*{_Y4})?",
+    rf"(?:{_COMMA}{_Y4})?",
     re.IGNORECASE,
 )
 _EN_DAY_FIRST = re.compile(
     rf"(?=\d)(?<![\d.,/:]){_D}(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>{_alt(_EN_MONTHS)})\b\.?"
-    rf"(?:\s*,?\s*{_Y4})?",
+    rf"(?:{_COMMA}{_Y4})?",
     re.IGNORECASE,
 )
 _AR_MONTH_DATE = re.compile(
     rf"(?=\d)(?<![\d.,/:]){_D}(?!\d)\s*(?:من\s+)?(?:شهر\s+)?[بل]?(?P<m>{_alt(_AR_MONTHS)})(?![{AR_LETTER}])"
-    rf"(?:\s*,?\s*(?:سنة\s+|عام\s+)?{_Y4})?"
+    rf"(?:{_COMMA}(?:سنة\s+|عام\s+)?{_Y4})?"
 )
 _ISO = re.compile(
     r"(?=\d)(?<![\d.,/:])(?<!\d-)(?P<y>(?:19|20)\d\d)(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
@@ -176,12 +180,14 @@ _HE_RELATIVE_HINT = re.compile(r"מחר|היום|אתמול|שלשום|עוד|ש
 _HAS_AR = re.compile(r"[\u0620-\u064a]")
 _HAS_LATIN = re.compile(r"[A-Za-z]")
 _HAS_DIGIT = re.compile(r"\d")
+#: a letter: every date preposition holds one
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 #: a month and a year without a day: "בינואר 2027", "in March 2027", "كانون الثاني 2027"
 _HE_MONTH_YEAR = re.compile(
     rf"(?<![{HE_LETTER}\d])(?:[ובלמה]{{0,2}}-?\s?|עד\s+|החל\s+מ-?)?(?:(?:[בל]|ה)?חודש\s+)?"
-    rf"(?P<m0>(?P<m>{_alt(_HE_MONTHS)}))(?![{HE_LETTER}])\s*,?\s*(?:[בל]?-?\s?(?:שנת\s+)?){_Y4}"
+    rf"(?P<m0>(?P<m>{_alt(_HE_MONTHS)}))(?![{HE_LETTER}]){_COMMA}(?:[בל]?-?\s?(?:שנת\s+)?){_Y4}"
 )
 _EN_MONTH_YEAR = re.compile(
     rf"(?=[JFMASONDjfmasond])\b(?P<m0>(?P<m>{_alt(_EN_MONTHS)}))\.?,?\s+(?:of\s+)?{_Y4}",
@@ -189,7 +195,7 @@ _EN_MONTH_YEAR = re.compile(
 )
 _AR_MONTH_YEAR = re.compile(
     rf"{_AR_START}(?:(?:في|من|حتى|لغاية)\s+)?(?:شهر\s+)?[بل]?(?P<m0>(?P<m>{_alt(_AR_MONTHS)}))(?![{AR_LETTER}])"
-    rf"\s*,?\s*(?:سنة\s+|عام\s+)?{_Y4}"
+    rf"{_COMMA}(?:سنة\s+|عام\s+)?{_Y4}"
 )
 _YEAR_HINT = re.compile(r"(?<![\d./])(?<!\d-)(?:19|20)\d\d(?!\d)")  # not the year of 24.6.2027
 #: two numbers joined by a date separator: the numeric patterns need one
@@ -230,15 +236,15 @@ _EN_ORDINAL_NOUN = re.compile(
 )
 _HE_DAY_OF_MONTH = re.compile(
     rf"{_HE_HE}(?:[ובל]|עד\s+)?(?:ה)?יום\s+(?P<he_wd>ראשון|שני|שלישי|רביעי|חמישי|שישי|שבת|[א-ו]')(?:{_HE_END}|(?<='))"
-    rf"\s*,?\s*(?:ה|ב-?ה)\s?-?\s?(?P<d>[0-3]?\d)(?![\d.,/:'\"%]|\s?-?\s?(?:ב|ל)?(?:שעה|שעות|דקות))"
+    rf"{_COMMA}(?:ה|ב-?ה)\s?-?\s?(?P<d>[0-3]?\d)(?![\d.,/:'\"%]|\s?-?\s?(?:ב|ל)?(?:שעה|שעות|דקות))"
     rf"(?:\s+(?:ל|ב)חודש(?:\s+(?P<next>הבא|הקרוב))?{_HE_END})?"
     rf"|{_HE_HE}(?:[ובה]|עד\s+ה?|מה|החל\s+מה)\s?-?\s?(?<![\d.,/:])(?P<d2>[0-3]?\d)\s+לחודש"
     rf"(?:\s+(?P<next2>הבא|הקרוב))?{_HE_END}"
 )
-_HE_DAY_OF_MONTH_HINT = re.compile(r"לחודש|יום\s+\S+\s*,?\s*(?:ה|בה)\s?-?\s?\d")
+_HE_DAY_OF_MONTH_HINT = re.compile(rf"לחודש|יום\s+\S+{_COMMA}(?:ה|בה)\s?-?\s?\d")
 _AR_DAY_OF_MONTH = re.compile(
     rf"{_AR_START}(?:يوم\s+)?(?P<ar_wd>الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|السبت|الأحد|الاحد)"
-    rf"\s*,?\s*(?P<ar_mwafiq>الموافق\s+)?(?P<d>[0-3]?\d)(?![\d.,/:])(?!\s*(?:ص|م|الصبح|الصباح|المسا|مساء|صباحا)(?![{AR_LETTER}]))"
+    rf"{_COMMA}(?P<ar_mwafiq>الموافق\s+)?(?P<d>[0-3]?\d)(?![\d.,/:])(?!\s*(?:ص|م|الصبح|الصباح|المسا|مساء|صباحا)(?![{AR_LETTER}]))"
     rf"|{_AR_START}(?:يوم\s+|ب|في\s+)?(?<![\d.,/:])(?P<d3>[0-3]?\d)\s+(?:من\s+)?(?:ال|هال)شهر"
     rf"(?:\s+(?P<next3>الجاي|القادم|المقبل|الجاية))?(?![{AR_LETTER}])"
 )
@@ -381,7 +387,7 @@ def find_dates(text: str, reference: dt.date | None = None) -> list[Match]:
 _Raw = tuple[int, int, int, int, int | None, bool]
 
 
-@lru_cache(maxsize=32)
+@text_cache
 def _absolute(text: str) -> tuple[_Raw, ...]:
     """The absolute (numeric and month-name) dates of ``text``, unresolved.
 
@@ -438,7 +444,10 @@ def _absolute(text: str) -> tuple[_Raw, ...]:
             continue
         if _NOT_A_DATE_AFTER.match(norm, m.end()) or reference_context_before(norm, m.start()):
             continue
-        context = _DATE_PREPOSITION.search(norm[max(0, m.start() - 20):m.start()]) is not None
+        lo = max(0, m.start() - 20)
+        context = _LETTER.search(norm, lo, m.start()) is not None and (
+            _DATE_PREPOSITION.search(norm[lo:m.start()]) is not None
+        )
         if not context and not (m.group("sep") == "/" and len(d) == 2 and len(mo) == 2):
             continue
         found.append((m.start(), m.end(), int(d), int(mo), None, False))
@@ -462,7 +471,7 @@ def absolute_date_spans(text: str) -> list[tuple[int, int]]:
     return select_spans(spans)
 
 
-@lru_cache(maxsize=32)
+@text_cache
 def _scripts(text: str) -> tuple[bool, bool, bool, bool]:
     """Whether the normalised ``text`` has digits, Hebrew, Latin and Arabic letters."""
     norm, _ = cached_normalize_map(text)
@@ -522,7 +531,7 @@ def _day_of_month_match(m: re.Match[str], norm: str, reference: dt.date) -> dt.d
     return _day_of_month(reference, day, weekday, bool(g.get("next") or g.get("next2") or g.get("next3")))
 
 
-@lru_cache(maxsize=32)
+@text_cache
 def _find_dates(text: str, reference: dt.date | None) -> tuple[Match, ...]:
     norm, index = cached_normalize_map(text)
     ref = reference or dt.date.today()
@@ -543,11 +552,12 @@ def _find_dates(text: str, reference: dt.date | None) -> tuple[Match, ...]:
 
     if reference is not None:
         digit, he, latin, ar = _scripts(text)
+        date_starts = frozenset(start for start, *_ in absolute)
         for script, pattern in ((he and _HE_RELATIVE_HINT.search(norm) is not None, _RELATIVE_HE),
                                 (latin, _RELATIVE_EN), (ar, _RELATIVE_AR)):
             if script:
                 for m in pattern.finditer(norm):
-                    if _not_today(m, norm) or _weekday_of_date(m, norm, absolute):
+                    if _not_today(m, norm) or _weekday_of_date(m, norm, date_starts):
                         continue
                     add(m.start(), m.end(), _resolve_relative(m, reference), {"relative": True})
         if digit:
@@ -566,13 +576,17 @@ _WEEKDAY_GROUPS = ("he_wd", "en_wd", "ar_wd")
 _WEEKDAY_TO_DATE = re.compile(r"[\s,]*(?:ה\s?-?\s?|the\s+|الموافق\s+)?")
 
 
-def _weekday_of_date(m: re.Match[str], norm: str, absolute: tuple[_Raw, ...]) -> bool:
+def _weekday_of_date(m: re.Match[str], norm: str, date_starts: frozenset[int]) -> bool:
     """Whether a weekday match names the weekday of the date written right after it
-    ("ביום חמישי 19.11", "on Monday, 16/11/2026"): then the date says which day it is."""
-    if not absolute or not any(g in m.re.groupindex and m.group(g) for g in _WEEKDAY_GROUPS):
+    ("ביום חמישי 19.11", "on Monday, 16/11/2026"): then the date says which day it is.
+
+    ``date_starts`` are the starts of the absolute dates (a set: a text with many weekdays
+    and many dates is not compared pair by pair).
+    """
+    if not date_starts or not any(g in m.re.groupindex and m.group(g) for g in _WEEKDAY_GROUPS):
         return False
     gap_end = _WEEKDAY_TO_DATE.match(norm, m.end()).end()  # type: ignore[union-attr]
-    return any(start == gap_end for start, *_ in absolute)
+    return gap_end in date_starts
 
 
 def _not_today(m: re.Match[str], norm: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,7 @@ class Match:
 def make_match(
     kind: str,
     original: str,
-    index: list[int],
+    index: Sequence[int],
     start: int,
     end: int,
     value: Any,
@@ -47,7 +47,7 @@ def make_match(
     return Match(kind, original[o_start:o_end], o_start, o_end, value, dict(extra or {}))
 
 
-def original_span(original: str, index: list[int], start: int, end: int) -> tuple[int, int]:
+def original_span(original: str, index: Sequence[int], start: int, end: int) -> tuple[int, int]:
     """The span of ``original`` that the normalised span ``[start, end)`` came from (as in a
     :class:`Match` made by :func:`make_match`)."""
     o_start, o_end = span_to_original(index, start, end, len(original))

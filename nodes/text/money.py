@@ -97,6 +97,8 @@ _GAP = re.compile(r"[\s,)]*")
 _PAREN = re.compile(r"\((?P<inner>[^()\n]{0,80})\)")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _HAS_DIGIT = re.compile(r"\d")
+#: a letter: every price word holds one, so a number with none before it has no price word
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def _currency(token: str | None) -> str | None:
@@ -162,21 +164,55 @@ def _extra_after(norm: str, end: int) -> dict[str, str]:
 #: a list item's number: "1. ", "2) ", "(3) "
 _MARKER_AFTER = re.compile(r"[.)](?:\s|$)")
 _BULLETS = " \t(-*\u2022\u00b7\u25cf>"
+_LIST_NUMBER = re.compile(r"(?<![\d.,])(\d+)[.)](?=\s|$)")
 
 
-def _list_marker(norm: str, start: int, end: int) -> bool:
+class _ListNumbers:
+    """Where each number written as a list item's ("3. ", "3) ") last stands in a text.
+
+    Found in one pass on first use, so that looking for the next item's number after each
+    of many numbers does not search the rest of the text each time.
+    """
+
+    def __init__(self, norm: str) -> None:
+        self.norm = norm
+        self.last: dict[str, int] | None = None
+
+    def after(self, number: int, pos: int) -> bool:
+        """Whether ``number`` stands as a list item's number at or after ``pos``."""
+        if self.last is None:
+            self.last = {m.group(1): m.start() for m in _LIST_NUMBER.finditer(self.norm)}
+        return self.last.get(str(number), -1) >= pos
+
+
+def _list_marker(norm: str, start: int, end: int, numbers: _ListNumbers) -> bool:
     """Whether the bare number at ``[start, end)`` numbers a list item ("1. ", "2) ", "(3)")."""
     num = norm[start:end]
     if not num.isdigit() or len(num) > 2 or not _MARKER_AFTER.match(norm, end):
         return False
-    line_start = norm.rfind("\n", 0, start) + 1
-    before = norm[line_start:start].rstrip(" \t")
-    if not before.strip(_BULLETS) or before.endswith("("):
-        return True  # at the start of a line, or "(3)"
-    sibling = re.search(rf"(?<![\d.,]){int(num) + 1}[.)](?:\s|$)", norm[end:])
+    # back over the spaces before the number (to ``j``), then over bullets to the line start:
+    # only the characters between the number and the last other character are read
+    j = start
+    while j > 0 and norm[j - 1] in " \t":
+        j -= 1
+    k = j
+    while k > 0 and norm[k - 1] in _BULLETS:
+        k -= 1
+    if k == 0 or norm[k - 1] == "\n" or norm[j - 1] == "(":
+        return True  # at the start of a line (after bullets), or "(3)"
+    colon = norm[j - 1] == ":"
     if norm[end] == ")":
-        return before.endswith(":") or sibling is not None
-    return before.endswith(":") and (num == "1" or sibling is not None)
+        return colon or numbers.after(int(num) + 1, end)
+    return colon and (num == "1" or numbers.after(int(num) + 1, end))
+
+
+def _word_before(norm: str, lo: int, end: int) -> bool:
+    """Whether ``norm[lo:end]`` ends with a letter and then white space, as number words do
+    before their currency: the cheap test before searching for the words."""
+    j = end
+    while j > lo and norm[j - 1].isspace():
+        j -= 1
+    return lo < j < end and norm[j - 1].isalpha()
 
 
 def find_amounts(text: str) -> list[Match]:
@@ -188,6 +224,7 @@ def find_amounts(text: str) -> list[Match]:
     blocked = SpanIndex([*((m.start, m.end) for m in find_phones(text)), *absolute_date_spans(text)])
     spans = SpanIndex()
     found: list[Match] = []
+    list_numbers = _ListNumbers(norm)
 
     def add(start: int, end: int, amount: float | None, currency: str | None) -> None:
         if amount is None:
@@ -208,6 +245,8 @@ def find_amounts(text: str) -> list[Match]:
 
     for c in _WORD_CURRENCY.finditer(norm):
         lo = max(0, c.start() - _WORDS_WINDOW)
+        if not _word_before(norm, lo, c.start()):
+            continue  # the number words must end right before the currency (skips the search)
         if c.group("he"):
             w = _HE_WORDS_BEFORE.search(norm, lo, c.start())
             if w:
@@ -225,13 +264,14 @@ def find_amounts(text: str) -> list[Match]:
             continue  # "19th", "5pm", "4x4"
         if blocked.overlaps(index[m.start("num")], index[m.end() - 1] + 1):
             continue  # part of a phone or a date (checked again by ``add``; this skips the search)
-        k = _KEYWORD_BEFORE.search(norm, max(0, m.start() - _KEYWORD_WINDOW), m.start())
+        lo = max(0, m.start() - _KEYWORD_WINDOW)
+        k = _KEYWORD_BEFORE.search(norm, lo, m.start()) if _LETTER.search(norm, lo, m.start()) else None
         if k is None:
             continue
         num = m.group("num")
         if _BAD_GAP.search(k.group("gap")) or _UNIT_AFTER.match(norm, m.end()):
             continue
-        if not m.group("mult") and _list_marker(norm, m.start("num"), m.end("num")):
+        if not m.group("mult") and _list_marker(norm, m.start("num"), m.end("num"), list_numbers):
             continue
         if not m.group("mult") and _YEAR.match(num):
             continue

@@ -28,7 +28,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
+from collections.abc import Sequence
 from functools import lru_cache
+
+from .cache import text_cache
 
 _REMOVE = frozenset(
     [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x061C, 0x2060, 0xFEFF, 0x00AD, 0x0640]
@@ -87,11 +91,12 @@ def _convert(ch: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=64)
-def cached_normalize_map(text: str) -> tuple[str, list[int]]:
+@text_cache
+def cached_normalize_map(text: str) -> tuple[str, Sequence[int]]:
     """Cached :func:`normalize_map` for the finders, which all normalise the same text.
 
-    The returned list is shared between callers: never mutate it.
+    The index is a ``range`` when no character moved (most texts), else an ``array`` of
+    ints: compact either way. It is shared between callers: never change it.
     """
     return _normalize_map(text)
 
@@ -112,13 +117,13 @@ def _unchanged(text: str) -> bool:
     return unicodedata.is_normalized("NFKC", text) and _SPECIAL.search(text) is None
 
 
-def _normalize_map(text: str) -> tuple[str, list[int]]:
+def _normalize_map(text: str) -> tuple[str, Sequence[int]]:
     if _unchanged(text):
-        return text, list(range(len(text)))
+        return text, range(len(text))
     return _normalize_map_by_char(text)
 
 
-def _normalize_map_by_char(text: str) -> tuple[str, list[int]]:
+def _normalize_map_by_char(text: str) -> tuple[str, Sequence[int]]:
     """:func:`_normalize_map` without the quick test: every distinct character is looked at."""
     changes: dict[str, str] = {}
     for ch in set(text):
@@ -128,12 +133,12 @@ def _normalize_map_by_char(text: str) -> tuple[str, list[int]]:
         if rep != ch:
             changes[ch] = rep
     if not changes:
-        return text, list(range(len(text)))
+        return text, range(len(text))
     if all(len(rep) == 1 for rep in changes.values()):
         table: dict[str, str | int | None] = dict(changes)
-        return text.translate(str.maketrans(table)), list(range(len(text)))
+        return text.translate(str.maketrans(table)), range(len(text))
     out: list[str] = []
-    index: list[int] = []
+    index = array("L")
     for i, ch in enumerate(text):
         found = changes.get(ch)
         if found is None:
@@ -160,7 +165,7 @@ def normalize(text: str) -> str:
     return cached_normalize_map(text)[0]
 
 
-def span_to_original(index: list[int], start: int, end: int, original_length: int) -> tuple[int, int]:
+def span_to_original(index: Sequence[int], start: int, end: int, original_length: int) -> tuple[int, int]:
     """Map a ``[start, end)`` span of normalised text back to the original text.
 
     The end maps to one past the original index of the last normalised character, so

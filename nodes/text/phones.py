@@ -16,17 +16,26 @@ amounts and order numbers out.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from itertools import accumulate
 
 import phonenumbers
 
+from .cache import text_cache
 from .context import id_context_before, reference_context_before
 from .match import Match, make_match
 from .normalize import cached_normalize_map
 
+#: A candidate: at most eight digit chunks (the first of at most 4 digits, the others of at
+#: most 5), joined by nothing or by what may stand between the groups of a written number
+#: (a ")", one separator, a "("), and not followed by more of a number. Each chunk takes
+#: all the digits it can (possessive) and each joint is taken whole or not at all (atomic
+#: group), so a failed match backs off one chunk at a time: a long run of digits costs a
+#: few steps, not every way of cutting it into chunks. The ")" closing a chunk is never
+#: given back to the joint, as the greedy ``\)?`` of the plain pattern (which backtracked
+#: exponentially) preferred: the candidates are the same.
 _CANDIDATE = re.compile(
     r"(?=[+(\d])(?<![A-Za-z0-9_+*#/.,])"
-    r"(?P<num>(?:\+|00)?\s?\(?\d{1,4}\)?(?:(?:[ \-.]|\s?-\s?|\)\s?)?\(?\d{1,5}\)?){0,7})"
+    r"(?P<num>(?:\+|00)?\s?\(?\d{1,4}+(?:(?>\)?+(?:[ \-.]|\s?-\s?|\)\s?)?\(?(?=\d))\d{1,5}+){0,7}\)?)"
     r"(?![\d%]|[.,:/]\d)"
 )
 _GROUP = re.compile(r"\+?\(?\d+\)?")
@@ -34,13 +43,14 @@ _DIGIT = re.compile(r"\d")
 _DATE_LIKE = re.compile(r"^\d{1,2}([./-])\d{1,2}\1(?:\d{2}|\d{4})$|^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[./]\d{1,2}$")
 _PLATE_LIKE = re.compile(r"^\d{2,3}-\d{2,3}-\d{2,3}$")
 _IL_SERVICE = re.compile(r"^1(?:800|801|700|599|809|212|222|255)\d{6}$")
+#: the most digits :func:`_parse` accepts: "00" and a 15-digit international number
+_MAX_DIGITS = 17
 
 
 def _digits(s: str) -> str:
     return "".join(ch for ch in s if ch.isdigit())
 
 
-@lru_cache(maxsize=1024)
 def _parse(candidate: str, region: str) -> str | None:
     """Return the E.164 form of ``candidate`` when it is a possible phone number."""
     digits = _digits(candidate)
@@ -93,30 +103,40 @@ def find_phones(text: str, region: str = "IL") -> list[Match]:
     return list(_find_phones(text, region))
 
 
-@lru_cache(maxsize=32)
+@text_cache
 def _find_phones(text: str, region: str) -> tuple[Match, ...]:
     # Cached: the ID, amount and redaction finders all need the phones of the same text.
     norm, index = cached_normalize_map(text)
     found: list[Match] = []
     if len(_DIGIT.findall(norm)) < 7:  # every phone has at least 7 digits: skip the scan
         return ()
+    parsed: dict[str, str | None] = {}  # the pieces of this text already parsed (a piece may recur)
     for m in _CANDIDATE.finditer(norm):
         raw = m.group("num")
         if sum(ch.isdigit() for ch in raw) < 7:
             continue
         base = m.start("num")
         groups = [(g.start(), g.end()) for g in _GROUP.finditer(raw)]
+        # the digits of the groups before each group: a run of groups is counted, not read
+        before = list(accumulate((sum(ch.isdigit() for ch in raw[s:e]) for s, e in groups), initial=0))
         i = 0
         while i < len(groups):
             taken = False
             for j in range(len(groups), i, -1):
+                digits = before[j] - before[i]
+                if digits < 7:
+                    break  # and fewer groups have fewer digits
+                if digits > _MAX_DIGITS:
+                    continue
                 s, e = groups[i][0], groups[j - 1][1]
                 if raw[s] != "+" and s > 0 and raw[s - 1] == "+":
                     s -= 1
                 piece = raw[s:e]
-                if sum(ch.isdigit() for ch in piece) < 7 or _looks_like_other_number(piece):
+                if _looks_like_other_number(piece):
                     continue
-                e164 = _parse(piece, region)
+                if piece not in parsed:
+                    parsed[piece] = _parse(piece, region)
+                e164 = parsed[piece]
                 if e164 is None:
                     continue
                 start, end = base + s, base + e
@@ -124,7 +144,7 @@ def _find_phones(text: str, region: str) -> tuple[Match, ...]:
                     start += 1
                 formatted = not piece.isdigit()
                 if not formatted and (
-                    (len(_digits(piece)) <= 9 and id_context_before(norm, start) is not None)
+                    (digits <= 9 and id_context_before(norm, start) is not None)
                     or reference_context_before(norm, start)
                 ):
                     continue

@@ -52,7 +52,10 @@ def strip_prefix(token: str) -> str:
     return token
 
 
-_BOUNDARY = re.compile(r"[.!?…؟]+[\"')\]»]*(?=\s|$)|\n+")
+#: the end of a sentence: a run of end marks (and closing quotes) before white space, or line
+#: breaks. A run is only read from its first mark, and whole: read from every mark of a long
+#: run not followed by white space ("....x"), it cost time quadratic in the run
+_BOUNDARY = re.compile(r"(?<![.!?…؟])[.!?…؟]++[\"')\]»]*+(?=\s|$)|\n+")
 _ABBREVIATION_BEFORE = re.compile(
     r"(?:^|[^\w])(?:(?:\w\.)+\w|mr|mrs|ms|dr|prof|st|no|vs|etc|inc|jr|sr|e\.g|i\.e|approx|"
     r"מס|עמ|רח|ד\"ר|פרופ|גב|מר)$",
