@@ -18,6 +18,7 @@ from pydantic_core import to_json
 from nodes.core import registry
 from nodes.core.node import Context, Node, NodeError, OutputModel, Reply
 from nodes.core.problems import Problem
+from nodes.text import forget_texts
 
 #: the published batch schema's maximum (``Settings.max_batch_items`` may lower it)
 MAX_BATCH_ITEMS = 100
@@ -88,7 +89,10 @@ def execute(node: Node, data: Any, ctx: Context, loc_prefix: str = "") -> dict[s
     Raises :class:`Problem` for bad input or a node failure.
     """
     started = time.perf_counter()
-    reply = run(node, validate(node, data, loc_prefix), ctx)
+    try:
+        reply = run(node, validate(node, data, loc_prefix), ctx)
+    finally:
+        forget_texts()  # no customer text stays in the finders' cache past its request
     body: dict[str, Any] = reply.output.model_dump(mode="json")
     body["meta"] = meta(node, ctx, reply, started)
     return body
@@ -100,7 +104,10 @@ def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> tuple
     The HTTP form of :func:`execute`: the output is serialised once, by pydantic-core, and
     ``meta`` (timed from ``started``) is appended to it. Raises :class:`Problem` for a node failure.
     """
-    reply = run(node, parsed, ctx)
+    try:
+        reply = run(node, parsed, ctx)
+    finally:
+        forget_texts()  # no customer text stays in the finders' cache past its request
     body: bytes = reply.output.__pydantic_serializer__.to_json(reply.output)
     tail = to_json(meta(node, ctx, reply, started))
     return (b'{"meta":' if body == b"{}" else body[:-1] + b',"meta":') + tail + b"}", reply

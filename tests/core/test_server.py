@@ -339,3 +339,15 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path: Any) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+def test_no_customer_text_stays_in_the_finders_cache_after_a_request(base_url: str) -> None:
+    """The finders share work within a request through one cache; the runner empties it afterwards."""
+    from nodes.text import cache
+
+    text = "שלום, אני דנה כהן 052-7654321 dana.kohen@example.co.il, אפשר תור למחר?"
+    for path, body in (("/v1/classify-lead", {"text": text}),
+                       ("/v1/classify-lead/batch", {"items": [{"text": text}, {"text": text + "!"}]}),
+                       ("/v1/summarize-conversation", {"messages": [{"author": "דנה", "text": text}]})):
+        assert requests.post(f"{base_url}{path}", json=body, timeout=30).status_code == 200
+        assert (cache.held_entries(), cache.held_bytes(), cache._last) == (0, 0, None), path
