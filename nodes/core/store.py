@@ -73,6 +73,19 @@ _COLUMNS = ("id, kind, tenant, idempotency_key, request_hash, status, payload, p
             "last_error, attempts, max_attempts, next_attempt_at, locked_by, locked_until, created_at, updated_at")
 
 
+
+def _switch_to_wal(conn: sqlite3.Connection, tries: int = 100) -> None:
+    """``PRAGMA journal_mode=WAL``, retried: on a new file several connections opening at once may find
+    it locked (SQLite answers that at once, without its busy timeout), which is no reason to fail."""
+    for attempt in range(tries):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(0.05)
+
 class StoreError(RuntimeError):
     """The store cannot be reached or used; the message says why (never with data)."""
 
@@ -148,7 +161,7 @@ class Store:
             path = Path(self.url.removeprefix("sqlite:///"))
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=True)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(conn)
             # FULL: a job acknowledged to the caller survives a power cut, not just a crash.
             conn.execute("PRAGMA synchronous=FULL")
             # Deleted and overwritten content (a scrubbed payload) is zeroed, not left in free space.
