@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,56 +18,14 @@ import pytest
 import requests
 
 from tests.conftest import MODELS_DIR
+from tests.service import Service
 from tests.zoho_emulator import EmulatorServer
 from tests.zoho_emulator.pgtemp import database_url_or_skip
 
-ROOT = Path(__file__).resolve().parents[3]
 SECRET = "s3cr3t-client-secret-value"
 REFRESH = "1000.r3fr3sh-token-value"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Service:
-    """`tzomet serve` in a subprocess, logging to a file."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Service:
-        cmd = [sys.executable, "-c", "from nodes.cli import main; main()", "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), "--workers", "2"]
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"tzomet serve exited: {self.log.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"tzomet serve did not become ready: {self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
