@@ -12,16 +12,14 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from nodes.update_zoho.writer import shutdown_runtimes
 from tests.zoho_emulator import EmulatorServer
-from tests.zoho_emulator.pgtemp import database_url_or_skip
 
 FAST = {"backoff_base_s": 0.2, "backoff_max_s": 0.6, "poll_interval_s": 0.1, "wait_seconds": 5,
         "connect_timeout_s": 1, "read_timeout_s": 3}
@@ -30,24 +28,6 @@ TASK = "להתקשר TASK-51be2d"
 NAME = "Zxqvbnm-כהןלוי"
 #: the answer a replay gives varies in these keys only (the request's own id and latency)
 PER_REQUEST = {"meta", "request_id", "instance"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest) -> str | None:
-    return None if request.param == "sqlite" else database_url_or_skip()
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    emu = EmulatorServer().start()
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture(autouse=True)
-def _stop_writers() -> Iterator[None]:
-    yield
-    shutdown_runtimes()
 
 
 @pytest.fixture

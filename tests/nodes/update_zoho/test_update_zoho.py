@@ -8,42 +8,19 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
 from nodes.core import registry
-from nodes.update_zoho.writer import shutdown_runtimes
 from tests.zoho_emulator import EmulatorServer
-from tests.zoho_emulator.pgtemp import database_url_or_skip
 
 FAST = {
     "backoff_base_s": 0.2, "backoff_max_s": 0.6, "poll_interval_s": 0.1, "wait_seconds": 5,
     "connect_timeout_s": 1, "read_timeout_s": 3,
 }
-
-
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    return None if request.param == "sqlite" else database_url_or_skip()
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    emu = EmulatorServer().start()
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture(autouse=True)
-def _stop_writers() -> Iterator[None]:
-    yield
-    shutdown_runtimes()
 
 
 def _starter(serve: Callable[..., str], emulator: EmulatorServer, db_url: str | None) -> Callable[..., str]:
