@@ -72,7 +72,7 @@ class ClassifyLeadNode(Node):
             with self._lock:
                 model = self._models.get(key)
                 if model is None:
-                    cache = settings.model_cache if settings else Path("var/models")
+                    cache = (settings or Settings()).model_cache
                     model = CategoryModel.load(Path(custom)) if custom else load_or_train(cache)
                     self._models[key] = model
         return model
@@ -147,7 +147,7 @@ class ClassifyLeadNode(Node):
 
         rows = read_labelled(Path(data_path)) if data_path else shipped_training_rows()
         model = train(rows)
-        cache = settings.model_cache if settings is not None else Path("var/models")
+        cache = (settings or Settings()).model_cache
         target = Path(out) if out else cache / self.name / "trained" / f"{model.version}.joblib"
         model.save(target)
         return {"model_version": model.version, "path": str(target), "rows": len(rows),
