@@ -10,14 +10,18 @@ normalised copy of the message, matches that quote it, phone numbers. So the cac
 
 * is keyed by a BLAKE2b digest of the text and its length (plus the function and its
   other arguments), never by the text itself;
-* never caches a text longer than :data:`MAX_TEXT_CHARS` (its results are computed on
-  each call: a whole contract gains little from sharing and would push out everything else);
+* keeps the results of a text longer than :data:`MAX_TEXT_CHARS` (a whole contract) apart,
+  in one slot per thread that holds one such text only: a request's finders still share
+  their work on it (the ID, amount and redaction finders each need its phones), it never
+  pushes the short texts out, and the next long text or :func:`clear` drops it;
 * holds values of at most :data:`MAX_BYTES` in all (by an estimate of their size), dropping
   the least recently used first;
 * forgets everything on :func:`clear` (``nodes.text.forget_texts``), meant to be called
   after each request, so that no customer text outlives its request here (that includes
   the one text it holds besides the values: the last one digested, kept with its digest
-  because the finders of a request ask for the same text object again and again).
+  because the finders of a request ask for the same text object again and again). The
+  long-text slot is the calling thread's: the runner calls :func:`clear` on the thread that
+  served the request.
 
 Safe to use from several threads: the entries are changed under a lock; two threads
 that miss the same key both compute it and the second store wins.
@@ -49,6 +53,8 @@ _entries: OrderedDict[tuple[Hashable, ...], tuple[Any, int]] = OrderedDict()
 _bytes = 0
 #: the last text digested, and its digest (held until the next text or :func:`clear`)
 _last: tuple[str, bytes] | None = None
+#: per thread, ``slot``: the (length, digest) of one long text and its values by function
+_long = threading.local()
 
 #: bytes of an int in a list of ints (the pointer and the int object)
 _INT_IN_LIST = 8 + 32
@@ -99,8 +105,10 @@ def text_cache(fn: Callable[Concatenate[str, P], R]) -> Callable[Concatenate[str
 
     @functools.wraps(fn)
     def cached(text: str, *args: P.args, **kwargs: P.kwargs) -> R:
-        if len(text) > MAX_TEXT_CHARS or kwargs:
+        if kwargs:
             return fn(text, *args, **kwargs)
+        if len(text) > MAX_TEXT_CHARS:
+            return _long_text_value(fn, name, text, args)
         key = (name, len(text), digest(text), *args)
         with _lock:
             hit = _entries.get(key)
@@ -112,6 +120,19 @@ def text_cache(fn: Callable[Concatenate[str, P], R]) -> Callable[Concatenate[str
         return value
 
     return cached
+
+
+def _long_text_value(fn: Callable[..., R], name: str, text: str, args: tuple[Any, ...]) -> R:
+    """``fn(text, *args)`` from the calling thread's long-text slot, computed on a miss."""
+    mark = (len(text), digest(text))
+    slot: tuple[tuple[int, bytes], dict[tuple[Hashable, ...], Any]] | None = getattr(_long, "slot", None)
+    if slot is None or slot[0] != mark:
+        slot = _long.slot = (mark, {})
+    key = (name, *args)
+    if key in slot[1]:
+        return slot[1][key]  # type: ignore[no-any-return]
+    value = slot[1][key] = fn(text, *args)
+    return value
 
 
 def _store(key: tuple[Hashable, ...], value: object, size: int) -> None:
@@ -138,6 +159,7 @@ def clear() -> None:
         _entries.clear()
         _bytes = 0
         _last = None
+    _long.__dict__.pop("slot", None)
 
 
 def held_bytes() -> int:
@@ -146,5 +168,6 @@ def held_bytes() -> int:
 
 
 def held_entries() -> int:
-    """How many values are held now."""
-    return len(_entries)
+    """How many values are held now (the calling thread's long text's included)."""
+    slot = getattr(_long, "slot", None)
+    return len(_entries) + (len(slot[1]) if slot is not None else 0)

@@ -24,7 +24,13 @@ from .context import HE_LETTER, HE_PREFIX, id_context_before
 from .dates import absolute_date_spans
 from .match import Match, SpanIndex, make_match
 from .normalize import cached_normalize_map
-from .numbers import EN_NUMBER_PHRASE, HE_NUMBER_PHRASE, parse_english_number, parse_hebrew_number
+from .numbers import (
+    EN_NUMBER_PHRASE,
+    HE_NUMBER_PHRASE,
+    is_last_number_word,
+    parse_english_number,
+    parse_hebrew_number,
+)
 from .phones import find_phones
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d+)?)(?!\d|[.,/:]\d)"
@@ -42,25 +48,42 @@ _AR_CUR = r"(?:شيكل|شيقل|شواكل|شيكلات|ريال|دولار|ي�
 _EN_CUR = r"(?:\b(?:NIS|ILS|USD|EUR|GBP|shekels?|dollars?|bucks|euros?|pounds?|sterling)\b)"
 _CUR_AFTER = rf"(?:₪|\$|€|£|{_HE_CUR}|{_AR_CUR}|{_EN_CUR})"
 
+#: what a number with its currency after it must go on with: a multiplier, or a currency's
+#: first letter (after a space or a dash): a cheap test that fails most numbers early
+_MULT_OR_CUR_NEXT = (
+    r"(?=[KkMm]|\s?(?:אלף|מיליון|מליון|thousand|million|mil|bn|billion|ألف|آلاف|الف|الاف|مليون)"
+    r"|\s?-?\s?[₪$€£שדיאלشريدجNIUEGSDBP])"
+)
 _AMOUNT = re.compile(
     rf"(?=[\d₪$€£UNIEGunieg])(?:(?P<cur1>{_SYM_BEFORE})\s?{_NUM_START}(?P<num1>{_NUM})(?P<mult1>{_MULT})?"
-    rf"|{_NUM_START}(?P<num2>{_NUM})(?P<mult2>{_MULT})?\s?-?\s?(?P<cur2>{_CUR_AFTER}))",
+    rf"|{_NUM_START}(?P<num2>{_NUM}){_MULT_OR_CUR_NEXT}(?P<mult2>{_MULT})?\s?-?\s?(?P<cur2>{_CUR_AFTER}))",
     re.IGNORECASE,
 )
 # Amounts in words are found from their currency backwards: currencies are rare, number
 # words at every word start would make a left-to-right scan slow.
-_WORD_CURRENCY = re.compile(rf"(?=[שדיאל₪nuegsdbpi])(?:(?P<he>{_HE_CUR}|₪)|(?:US\s+)?(?P<en>{_EN_CUR}))", re.IGNORECASE)
+# Only a currency after a letter and white space can close number words: the regex reads
+# that first, so a text full of currencies after digits costs a scan, not a loop.
+_WORD_CURRENCY = re.compile(
+    rf"(?<=[^\W\d_])\s+(?P<cur>(?=[שדיאל₪nuegsdbpi])(?:(?P<he>{_HE_CUR}|₪)|(?:US\s+)?(?P<en>{_EN_CUR})))",
+    re.IGNORECASE,
+)
 _HE_WORDS_BEFORE = re.compile(rf"(?<![{HE_LETTER}])[בלו]?-?(?P<words>{HE_NUMBER_PHRASE})\s+$")
 _EN_WORDS_BEFORE = re.compile(rf"(?P<words>{EN_NUMBER_PHRASE})\s+$", re.IGNORECASE)
 _WORDS_WINDOW = 120
 
-_KEYWORD_BEFORE = re.compile(
+#: the price words (Hebrew with their prefixes, English, Arabic)
+_KEYWORDS = (
     rf"(?:(?<![{HE_LETTER}]){HE_PREFIX}(?:מחיר|סכום|תשלום|עלות|תקציב|שכר|משכורת|שכירות|דמי|"
     r"תמורה|התמורה|סה\"כ|סך\s+הכל|סך\s+של|פיקדון|ערבות|מקדמה)|"
     r"\b(?:price|amount|cost|budget|fee|total|rent|salary|deposit|payment)|"
     r"(?<![\u0620-\u064a])(?:ال)?(?:مبلغ|سعر|تكلفة|ثمن|دفعة))"
-    r"(?P<gap>[^\d\n]{0,12}?)$",
-    re.IGNORECASE,
+)
+#: a price word right before the number the search ends at
+_KEYWORD_BEFORE = re.compile(rf"{_KEYWORDS}(?P<gap>[^\d\n]{{0,12}}?)$", re.IGNORECASE)
+#: a price word and the gap to the number after it: where the bare numbers worth reading
+#: start (the first letters first, a cheap test at each position of a long text)
+_KEYWORD_THEN_DIGIT = re.compile(
+    rf"(?=[והבלמשכסתעפדpacbftrsdاسمتثد]){_KEYWORDS}[^\d\n]{{0,12}}?(?=\d)", re.IGNORECASE
 )
 _BARE_NUMBER = re.compile(rf"(?=\d){_NUM_START}(?P<num>{_NUM})(?P<mult>{_MULT})?", re.IGNORECASE)
 _KEYWORD_WINDOW = 30
@@ -99,6 +122,7 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _HAS_DIGIT = re.compile(r"\d")
 #: a letter: every price word holds one, so a number with none before it has no price word
 _LETTER = re.compile(r"[^\W\d_]")
+
 
 
 def _currency(token: str | None) -> str | None:
@@ -207,12 +231,15 @@ def _list_marker(norm: str, start: int, end: int, numbers: _ListNumbers) -> bool
 
 
 def _word_before(norm: str, lo: int, end: int) -> bool:
-    """Whether ``norm[lo:end]`` ends with a letter and then white space, as number words do
-    before their currency: the cheap test before searching for the words."""
+    """Whether ``norm[lo:end]`` ends with a number word and then white space, as a run of
+    number words does before its currency: the cheap test before searching for the run."""
     j = end
     while j > lo and norm[j - 1].isspace():
         j -= 1
-    return lo < j < end and norm[j - 1].isalpha()
+    k = j
+    while k > lo and (norm[k - 1].isalpha() or norm[k - 1] == "-"):
+        k -= 1
+    return lo < j < end and k < j and is_last_number_word(norm[k:j])
 
 
 def find_amounts(text: str) -> list[Match]:
@@ -244,28 +271,34 @@ def find_amounts(text: str) -> list[Match]:
             add(m.start("num2"), m.end(), amount, _currency(m.group("cur2")))
 
     for c in _WORD_CURRENCY.finditer(norm):
-        lo = max(0, c.start() - _WORDS_WINDOW)
-        if not _word_before(norm, lo, c.start()):
+        cur = c.start("cur")
+        lo = max(0, cur - _WORDS_WINDOW)
+        if not _word_before(norm, lo, cur):
             continue  # the number words must end right before the currency (skips the search)
         if c.group("he"):
-            w = _HE_WORDS_BEFORE.search(norm, lo, c.start())
+            w = _HE_WORDS_BEFORE.search(norm, lo, cur)
             if w:
                 add(w.start("words"), c.end(), parse_hebrew_number(w.group("words")), _currency(c.group("he")))
         else:
-            w = _EN_WORDS_BEFORE.search(norm, lo, c.start())
+            w = _EN_WORDS_BEFORE.search(norm, lo, cur)
             if w:
                 add(w.start("words"), c.end(), parse_english_number(w.group("words")), _currency(c.group("en")))
 
-    for m in _BARE_NUMBER.finditer(norm):
-        if spans.overlaps(m.start(), m.end()):
+    # bare numbers count only after a price word: the price words are found first, in one
+    # pass, and only the number each one leads to is read (a text dense with numbers and
+    # poor in price words costs a scan, not a search per number)
+    for p in _KEYWORD_THEN_DIGIT.finditer(norm):
+        bare = _BARE_NUMBER.match(norm, p.end())
+        if bare is None or spans.overlaps(bare.start(), bare.end()):
             continue
+        m = bare
         after = norm[m.end():m.end() + 1]
         if after.isascii() and after.isalpha():
             continue  # "19th", "5pm", "4x4"
         if blocked.overlaps(index[m.start("num")], index[m.end() - 1] + 1):
             continue  # part of a phone or a date (checked again by ``add``; this skips the search)
         lo = max(0, m.start() - _KEYWORD_WINDOW)
-        k = _KEYWORD_BEFORE.search(norm, lo, m.start()) if _LETTER.search(norm, lo, m.start()) else None
+        k = _KEYWORD_BEFORE.search(norm, lo, m.start())  # the price word nearest in the window
         if k is None:
             continue
         num = m.group("num")

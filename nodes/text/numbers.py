@@ -66,6 +66,20 @@ EN_NUMBER_PHRASE = (
 )
 
 _SPLIT = re.compile(r"[\s\-]+")
+_EN_WORDS = frozenset(_en_words)
+
+
+def is_last_number_word(word: str) -> bool:
+    """Whether ``word`` can end a run of number words: a Hebrew one, maybe after a ב/ל/ו
+    prefix and a hyphen ("ושמונה", "ב-חמישה"), or an English one ("thousand").
+
+    The cheap test before searching a text backwards for a whole run
+    (:data:`HE_NUMBER_PHRASE`, :data:`EN_NUMBER_PHRASE`)."""
+    if word.lower() in _EN_WORDS:
+        return True
+    if word[:1] in "בלו":
+        word = word[1:]
+    return word.removeprefix("-") in HE_NUMBER_WORDS
 
 
 def _he_word(token: str) -> str | None:

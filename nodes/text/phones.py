@@ -32,9 +32,11 @@ from .normalize import cached_normalize_map
 #: group), so a failed match backs off one chunk at a time: a long run of digits costs a
 #: few steps, not every way of cutting it into chunks. The ")" closing a chunk is never
 #: given back to the joint, as the greedy ``\)?`` of the plain pattern (which backtracked
-#: exponentially) preferred: the candidates are the same.
+#: exponentially) preferred: the candidates are the same. A candidate is tried only where
+#: seven digits follow with at most a joint between each two (a phone has seven), so a text
+#: dense with short numbers is not read candidate by candidate in Python.
 _CANDIDATE = re.compile(
-    r"(?=[+(\d])(?<![A-Za-z0-9_+*#/.,])"
+    r"(?=[+(\d])(?<![A-Za-z0-9_+*#/.,])(?=\+?(?:[\s\-.()]{0,5}\d){7})"
     r"(?P<num>(?:\+|00)?\s?\(?\d{1,4}+(?:(?>\)?+(?:[ \-.]|\s?-\s?|\)\s?)?\(?(?=\d))\d{1,5}+){0,7}\)?)"
     r"(?![\d%]|[.,:/]\d)"
 )
@@ -103,6 +105,11 @@ def find_phones(text: str, region: str = "IL") -> list[Match]:
     return list(_find_phones(text, region))
 
 
+#: a piece of a candidate that parses: its span in the candidate, E.164 form, whether it
+#: was written formatted, and its digit count
+_Piece = tuple[int, int, str, bool, int]
+
+
 @text_cache
 def _find_phones(text: str, region: str) -> tuple[Match, ...]:
     # Cached: the ID, amount and redaction finders all need the phones of the same text.
@@ -110,48 +117,60 @@ def _find_phones(text: str, region: str) -> tuple[Match, ...]:
     found: list[Match] = []
     if len(_DIGIT.findall(norm)) < 7:  # every phone has at least 7 digits: skip the scan
         return ()
-    parsed: dict[str, str | None] = {}  # the pieces of this text already parsed (a piece may recur)
+    # the pieces of each candidate, by its text: a candidate that recurs (a list of the same
+    # extension, or a hostile "1-1-1-…") is split and parsed once
+    splits: dict[str, tuple[_Piece, ...]] = {}
     for m in _CANDIDATE.finditer(norm):
         raw = m.group("num")
-        if sum(ch.isdigit() for ch in raw) < 7:
-            continue
+        pieces = splits.get(raw)
+        if pieces is None:
+            pieces = splits[raw] = _split(raw, region)
         base = m.start("num")
-        groups = [(g.start(), g.end()) for g in _GROUP.finditer(raw)]
-        # the digits of the groups before each group: a run of groups is counted, not read
-        before = list(accumulate((sum(ch.isdigit() for ch in raw[s:e]) for s, e in groups), initial=0))
-        i = 0
-        while i < len(groups):
-            taken = False
-            for j in range(len(groups), i, -1):
-                digits = before[j] - before[i]
-                if digits < 7:
-                    break  # and fewer groups have fewer digits
-                if digits > _MAX_DIGITS:
-                    continue
-                s, e = groups[i][0], groups[j - 1][1]
-                if raw[s] != "+" and s > 0 and raw[s - 1] == "+":
-                    s -= 1
-                piece = raw[s:e]
-                if _looks_like_other_number(piece):
-                    continue
-                if piece not in parsed:
-                    parsed[piece] = _parse(piece, region)
-                e164 = parsed[piece]
-                if e164 is None:
-                    continue
-                start, end = base + s, base + e
-                if piece.startswith("(") and ")" not in piece:
-                    start += 1
-                formatted = not piece.isdigit()
-                if not formatted and (
-                    (digits <= 9 and id_context_before(norm, start) is not None)
-                    or reference_context_before(norm, start)
-                ):
-                    continue
-                found.append(make_match("phone", text, index, start, end, e164, {"formatted": formatted}))
-                i = j
-                taken = True
-                break
-            if not taken:
-                i += 1
+        for s, e, e164, formatted, digits in pieces:
+            start, end = base + s, base + e
+            if not formatted and (
+                (digits <= 9 and id_context_before(norm, start) is not None) or reference_context_before(norm, start)
+            ):
+                continue  # an unformatted piece is one group: nothing shorter to try in its place
+            found.append(make_match("phone", text, index, start, end, e164, {"formatted": formatted}))
     return tuple(found)
+
+
+def _split(raw: str, region: str) -> tuple[_Piece, ...]:
+    """The phones in one candidate: its digit groups, cut longest valid prefix first.
+
+    What stands before the candidate is not read here: the caller drops the unformatted
+    pieces that follow an ID or reference word.
+    """
+    if sum(ch.isdigit() for ch in raw) < 7:
+        return ()
+    groups = [(g.start(), g.end()) for g in _GROUP.finditer(raw)]
+    # the digits of the groups before each group: a run of groups is counted, not read
+    before = list(accumulate((sum(ch.isdigit() for ch in raw[s:e]) for s, e in groups), initial=0))
+    pieces: list[_Piece] = []
+    i = 0
+    while i < len(groups):
+        taken = False
+        for j in range(len(groups), i, -1):
+            digits = before[j] - before[i]
+            if digits < 7:
+                break  # and fewer groups have fewer digits
+            if digits > _MAX_DIGITS:
+                continue
+            s, e = groups[i][0], groups[j - 1][1]
+            if raw[s] != "+" and s > 0 and raw[s - 1] == "+":
+                s -= 1
+            piece = raw[s:e]
+            if _looks_like_other_number(piece):
+                continue
+            e164 = _parse(piece, region)
+            if e164 is None:
+                continue
+            lead = 1 if piece.startswith("(") and ")" not in piece else 0
+            pieces.append((s + lead, e, e164, not piece.isdigit(), digits))
+            i = j
+            taken = True
+            break
+        if not taken:
+            i += 1
+    return tuple(pieces)

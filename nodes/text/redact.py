@@ -22,6 +22,7 @@ _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}(?![A-
 _CARD = re.compile(r"(?<![\d.,\-])\d(?:[ -]?\d){12,18}(?![\d]|[.,\-]\d)")
 _PLATE = re.compile(r"(?<![\d\-.])(?:\d{2}-\d{3}-\d{2}|\d{3}-\d{2}-\d{3})(?![\d]|-\d)")
 _ACCOUNT = re.compile(
+    r"(?=[בלמוחbaرحا])"  # the first letters of the words below: a cheap test at each position
     r"(?:(?<![\u05d0-\u05ea])[בלמו]?(?:חשבון(?:\s+בנק)?|ח-ן|ח\"ן)|\b(?:bank\s+)?account(?:\s+(?:no\.?|number))?|"
     r"(?<![\u0620-\u064a])(?:رقم\s+)?(?:ال)?حساب)"
     r"(?:\s*(?:מס'|מספר|no\.?|#))?[\s:.#\-]*(?P<num>\d{4,12}(?:-\d{1,6})?)(?![\d]|[.,/]\d)",
