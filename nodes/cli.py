@@ -95,9 +95,15 @@ def serve(host: str, port: int, workers: int, threads: int, timeout: int) -> Non
     metrics_dir = Path(tempfile.mkdtemp(prefix="tzomet-metrics-"))
     os.environ[DIR_ENV] = str(metrics_dir)
     app = create_app(settings, workers=workers)
+    for name in registry.names():  # the models every worker shares: loaded once, before the fork
+        try:
+            registry.get(name).preload(settings)
+        except Exception as exc:  # each worker tries again in `warm`, and readyz reports it
+            click.echo(f"node {name} did not preload: {type(exc).__name__}", err=True)
 
     def warm(worker: Any) -> None:
-        # Load models after fork so each worker is ready before its first request.
+        # Open stores and start writers after the fork (models preloaded above are already
+        # there), so each worker is ready before its first request.
         for name in registry.names():
             try:
                 registry.get(name).load(settings)

@@ -86,6 +86,10 @@ class ClassifyLeadNode(Node):
             self._model_for(settings)
             self._loaded = True
 
+    def preload(self, settings: Any) -> None:
+        """The model is read-only arrays: loaded once before the server forks its workers."""
+        self.load(settings)
+
     def ready(self, settings: Any) -> tuple[bool, str]:
         if not self._loaded:
             return False, "model not loaded"

@@ -139,7 +139,8 @@ class Node:
     content types other than JSON), :meth:`evaluate` (score on gold data), :meth:`train`
     (fit a model from data), :meth:`routes` (extra HTTP routes), :meth:`commands` (extra
     CLI commands), :meth:`outbox_depth` (writes waiting, for ``/metrics``) and
-    :meth:`shutdown` (stop background workers).
+    :meth:`shutdown` (stop background workers) and :meth:`preload` (models shared by the
+    server's workers).
     """
 
     name: ClassVar[str]
@@ -157,6 +158,12 @@ class Node:
 
     def load(self, settings: Any) -> None:
         """Load models or connect to what the node needs. Idempotent."""
+
+    def preload(self, settings: Any) -> None:
+        """Load what every server worker can share, once, in the server's main process before it
+        forks the workers (they start ready, and share the pages). Read-only data only: no
+        thread, connection or open file may be started here. Idempotent; nothing by default.
+        """
 
     def ready(self, settings: Any) -> tuple[bool, str]:
         """Whether the node can serve; ``(False, reason)`` makes ``/readyz`` answer 503."""
