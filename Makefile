@@ -19,11 +19,16 @@ $(BIN)/tzomet: pyproject.toml
 serve: $(BIN)/tzomet
 	$(BIN)/tzomet serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-# both cores; the n8n tests stay on one worker (their xdist_group), so n8n starts once.
+# both cores, a test module per unit of work (tests/conftest.py sends the slow ones first), so the
+# n8n module starts one n8n.
 # Nothing lands in the checkout: bytecode goes to the temp dir, and pytest keeps no cache.
+# Bytecode is written there even where PYTHONDONTWRITEBYTECODE is set: with a prefix and no
+# writes, every process of the suite (each `tzomet serve` it starts) compiled numpy, scipy
+# and scikit-learn from source again, 3-5 s each.
 TMPDIR ?= /tmp
 test: $(BIN)/tzomet
-	PYTHONPYCACHEPREFIX=$(TMPDIR)/tzomet-pycache $(BIN)/python -m pytest -q -n auto --dist loadgroup -p no:cacheprovider
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(TMPDIR)/tzomet-pycache \
+		$(BIN)/python -m pytest -q -n auto --dist loadscope --no-loadscope-reorder -p no:cacheprovider
 
 lint: $(BIN)/tzomet
 	$(BIN)/ruff check .

@@ -39,14 +39,15 @@ def test_wheel_installed_outside_the_checkout_serves_and_renders_workflows(tmp_p
                     "-w", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, timeout=300)
     wheel = next((tmp_path / "dist").glob("tzomet-*.whl"))
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # no pip of its own (ensurepip takes seconds): this environment's pip installs into it
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     site = Path(subprocess.check_output([str(venv / "bin" / "python"), "-c",
                                          "import sysconfig; print(sysconfig.get_path('purelib'))"], text=True).strip())
     # the dependencies come from this environment's site-packages (no download); its .pth files, the
     # editable install of the checkout among them, are not read from a directory added this way
     (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
+                    "--no-deps", str(wheel)], check=True, capture_output=True, timeout=300)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {**os.environ, "TZOMET_DATA_DIR": str(tmp_path / "data"), "TZOMET_MODELS_DIR": str(MODELS_DIR)}

@@ -3,9 +3,10 @@
 One n8n (its own user folder and SQLite database) imports the rendered workflows and the
 credentials, then:
 
-- runs each workflow with ``n8n execute`` (Manual Trigger -> Sample input) against the
-  running Tzomet service, the Zoho emulator and a WhatsApp Cloud API double, and checks
-  what the emulator and the double received — and that running it again writes nothing twice;
+- runs every workflow (Manual Trigger -> Sample input) against the running Tzomet service,
+  the Zoho emulator and a WhatsApp Cloud API double, all of them in one ``n8n
+  execute-batch`` and then all of them again, and checks what the emulator and the double
+  received after the first run — and that the second run wrote nothing twice;
 - publishes the webhook workflows, runs ``n8n start`` and POSTs to their production
   webhooks the way a web form, a chat export tool and a document upload would.
 
@@ -35,8 +36,8 @@ OWNER = "972509998877"
 PHONE_NUMBER_ID = "100000000000001"
 PDF = ROOT / "nodes" / "extract_contract_fields" / "data" / "eval" / "files" / "he01_lease_residential.pdf"
 
-# one n8n for the whole module, so its tests stay on one xdist worker (make test uses --dist loadgroup)
-pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("n8n")]
+# one n8n for the whole module: make test sends a module to one xdist worker (--dist loadscope)
+pytestmark = pytest.mark.timeout(900)
 
 
 @dataclass
@@ -82,74 +83,105 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             shutdown_runtimes()
 
 
-def test_whatsapp_lead_to_zoho(stack: Stack) -> None:
-    before = stack.counts()
-    stack.n8n.execute("TzWhatsAppLead01")
-    leads = [r for r in stack.records("Leads") if r.get("Phone") == "+972541234567"]
-    assert len(leads) == 1, stack.records("Leads")
+@dataclass
+class Runs:
+    """What two runs of every workflow left: n8n's results and the CRM after each run."""
+
+    first: dict[str, dict[str, Any]]
+    second: dict[str, dict[str, Any]]
+    after_first: dict[str, list[dict[str, Any]]]
+    after_second: dict[str, list[dict[str, Any]]]
+    sent_first: list[dict[str, Any]]
+
+    def records(self, module: str) -> list[dict[str, Any]]:
+        """The records after both runs."""
+        return self.after_second[module]
+
+    def succeeded(self, workflow_id: str) -> None:
+        for run in (self.first, self.second):
+            result = run[workflow_id]
+            assert result["executionStatus"] == "success", result
+
+
+MODULES = ("Leads", "Deals", "Notes", "Tasks")
+
+
+@pytest.fixture(scope="module")
+def runs(stack: Stack) -> Runs:
+    """Every workflow run twice (one n8n process per run), the second a repeated delivery."""
+    first = stack.n8n.execute_all()
+    after_first = {m: stack.records(m) for m in MODULES}
+    sent_first = list(stack.whatsapp.sent)
+    second = stack.n8n.execute_all()
+    after_second = {m: stack.records(m) for m in MODULES}
+    assert set(first) == set(second) == {"TzWhatsAppLead01", "TzWebFormLead001", "TzConversation01",
+                                          "TzContractIntake"}
+    return Runs(first, second, after_first, after_second, sent_first)
+
+
+def _of(records: list[dict[str, Any]], field: str, record_id: object) -> list[dict[str, Any]]:
+    return [r for r in records if str(r[field]["id"]) == str(record_id)]
+
+
+def test_whatsapp_lead_to_zoho(runs: Runs) -> None:
+    runs.succeeded("TzWhatsAppLead01")
+    leads = [r for r in runs.records("Leads") if r.get("Phone") == "+972541234567"]
+    assert len(leads) == 1, runs.records("Leads")  # delivered twice, one lead
     lead = leads[0]
     assert lead["First_Name"] == "דנה" and lead["Last_Name"] == "כהן"
     assert "support" in lead["Description"] and "human_request" in lead["Description"]
-    note = [n for n in stack.records("Notes") if str(n["Parent_Id"]["id"]) == str(lead["id"])]
+    note = _of(runs.records("Notes"), "Parent_Id", lead["id"])
     assert len(note) == 1 and "עשיתי תאונה הבוקר" in note[0]["Note_Content"]
-    task = [t for t in stack.records("Tasks") if str(t["What_Id"]["id"]) == str(lead["id"])]
+    task = _of(runs.records("Tasks"), "What_Id", lead["id"])
     assert len(task) == 1 and task[0]["Priority"] == "High" and "human_request" in task[0]["Subject"]
     # the owner was told on WhatsApp, through the Graph API's wire format
-    sent = stack.whatsapp.sent
+    sent = [m for m in runs.sent_first if "+972541234567" in m.get("text", {}).get("body", "")]
     assert len(sent) == 1 and sent[0]["to"] == OWNER and sent[0]["phone_number_id"] == PHONE_NUMBER_ID
-    assert "+972541234567" in sent[0]["text"]["body"] and sent[0]["messaging_product"] == "whatsapp"
-
-    # The same WhatsApp message delivered again: nothing new in the CRM.
-    stack.n8n.execute("TzWhatsAppLead01")
-    after = stack.counts()
-    assert after["Leads"] == before["Leads"] + 1 and after["Notes"] == before["Notes"] + 1
-    assert after["Tasks"] == before["Tasks"] + 1
+    assert sent[0]["messaging_product"] == "whatsapp"
 
 
-def test_web_form_lead_to_zoho(stack: Stack) -> None:
-    before = stack.counts()
-    stack.n8n.execute("TzWebFormLead001")
-    stack.n8n.execute("TzWebFormLead001")  # a duplicate delivery of the same submission
-    leads = [r for r in stack.records("Leads") if r.get("Email") == "yossi.levi@example.com"]
-    assert len(leads) == 1
+def test_web_form_lead_to_zoho(runs: Runs) -> None:
+    runs.succeeded("TzWebFormLead001")
+    leads = [r for r in runs.records("Leads") if r.get("Email") == "yossi.levi@example.com"]
+    assert len(leads) == 1  # the same submission delivered twice
     assert leads[0]["Last_Name"] == "Levi" and "sales_inquiry" in leads[0]["Description"]
-    after = stack.counts()
-    assert after["Leads"] == before["Leads"] + 1 and after["Notes"] == before["Notes"] + 1
+    assert len(_of(runs.records("Notes"), "Parent_Id", leads[0]["id"])) == 1
 
 
-def test_conversation_to_zoho_note_and_one_task_per_action_item(stack: Stack) -> None:
-    before = stack.counts()
-    stack.n8n.execute("TzConversation01")
-    leads = [r for r in stack.records("Leads") if r.get("Phone") == "+972501112233"]
+def test_conversation_to_zoho_note_and_one_task_per_action_item(runs: Runs) -> None:
+    runs.succeeded("TzConversation01")
+    leads = [r for r in runs.records("Leads") if r.get("Phone") == "+972501112233"]
     assert len(leads) == 1 and leads[0]["Last_Name"] == "אברהם"
-    lead_id = str(leads[0]["id"])
-    notes = [n for n in stack.records("Notes") if str(n["Parent_Id"]["id"]) == lead_id]
+    notes = _of(runs.records("Notes"), "Parent_Id", leads[0]["id"])
     assert len(notes) == 1 and "סיכום שיחה" in notes[0]["Note_Title"]
-    tasks = [t for t in stack.records("Tasks") if str(t["What_Id"]["id"]) == lead_id]
+    tasks = _of(runs.records("Tasks"), "What_Id", leads[0]["id"])
     assert tasks and any("שמאי" in t["Subject"] for t in tasks)
     assert any(t.get("Due_Date") == "2026-11-18" for t in tasks), tasks  # "ביום רביעי" said on Thu 12.11
-    stack.n8n.execute("TzConversation01")
-    after = stack.counts()
-    assert after["Tasks"] == before["Tasks"] + len(tasks) and after["Notes"] == before["Notes"] + 1
+    assert tasks == _of(runs.after_first["Tasks"], "What_Id", leads[0]["id"])  # none added by the second run
 
 
-def test_contract_intake_to_zoho_deal(stack: Stack) -> None:
-    before = stack.counts()
-    stack.n8n.execute("TzContractIntake")
-    deals = [d for d in stack.records("Deals") if d.get("Amount") == 7200]
+def test_contract_intake_to_zoho_deal(runs: Runs) -> None:
+    runs.succeeded("TzContractIntake")
+    deals = [d for d in runs.records("Deals") if d.get("Amount") == 7200]
     assert len(deals) == 1 and deals[0]["Deal_Name"].startswith("lease")
-    notes = [n for n in stack.records("Notes") if str(n["Parent_Id"]["id"]) == str(deals[0]["id"])]
+    notes = _of(runs.records("Notes"), "Parent_Id", deals[0]["id"])
     assert len(notes) == 1
     content = notes[0]["Note_Content"]
     for expected in ("payment_amount", "7,200", "notice_period_days", "60 יום", "jurisdiction", "תל אביב",
                      "משה לוי", "123456782"):
         assert expected in content, content
-    stack.n8n.execute("TzContractIntake")
-    assert stack.counts()["Deals"] == before["Deals"] + 1
 
 
-def test_production_webhooks(stack: Stack) -> None:
-    """Published workflows behind `n8n start`: a form post, a chat export and a PDF upload."""
+def test_running_every_workflow_again_writes_nothing_twice(runs: Runs) -> None:
+    assert {m: len(r) for m, r in runs.after_second.items()} == {m: len(r) for m, r in runs.after_first.items()}
+    assert all(runs.after_first[m] for m in MODULES)  # each module was written by the first run
+
+
+def test_production_webhooks(stack: Stack, runs: Runs) -> None:
+    """Published workflows behind `n8n start`: a form post, a chat export and a PDF upload.
+
+    Takes ``runs`` so that the manual runs are over before ``n8n start`` opens the database.
+    """
     for workflow_id in ("TzWebFormLead001", "TzConversation01", "TzContractIntake"):
         stack.n8n.cli("publish:workflow", f"--id={workflow_id}")
     stack.n8n.start()

@@ -56,7 +56,8 @@ class WhatsAppDouble:
         self.sent: list[dict[str, Any]] = []
         self._server = make_server("127.0.0.1", 0, create_app(token, self.sent), threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="whatsapp-double")
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+                                        name="whatsapp-double")
 
     def __enter__(self) -> WhatsAppDouble:
         self._thread.start()

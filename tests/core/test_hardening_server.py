@@ -28,12 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBLEM = "application/problem+json"
 
 
-
-
-# one `tzomet serve` for the module, so its tests stay on one xdist worker
-pytestmark = pytest.mark.xdist_group("served")
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """One `tzomet serve --workers 2` (no keys, echo enabled) for the module."""

@@ -365,8 +365,13 @@ def test_quality_gate_on_the_shipped_eval_set(tmp_path: Any) -> None:
 
     report = json.loads(ok.stdout)
     assert report["macro_f1"] >= 0.83 and report["n"] >= 120
-    failing = subprocess.run([*cli, "--min-macro-f1", "0.999"], **run)
-    assert failing.returncode == 1 and "quality gate failed" in failing.stderr
+    # below the bar: exit 1 (on three gold items, where one wrong answer is a third of the score)
+    gold = tmp_path / "three.jsonl"
+    gold.write_text("".join(json.dumps({"text": t, "category": c}, ensure_ascii=False) + "\n" for t, c in [
+        ("אני רוצה לבטל את המנוי שלי", "cancellation"), ("כמה עולה התקנה של מזגן?", "sales_inquiry"),
+        ("hello", "cancellation")]), encoding="utf-8")
+    failing = subprocess.run([*cli, "--data", str(gold), "--min-macro-f1", "0.999"], **run)
+    assert failing.returncode == 1 and "quality gate failed" in failing.stderr, failing.stderr
 
 
 def test_merging_alternatives_by_first_letter_keeps_every_match() -> None:

@@ -33,7 +33,7 @@ def service_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tupl
     emulator = EmulatorServer().start()
     config = tmp_path / "tzomet.json"
     config.write_text(json.dumps({"actions": {"update-zoho": {
-        "backoff_base_s": 0.2, "backoff_max_s": 0.5, "poll_interval_s": 0.2, "wait_seconds": 0.5,
+        "backoff_base_s": 0.2, "backoff_max_s": 0.5, "poll_interval_s": 0.2, "wait_seconds": 0.1,
         "connect_timeout_s": 1, "read_timeout_s": 3, "max_attempts": 1000, "lease_s": 30,
     }}}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOHO_", "TZOMET_"))}
