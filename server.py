@@ -337,7 +337,7 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         limit = settings.max_upload_bytes if node.extra_content_types else settings.max_body_bytes
         items = batch_items(_parse_json(read_body(call, req, limit)), settings.max_batch_items)
         charge(len(items))  # one token per item, before any of them runs
-        return _json(execute_batch(node, items, lambda: context(call, req)))
+        return _json(execute_batch(node, items, context(call, req)))
 
     # A rule per routable action too: werkzeug matches a static path without a regex, and
     # this runs on every call. /v1/<action> still answers every other name (404, 405).

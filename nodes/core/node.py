@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from nodes.core.config import Settings
 
 
 class StrictModel(BaseModel):
@@ -72,6 +75,51 @@ class NodeError(Exception):
         self.type = type_
 
 
+TIME_BUDGET_TYPE = "urn:tzomet:problem:time-budget"
+
+
+class Deadline:
+    """The time budget of one request, started when it is created.
+
+    Cooperative: Python cannot stop a running function, so the long loops (pages,
+    paragraphs, messages, patterns) call :meth:`check` and the request ends with a 422
+    problem once the budget is spent.
+    """
+
+    __slots__ = ("_ends", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None) -> Deadline:
+        """A deadline of ``settings.request_budget_s`` (the default settings' when ``None``)."""
+        return cls((settings or Settings()).request_budget_s)
+
+    def __repr__(self) -> str:
+        return f"Deadline({self.seconds:g} s, {self.remaining():.3f} s left)"
+
+    def remaining(self) -> float:
+        """Seconds left (0 once expired)."""
+        return max(0.0, self._ends - time.monotonic())
+
+    def expired(self) -> bool:
+        """Whether the budget is spent."""
+        return time.monotonic() >= self._ends
+
+    def check(self) -> None:
+        """Raise a 422 :class:`NodeError` once the budget is spent; return at once otherwise."""
+        if time.monotonic() >= self._ends:
+            raise NodeError(
+                422,
+                f"The request took longer than the {self.seconds:g} s budget (TZOMET_REQUEST_BUDGET_S) and was "
+                "stopped; send a shorter document or fewer custom fields.",
+                title="Time budget exceeded",
+                type_=TIME_BUDGET_TYPE,
+            )
+
+
 @dataclass(frozen=True)
 class Context:
     """What a node may know about the call it is serving; read-only, one per call.
@@ -80,7 +128,9 @@ class Context:
     ``settings.action_options(name, tenant)`` gives a tenant's options), ``tenant`` the
     tenant name (``None`` when no keys are configured), ``now`` the time the request
     arrived, ``headers`` the request headers (case-insensitive over HTTP, e.g.
-    ``Idempotency-Key``).
+    ``Idempotency-Key``), ``deadline`` the request's time budget
+    (``settings.request_budget_s``, from when the context was made; the actions it calls
+    share it).
     """
 
     #: 32 random hex digits, like ``uuid4().hex`` (without building a UUID on every request)
@@ -90,6 +140,12 @@ class Context:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     #: a ``Mapping[str, str]``, or werkzeug's case-insensitive ``Headers`` over HTTP
     headers: Any = field(default_factory=dict)
+    #: given when calls share one budget (the items of a batch); made from ``settings`` otherwise
+    deadline: Deadline = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.deadline is None:
+            object.__setattr__(self, "deadline", Deadline.from_settings(self.settings))
 
     def options(self, action: str) -> dict[str, Any]:
         """The options of ``action`` for this call's tenant (empty without settings)."""

@@ -134,14 +134,15 @@ def batch_items(data: Any, max_items: int = MAX_BATCH_ITEMS) -> list[Any]:
     return items
 
 
-def execute_batch(node: Node, items: list[Any], ctx_factory: Any) -> dict[str, Any]:
+def execute_batch(node: Node, items: list[Any], ctx: Context) -> dict[str, Any]:
     """Run each of a batch's ``items`` (from :func:`batch_items`) in order; one bad item never fails the others.
 
-    ``ctx_factory()`` returns a fresh :class:`Context` per item.
+    The items are one request: they share ``ctx`` (its request id and its time budget, so
+    the batch as a whole stops when the budget is spent, each item after that answering
+    the time-budget problem).
     """
     results: list[dict[str, Any]] = []
     for i, item in enumerate(items):
-        ctx = ctx_factory()
         try:
             results.append({"ok": True, "output": execute(node, item, ctx)})
         except Problem as problem:

@@ -109,7 +109,7 @@ class ExtractContractFieldsNode(Node):
 
     def run(self, data: ExtractContractFieldsInput, ctx: Context) -> ExtractContractFieldsOutput:
         """Extract everything from one contract, within the request's time budget."""
-        deadline = Deadline.from_settings(ctx.settings)
+        deadline = ctx.deadline
         doc, sha256 = self._document(data, ctx, deadline)
         if not doc.text.strip():
             loc = "text" if data.text is not None else "file"

@@ -9,7 +9,7 @@ from typing import Any
 
 from nodes import text as tt
 from nodes.core import registry
-from nodes.core.limits import check_text_chars
+from nodes.core.limits import Deadline, check_text_chars
 from nodes.core.node import Context, Node, NodeError
 from nodes.core.problems import Problem
 from nodes.core.runner import call
@@ -130,17 +130,19 @@ def _assign_roles(msgs: list[Msg], customer_name: str | None, business_names: li
     )
 
 
-def _read(msgs: list[Msg]) -> tuple[list[summary.Sentence], Entities]:
+def _read(msgs: list[Msg], deadline: Deadline) -> tuple[list[summary.Sentence], Entities]:
     """The sentences and the entities of the conversation, in one pass over its messages.
 
     Each message's sentences and entities are read together, so the toolkit normalises
     each message once (its normalisation cache holds the message between the two), and
     each message's matches are folded into the entities at once instead of piling up.
+    The request's time budget is checked before each message.
     """
     sentences: list[summary.Sentence] = []
 
     def found() -> Iterator[dict[str, list[tt.Match]]]:
         for m in msgs:
+            deadline.check()
             summary.split_message(m, sentences)
             yield tt.find_all(m.text, m.ref)
 
@@ -311,7 +313,7 @@ class SummarizeConversationNode(Node):
         language = _language(data.language, msgs)
         max_sentences = data.max_sentences or int(options.get("max_sentences", DEFAULT_MAX_SENTENCES))
 
-        sentences, entities = _read(msgs)
+        sentences, entities = _read(msgs, ctx.deadline)
         ranked = summary.summarize(sentences, max_sentences, _label_language(language, msgs))
         items = actions.action_items(sentences)
 
@@ -322,6 +324,7 @@ class SummarizeConversationNode(Node):
         if not any(h for _, h in scored):
             scored = [sentiment.score_text(m.text, words.get(m.index, [])) for m in msgs]
         overall, trend, mean = sentiment.overall_and_trend(scored)
+        ctx.deadline.check()
 
         category, urgency, reasons, required = _classify(msgs, ctx, language)
         unanswered = 0

@@ -13,7 +13,7 @@ import requests
 
 from nodes.core import registry
 from nodes.core.config import load_settings
-from nodes.core.node import Context, NodeError
+from nodes.core.node import Context, Deadline, NodeError
 from nodes.summarize_conversation import summary, whatsapp
 from nodes.summarize_conversation.conversation import Msg
 from nodes.summarize_conversation.eval import DEFAULT_GOLD, load_gold
@@ -342,7 +342,7 @@ def test_one_pass_splits_like_line_by_line_tokenising() -> None:
     from nodes.summarize_conversation.node import _read
 
     msgs = _eval_messages()
-    sentences, _ = _read(msgs)
+    sentences, _ = _read(msgs, Deadline(60))
     expected = []
     for m in msgs:  # the straightforward way: each line, each sentence, tokenised on its own
         for line in m.text.split("\n"):
@@ -358,7 +358,7 @@ def test_one_pass_finds_the_entities_of_every_message() -> None:
     from nodes.summarize_conversation.node import _read
 
     msgs = _eval_messages()
-    _, entities = _read(msgs)
+    _, entities = _read(msgs, Deadline(60))
     phones = {str(p.value) for m in msgs for p in tt.find_all(m.text, m.ref)["phones"]}
     dates = {str(d.value) for m in msgs for d in tt.find_all(m.text, m.ref)["dates"]}
     assert set(entities.phones) == phones
@@ -427,3 +427,25 @@ def test_requests_and_open_questions_keep_the_first_ones() -> None:
                  for i, w in enumerate(["אלף", "בית", "גימל", "דלת", "הא", "וו", "זין", "חית", "טית", "יוד"])]
     assert actions.customer_requests(sentences, limit=3) == [s.text for s in sentences[:3]]
     assert actions.open_questions(sentences, limit=4) == [s.text for s in sentences[:4]]
+
+
+def test_a_long_conversation_stops_at_the_request_budget(serve: Any) -> None:
+    # the budget is checked before each message: a transcript that would take seconds ends in a
+    # 422 problem naming the budget, and the next request is served as usual
+    url = serve(request_budget_s=0.05)
+    lines = [f"12.11.2026, 09:{i % 60:02d} - {'Dana' if i % 2 else 'Shop'}: המחיר 1,500 ש\"ח, טל' 050-1234567, "
+             f"נדבר מחר ב-10:00 לגבי ההזמנה {i}" for i in range(6000)]
+    r = requests.post(f"{url}/v1/summarize-conversation", json={"transcript": "\n".join(lines)}, timeout=60)
+    assert r.status_code == 422, r.text[:300]
+    problem = r.json()
+    assert problem["type"] == "urn:tzomet:problem:time-budget" and "0.05 s budget" in problem["detail"]
+    ok = requests.post(f"{url}/v1/summarize-conversation", json={"transcript": "\n".join(lines[:3])}, timeout=60)
+    assert ok.status_code == 200, ok.text[:300]
+    # the items of a batch share the request's budget: once the long one spent it, the short
+    # one after it is not started
+    batch = requests.post(f"{url}/v1/summarize-conversation/batch", timeout=60, json={"items": [
+        {"transcript": "\n".join(lines)}, {"transcript": "\n".join(lines[:3])}]})
+    assert batch.status_code == 200, batch.text[:300]
+    results = batch.json()["results"]
+    assert [r["ok"] for r in results] == [False, False]
+    assert {r["error"]["type"] for r in results} == {"urn:tzomet:problem:time-budget"}
