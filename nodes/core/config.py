@@ -54,6 +54,13 @@ class Settings:
     db_url: str | None = None
     #: the engine every action answers with; this version has the local one only (see ENGINES)
     engine: str = "local"
+    #: sentence embeddings (custom labels by meaning): ``local`` (e5 in the wheel), ``remote`` or ``off``
+    embedder: str = "local"
+    #: the remote embedder's OpenAI-compatible base URL (``…/v1``), model and key
+    embedder_url: str | None = None
+    embedder_model: str = "multilingual-e5-small"
+    embedder_api_key: str | None = field(default=None, repr=False)
+    embedder_timeout_s: float = 5.0
     zoho_client_id: str | None = None
     zoho_client_secret: str | None = None
     zoho_refresh_token: str | None = None
@@ -164,6 +171,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "models_dir": {"type": "string"},
         "db_url": {"type": "string"},
         "engine": {"enum": ["local", "llm", "hybrid"]},
+        "embedder": {"enum": ["local", "remote", "off"]},
+        "embedder_url": {"type": "string", "pattern": "^https?://"},
+        "embedder_model": {"type": "string", "minLength": 1},
+        "embedder_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
         "rate_limit_per_minute": {"type": "integer", "minimum": 1},
         **{limit.key: limit.schema() for limit in LIMITS},
         "actions": {"type": "object", "additionalProperties": {"type": "object"}},
@@ -281,6 +292,17 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     if engine not in {"local", "llm", "hybrid"}:
         raise ConfigError(f"TZOMET_ENGINE must be local, llm or hybrid, not {engine!r}")
     _only_local(engine, "TZOMET_ENGINE")
+    embedder = pick("TZOMET_EMBEDDER", file_data.get("embedder"), "local")
+    if embedder not in {"local", "remote", "off"}:
+        raise ConfigError(f"TZOMET_EMBEDDER must be local, remote or off, not {embedder!r}")
+    embedder_url = pick("TZOMET_EMBEDDER_URL", file_data.get("embedder_url"))
+    if embedder == "remote" and not embedder_url:
+        raise ConfigError("TZOMET_EMBEDDER=remote needs TZOMET_EMBEDDER_URL (an OpenAI-compatible base URL "
+                          "ending in /v1)")
+    try:
+        embedder_timeout = float(pick("TZOMET_EMBEDDER_TIMEOUT_S", file_data.get("embedder_timeout_s"), 5.0))
+    except ValueError:
+        raise ConfigError("TZOMET_EMBEDDER_TIMEOUT_S must be a number of seconds") from None
     dc = pick("ZOHO_DC", None, "us").lower()
     if dc not in {"us", "eu", "in", "au", "cn", "jp", "ca", "sa"}:
         raise ConfigError(f"ZOHO_DC must be one of us, eu, in, au, cn, jp, ca, sa, not {dc!r}")
@@ -290,6 +312,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         "models_dir": Path(models) if (models := pick("TZOMET_MODELS_DIR", file_data.get("models_dir"))) else None,
         "db_url": pick("TZOMET_DB_URL", file_data.get("db_url")),
         "engine": engine,
+        "embedder": embedder,
+        "embedder_url": embedder_url,
+        "embedder_model": pick("TZOMET_EMBEDDER_MODEL", file_data.get("embedder_model"), "multilingual-e5-small"),
+        "embedder_api_key": env.get("TZOMET_EMBEDDER_API_KEY"),  # never from the config file
+        "embedder_timeout_s": embedder_timeout,
         "zoho_client_id": env.get("ZOHO_CLIENT_ID"),
         "zoho_client_secret": env.get("ZOHO_CLIENT_SECRET"),
         "zoho_refresh_token": env.get("ZOHO_REFRESH_TOKEN"),
