@@ -27,6 +27,7 @@ from nodes.core.config import Settings
 from nodes.core.limits import check_text_chars
 from nodes.core.node import Context, Node, Reply
 from nodes.engine import fewshot
+from nodes.engine.embed import CachedEmbedder, EmbedderConfig, embedder_for
 from nodes.engine.linear import CategoryModel
 from nodes.text import detect_language
 
@@ -40,6 +41,15 @@ _COMPLAINT_SIGNALS = ("legal_threat", "public_review_threat", "anger")
 _COMPLAINT_MARGIN = 0.25
 #: what answers when a request or tenant brings its own labels
 FEWSHOT_MODEL = "tfidf-similarity-fewshot"
+#: custom labels by words and by meaning (the embedder answered)
+FEWSHOT_SEMANTIC_MODEL = "tfidf-e5-similarity-fewshot"
+
+
+def _embedder(settings: Settings | None) -> CachedEmbedder | None:
+    """The process's embedder for ``settings`` (``None`` when embeddings are off)."""
+    s = settings or Settings()
+    return embedder_for(EmbedderConfig(backend=s.embedder, url=s.embedder_url, model=s.embedder_model,
+                                       api_key=s.embedder_api_key, timeout_s=s.embedder_timeout_s))
 
 
 class ClassifyLeadNode(Node):
@@ -105,9 +115,13 @@ class ClassifyLeadNode(Node):
         rules = apply_rules(text)
         custom = data.categories or _tenant_categories(options)
         used = self.model
+        embedder = None
         if custom:
-            scores = fewshot.classify(model, text, custom)
-            used = FEWSHOT_MODEL
+            # by meaning as well when the embedder answers; by words alone when it is off or
+            # failed (meta.model says which)
+            embedder = _embedder(ctx.settings)
+            scores, semantic = fewshot.classify(model, text, custom, embedder)
+            used = FEWSHOT_SEMANTIC_MODEL if semantic else FEWSHOT_MODEL
         else:
             scores = model.predict(text)
             scores = _complaint_precedence(scores, rules)
@@ -129,7 +143,10 @@ class ClassifyLeadNode(Node):
             "contact": contact,
             "signals": [{"type": h.type, "text": h.text, "start": h.start, "end": h.end} for h in rules.hits],
         })
-        return Reply(output, model=used, model_version=model.version)
+        version = model.version
+        if used == FEWSHOT_SEMANTIC_MODEL and embedder is not None:
+            version = f"{model.version}+{embedder.version}"
+        return Reply(output, model=used, model_version=version)
 
     # --- evaluation and training ---------------------------------------------------------
 
@@ -183,12 +200,18 @@ def _complaint_precedence(scores: dict[str, float], rules: RuleResult) -> dict[s
     return scores
 
 
+#: the categories where a deadline ("today", "מחר", "بكرة") means the problem is urgent
+_PROBLEMS = frozenset({"complaint", "support"})
+
+
 def _urgency(category: str, rules: RuleResult) -> Literal["high", "normal", "low"]:
     if category == "spam":
         return "low"
     if not rules.kinds.isdisjoint(_HIGH_URGENCY_SIGNALS):
         return "high"
-    if rules.has("deadline") and category not in ("other",):
+    # a time word makes a problem urgent (a complaint, a support request: needed by then), never a
+    # booking, a payment or a question: "can I come tomorrow" is routine
+    if rules.has("deadline") and category in _PROBLEMS:
         return "high"
     if rules.has("not_urgent") or category == "other":
         return "low"
