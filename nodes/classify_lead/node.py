@@ -27,7 +27,7 @@ from nodes.core.config import Settings
 from nodes.core.limits import check_text_chars
 from nodes.core.node import Context, Node, Reply
 from nodes.engine import fewshot
-from nodes.engine.embed import CachedEmbedder, EmbedderConfig, embedder_for
+from nodes.engine.embed import CachedEmbedder, EmbedderConfig, EmbeddingUnavailable, embedder_for
 from nodes.engine.linear import CategoryModel
 from nodes.text import detect_language
 
@@ -94,11 +94,28 @@ class ClassifyLeadNode(Node):
         """
         if not self._loaded:
             self._model_for(settings)
+            self._warm_label_sets(settings)
             self._loaded = True
 
     def preload(self, settings: Any) -> None:
-        """The model is read-only arrays: loaded once before the server forks its workers."""
-        self.load(settings)
+        """The model is read-only arrays: loaded once before the server forks its workers (the
+        embedder, a native engine with its own threads, is loaded after the fork, in :meth:`load`)."""
+        self._model_for(settings)
+
+    def _warm_label_sets(self, settings: Settings | None) -> None:
+        """The tenants' default label sets, featurised and embedded now rather than at their first message."""
+        if settings is None:
+            return
+        sets = [(None, settings.action_options(self.name, None))]
+        sets += [(t.name, settings.action_options(self.name, t.name)) for t in settings.tenants]
+        embedder = _embedder(settings)
+        for tenant, options in sets:
+            categories = _tenant_categories(options)
+            if categories:
+                try:
+                    fewshot.label_side(self._model_for(settings, tenant, options), categories, embedder)
+                except EmbeddingUnavailable:
+                    fewshot.label_side(self._model_for(settings, tenant, options), categories)
 
     def ready(self, settings: Any) -> tuple[bool, str]:
         if not self._loaded:

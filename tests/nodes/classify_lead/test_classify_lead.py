@@ -18,6 +18,7 @@ import requests
 from nodes.classify_lead import rules as rules_module
 from nodes.classify_lead.synth import expand
 from nodes.classify_lead.training import EVAL, held_out_rows, load_or_train, read_seeds, shipped_version
+from nodes.core.config import load_settings
 from nodes.engine import linear as linear_module
 from nodes.engine.data import read_jsonl
 from nodes.engine.dedup import drop_near_duplicates, jaccard, trigrams
@@ -459,3 +460,18 @@ def test_embeddings_can_be_switched_off(serve: Any) -> None:
     out = classify(url, text="צריך הצעה לביטוח מקיף לרכב חדש", categories=[
         {"name": "car", "examples": ["ביטוח מקיף לרכב"]}, {"name": "home", "examples": ["ביטוח דירה"]}])
     assert out["category"] == "car" and out["meta"]["model"] == "tfidf-similarity-fewshot"
+
+
+def test_a_tenants_default_label_set_is_ready_before_its_first_message() -> None:
+    from nodes.classify_lead.node import ClassifyLeadNode
+    from nodes.engine import fewshot
+
+    categories = [{"name": "quote", "description": "price quote", "examples": ["כמה עולה ביטוח דירה"]},
+                  {"name": "claim", "description": "open a claim", "examples": ["היתה לי תאונה, איך פותחים תביעה"]}]
+    settings = load_settings(env={}, models_dir=MODELS_DIR, options={"classify-lead": {"categories": categories}})
+    fewshot.forget_label_sets()
+    node = ClassifyLeadNode()
+    node.load(settings)
+    assert len(fewshot._sides._sides) == 1  # featurised and embedded at load, keyed with the embedder
+    side = next(iter(fewshot._sides._sides.values()))
+    assert side.names == ("quote", "claim") and side.vectors is not None
