@@ -106,7 +106,7 @@ class ClassifyLeadNode(Node):
         """The tenants' default label sets, featurised and embedded now rather than at their first message."""
         if settings is None:
             return
-        sets = [(None, settings.action_options(self.name, None))]
+        sets: list[tuple[str | None, dict[str, Any]]] = [(None, settings.action_options(self.name, None))]
         sets += [(t.name, settings.action_options(self.name, t.name)) for t in settings.tenants]
         embedder = _embedder(settings)
         for tenant, options in sets:
