@@ -25,22 +25,33 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
-def drop_near_duplicates(train: list[dict[str, Any]], held_out: list[dict[str, Any]],
-                         threshold: float = NEAR_DUPLICATE) -> list[dict[str, Any]]:
-    """Training rows that are not near-duplicates (3-gram Jaccard >= threshold) of a held-out row."""
+def near_duplicates(train: list[dict[str, Any]], held_out: list[dict[str, Any]],
+                    threshold: float = NEAR_DUPLICATE) -> list[tuple[int, int]]:
+    """``(train index, held-out index)`` of every pair whose 3-gram Jaccard is at least ``threshold``.
+
+    Held-out rows are indexed by their 3-grams, so a training row is compared only with the
+    rows that share enough of its grams to reach the threshold.
+    """
     held = [trigrams(r["text"]) for r in held_out]
     index: dict[str, list[int]] = {}
     for i, grams in enumerate(held):
         for g in grams:
             index.setdefault(g, []).append(i)
-    kept = []
-    for row in train:
+    pairs = []
+    for t, row in enumerate(train):
         grams = trigrams(row["text"])
         counts: dict[int, int] = {}
         for g in grams:
             for i in index.get(g, ()):
                 counts[i] = counts.get(i, 0) + 1
         # |A∩B| / |A∪B| >= t needs |A∩B| >= t*|A|, so only candidates sharing that many grams are checked
-        if not any(c >= threshold * len(grams) and jaccard(grams, held[i]) >= threshold for i, c in counts.items()):
-            kept.append(row)
-    return kept
+        need = threshold * len(grams)
+        pairs += [(t, i) for i, c in counts.items() if c >= need and jaccard(grams, held[i]) >= threshold]
+    return pairs
+
+
+def drop_near_duplicates(train: list[dict[str, Any]], held_out: list[dict[str, Any]],
+                         threshold: float = NEAR_DUPLICATE) -> list[dict[str, Any]]:
+    """Training rows that are not near-duplicates (3-gram Jaccard >= threshold) of a held-out row."""
+    dropped = {t for t, _ in near_duplicates(train, held_out, threshold)}
+    return [row for t, row in enumerate(train) if t not in dropped]

@@ -21,7 +21,7 @@ from nodes.classify_lead.training import EVAL, held_out_rows, load_or_train, rea
 from nodes.core.config import load_settings
 from nodes.engine import linear as linear_module
 from nodes.engine.data import read_jsonl
-from nodes.engine.dedup import drop_near_duplicates, jaccard, trigrams
+from nodes.engine.dedup import drop_near_duplicates, jaccard, near_duplicates, trigrams
 from nodes.engine.features import _char_wb_ngrams, _char_wb_spans, prepare
 from nodes.engine.linear import CategoryModel, train
 from nodes.text import normalize
@@ -334,12 +334,16 @@ def test_eval_set_covers_languages_and_categories() -> None:
 
 def test_no_seed_is_a_near_duplicate_of_an_eval_item() -> None:
     # every held-out file: the shipped eval set, the failure families, the businesses' label sets
-    eval_grams = [(r["text"], trigrams(r["text"])) for r in held_out_rows()]
-    assert len(eval_grams) > len(read_jsonl(EVAL))
-    for seed in read_seeds():
-        grams = trigrams(seed["text"])
-        for text, other in eval_grams:
-            assert jaccard(grams, other) < 0.8, f"seed {seed['text']!r} near-duplicates eval {text!r}"
+    held, seeds = held_out_rows(), read_seeds()
+    assert len(held) > len(read_jsonl(EVAL))
+    pairs = near_duplicates(seeds, held)
+    assert not pairs, [(seeds[s]["text"], held[h]["text"]) for s, h in pairs[:5]]
+    # the index finds what comparing every pair finds: checked on a slice
+    brute = [(s, h) for s in range(20) for h in range(len(held))
+             if jaccard(trigrams(seeds[s]["text"]), trigrams(held[h]["text"])) >= 0.8]
+    assert near_duplicates(seeds[:20], held) == brute == []
+    close = [{"text": held[0]["text"] + "!"}]
+    assert near_duplicates(close, held)[:1] == [(0, 0)]
 
 
 def test_near_duplicates_of_eval_are_dropped_from_training() -> None:
