@@ -182,8 +182,7 @@ def test_production_webhooks(stack: Stack, runs: Runs) -> None:
 
     Takes ``runs`` so that the manual runs are over before ``n8n start`` opens the database.
     """
-    for workflow_id in ("TzWebFormLead001", "TzConversation01", "TzContractIntake"):
-        stack.n8n.cli("publish:workflow", f"--id={workflow_id}")
+    stack.n8n.publish("TzWebFormLead001", "TzConversation01", "TzContractIntake")
     stack.n8n.start()
 
     form = {"submission_id": "site-77", "name": "Noa Peretz", "email": "noa.peretz@example.org",
