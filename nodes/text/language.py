@@ -1,9 +1,18 @@
-"""Language detection by script: Hebrew, Arabic or English (Latin) letters.
+"""Language detection by script: Hebrew, Arabic or English (Latin) letters, or ``mixed``.
 
-Latin words inside Hebrew or Arabic text are usually brand and product names
-("iPhone", "Zoom", "WhatsApp"), so when RTL letters are present, Latin letters count at
-a tenth of their weight unless the Latin part contains English function words ("the",
-"and", "I", "please" ...), which means someone is actually writing English.
+The rule, in order:
+
+1. Letters are counted per script (Hebrew, Arabic, Latin).
+2. Inside Hebrew or Arabic text, a Latin word written like a name — a capital letter
+   ("iPhone", "Zoom", "WhatsApp", "SEO") or a digit ("4G") — is a brand or product and
+   counts at a tenth of its letters; an ordinary lowercase word ("app", "sync", "invoice",
+   "upgrade") is English carried in the sentence and counts in full. With two English
+   function words ("the", "and", "I", "please", ...) every Latin word counts in full.
+3. ``mixed`` when the second script holds at least 25% of the weighted letters (and at
+   least 3 letters); else the first script.
+4. A text in Latin letters only is Hebrew when at least three of its words, and a fifth of
+   them, are common Hebrew words as typed in Latin letters ("shalom ani rotze lekabel"),
+   and Arabic when as many are Arabizi ("marhaba bade a3ref"); otherwise English.
 """
 
 from __future__ import annotations
@@ -20,6 +29,25 @@ _EN_FUNCTION_WORDS = frozenset({
     "thanks", "thank", "would", "like", "want", "need", "can", "could", "will", "not", "no", "yes",
     "do", "does", "did", "have", "has", "had", "me", "us",
 })
+
+#: Hebrew words as people type them in Latin letters (transliterated chat)
+_HE_IN_LATIN = frozenset({
+    "shalom", "ani", "ata", "at", "ze", "zeh", "zot", "ma", "ken", "lo", "toda", "todah", "bevakasha", "efshar",
+    "rotze", "rotza", "rotsa", "rotse", "rotzah", "lekabel", "likboa", "yesh", "ein", "li", "lecha", "lach", "shel",
+    "et", "ha", "be", "le", "ve", "kvar", "mamash", "ahrei", "acharei", "lifnei", "tor", "yom", "shavua", "hodesh",
+    "shana", "ech", "eich", "eize", "eizeh", "lama", "matai", "shelachem", "shelcha", "sheli", "hayom", "mahar",
+    "etmol", "beseder", "sababa", "meod", "harbe", "kama", "ole", "oleh", "tsarich", "tzarich", "tsricha",
+    "tzricha", "rishon", "sheni", "shlishi", "shishi", "shabat", "shekel", "shekalim",
+})
+#: Arabic as typed in Latin letters and digits (Arabizi; the digits 2, 3, 7 inside words count too)
+_AR_IN_LATIN = frozenset({
+    "marhaba", "mar7aba", "ahlan", "shu", "sho", "kif", "keef", "bade", "badi", "biddi", "baddi", "inshallah",
+    "yalla", "habibi", "shukran", "ana", "inta", "inti", "hada", "hay", "mish", "mesh", "kteer", "ktir",
+    "bkra", "bukra", "lesh", "leish", "wen", "fi", "el", "w", "ya", "tamam", "mumkin", "momken",
+})
+_LATIN_ONLY_WORDS = 3
+_LATIN_ONLY_SHARE = 0.2
+_ARABIZI_DIGITS = re.compile(r"[a-z][2379]|[2379][a-z]")
 
 BRAND_WEIGHT = 0.1
 MIXED_SHARE = 0.25
@@ -48,20 +76,40 @@ def script_counts(text: str) -> dict[str, int]:
     return {"he": len("".join(he)), "ar": len("".join(ar)), "en": len("".join(en))}
 
 
-def detect_language(text: str) -> str:
-    """Return ``"he"``, ``"ar"``, ``"en"``, ``"mixed"`` or ``"unknown"`` for ``text``.
+def _brand_like(word: str) -> bool:
+    """A Latin word written like a name or a product: a capital letter, or a digit."""
+    return any(ch.isupper() or ch.isdigit() for ch in word)
 
-    ``unknown`` when the text has no letters; ``mixed`` when the second script holds at
-    least 25% of the (weighted) letters and at least 3 letters.
-    """
+
+def _latin_script_language(norm: str) -> str:
+    """Hebrew or Arabic typed in Latin letters (rule 4), else English."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z0-9']+", norm) if any(ch.isalpha() for ch in w)]
+    if len(words) < _LATIN_ONLY_WORDS:
+        return "en"
+    if sum(1 for w in words if w in _EN_FUNCTION_WORDS) >= max(2, len(words) // 4):
+        return "en"
+    need = max(_LATIN_ONLY_WORDS, _LATIN_ONLY_SHARE * len(words))
+    he = sum(1 for w in words if w in _HE_IN_LATIN)
+    ar = sum(1 for w in words if w in _AR_IN_LATIN or _ARABIZI_DIGITS.search(w))
+    if he >= need and he >= ar:
+        return "he"
+    if ar >= need:
+        return "ar"
+    return "en"
+
+
+def detect_language(text: str) -> str:
+    """Return ``"he"``, ``"ar"``, ``"en"``, ``"mixed"`` or ``"unknown"`` for ``text`` (see the
+    module docstring for the rule)."""
     norm = normalize(text)
     counts = script_counts(norm)
     weights = {k: float(v) for k, v in counts.items()}
     if counts["en"] and counts["he"] + counts["ar"] >= MIXED_MIN_LETTERS:
-        words = [w.lower() for w in _LATIN_WORD.findall(norm)]
-        function_words = sum(1 for w in words if w in _EN_FUNCTION_WORDS)
+        words = _LATIN_WORD.findall(norm)
+        function_words = sum(1 for w in words if w.lower() in _EN_FUNCTION_WORDS)
         if function_words < 2:
-            weights["en"] *= BRAND_WEIGHT
+            brands = sum(len(w) for w in words if _brand_like(w))
+            weights["en"] -= (1 - BRAND_WEIGHT) * brands
     total = sum(weights.values())
     if total == 0:
         return "unknown"
@@ -69,4 +117,6 @@ def detect_language(text: str) -> str:
     (first, _), (second, second_weight) = ranked[0], ranked[1]
     if second_weight / total >= MIXED_SHARE and counts[second] >= MIXED_MIN_LETTERS:
         return "mixed"
+    if first == "en" and not counts["he"] and not counts["ar"]:
+        return _latin_script_language(norm)
     return first

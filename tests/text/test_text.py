@@ -86,6 +86,14 @@ def test_normalize_map_is_not_shared_between_callers() -> None:
         ("Hi my name is דני and I want a quote for the kitchen", "en"),
         ("שלום, אני רוצה הצעת מחיר. Hello, I want to know the price please", "mixed"),
         ("שלום לכולם, مرحبا بكم", "mixed"),
+        # ordinary English words carried in a Hebrew sentence are English; names and products are not
+        ("ההזמנה שלי נתקעה ב-checkout ולא קיבלתי שום confirmation או receipt", "mixed"),
+        ("יש לכם Zoom או WhatsApp Business או SEO?", "he"),
+        # Hebrew and Arabic typed in Latin letters
+        ("shalom ani rotze likboa tor le yom rishon, efshar?", "he"),
+        ("marhaba, bade 7ajez maw3ed bukra iza mumkin", "ar"),
+        ("Hi, can I book a table for tomorrow at eight?", "en"),
+        ("ok", "en"),
         ("050-1234567 !!! 🙂", "unknown"),
         ("", "unknown"),
     ],
