@@ -55,6 +55,7 @@ from nodes.text import (
     find_emails,
     find_ids,
     find_phones,
+    forget_texts,
     normalize,
     redact,
 )
@@ -160,7 +161,9 @@ class Target:
 
 
 def _clear_text_caches() -> None:
-    """Empty the finders' caches keyed on a text, so no call is answered from an earlier one."""
+    """Empty the finders' caches keyed on a text, so no call is answered from an earlier one
+    (the digest-keyed cache and its long-text slot, and any ``lru_cache`` on a text)."""
+    forget_texts()
     for name, module in list(sys.modules.items()):
         if name.startswith("nodes.text.") and module is not None:
             for value in vars(module).values():

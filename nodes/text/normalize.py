@@ -137,16 +137,25 @@ def _normalize_map_by_char(text: str) -> tuple[str, Sequence[int]]:
     if all(len(rep) == 1 for rep in changes.values()):
         table: dict[str, str | int | None] = dict(changes)
         return text.translate(str.maketrans(table)), range(len(text))
+    # the runs between changed characters are copied whole (their index is a range), so the
+    # work follows the changed characters, not the length of the text
+    changed = re.compile("[" + "".join(re.escape(ch) for ch in changes) + "]")
     out: list[str] = []
     index = array("L")
-    for i, ch in enumerate(text):
-        found = changes.get(ch)
-        if found is None:
-            out.append(ch)
-            index.append(i)
-        elif found:
+    last = 0
+    for m in changed.finditer(text):
+        i = m.start()
+        if i > last:
+            out.append(text[last:i])
+            index.extend(range(last, i))
+        found = changes[m.group()]
+        if found:
             out.append(found)
             index.extend([i] * len(found))
+        last = i + 1
+    if last < len(text):
+        out.append(text[last:])
+        index.extend(range(last, len(text)))
     return "".join(out), index
 
 
