@@ -185,8 +185,11 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 
 #: a month and a year without a day: "בינואר 2027", "in March 2027", "كانون الثاني 2027"
+# Both start at a letter of their script (a cheap test at each position of a long text): a
+# match that began at the white space or hyphen before a month name now begins at the month,
+# and only the month's start (m0) and the end are read.
 _HE_MONTH_YEAR = re.compile(
-    rf"(?<![{HE_LETTER}\d])(?:[ובלמה]{{0,2}}-?\s?|עד\s+|החל\s+מ-?)?(?:(?:[בל]|ה)?חודש\s+)?"
+    rf"(?=[{HE_LETTER}])(?<![{HE_LETTER}\d])(?:[ובלמה]{{0,2}}-?\s?|עד\s+|החל\s+מ-?)?(?:(?:[בל]|ה)?חודש\s+)?"
     rf"(?P<m0>(?P<m>{_alt(_HE_MONTHS)}))(?![{HE_LETTER}]){_COMMA}(?:[בל]?-?\s?(?:שנת\s+)?){_Y4}"
 )
 _EN_MONTH_YEAR = re.compile(
@@ -194,7 +197,7 @@ _EN_MONTH_YEAR = re.compile(
     re.IGNORECASE,
 )
 _AR_MONTH_YEAR = re.compile(
-    rf"{_AR_START}(?:(?:في|من|حتى|لغاية)\s+)?(?:شهر\s+)?[بل]?(?P<m0>(?P<m>{_alt(_AR_MONTHS)}))(?![{AR_LETTER}])"
+    rf"(?=[{AR_LETTER}]){_AR_START}(?:(?:في|من|حتى|لغاية)\s+)?(?:شهر\s+)?[بل]?(?P<m0>(?P<m>{_alt(_AR_MONTHS)}))(?![{AR_LETTER}])"
     rf"{_COMMA}(?:سنة\s+|عام\s+)?{_Y4}"
 )
 _YEAR_HINT = re.compile(r"(?<![\d./])(?<!\d-)(?:19|20)\d\d(?!\d)")  # not the year of 24.6.2027

@@ -432,3 +432,21 @@ def test_finder_is_fast_on_adversarial_text(finder: str) -> None:
         if seconds >= BOUND:
             slow[name] = round(seconds, 2)
     assert not slow, f"{finder} took over {BOUND} CPU seconds on {slow}"
+
+
+def test_month_year_patterns_find_the_same_months_from_a_letter() -> None:
+    # the month-and-year patterns now start only at a letter of their script: the months and
+    # ends they find are the ones the patterns without that first test find
+    from nodes.text import dates as dates_module
+
+    rng = random.Random(5)
+    pieces = ["ינואר", "בינואר", "מרץ", "חודש", " ", "-", "ב", "ה", "עד ", "החל מ", "2026", ", ", "5", "\n",
+              "يناير", "في ", "شهر ", "ب", "سنة ", "x", "א"]
+    for name, guard in (("_HE_MONTH_YEAR", "(?=[\u05d0-\u05ea])"), ("_AR_MONTH_YEAR", "(?=[\u0620-\u064a])")):
+        guarded = getattr(dates_module, name)
+        plain = re.compile(guarded.pattern.replace(guard, "", 1), guarded.flags)
+        assert plain.pattern != guarded.pattern
+        for _ in range(3000):
+            text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+            want = [(m.start("m0"), m.end()) for m in plain.finditer(text)]
+            assert [(m.start("m0"), m.end()) for m in guarded.finditer(text)] == want, (name, text)
