@@ -32,6 +32,8 @@ from array import array
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
+
 from .cache import text_cache
 
 _REMOVE = frozenset(
@@ -137,6 +139,8 @@ def _normalize_map_by_char(text: str) -> tuple[str, Sequence[int]]:
     if all(len(rep) == 1 for rep in changes.values()):
         table: dict[str, str | int | None] = dict(changes)
         return text.translate(str.maketrans(table)), range(len(text))
+    if all(len(rep) <= 1 for rep in changes.values()):
+        return _removed_by_translate(text, changes)
     # the runs between changed characters are copied whole (their index is a range), so the
     # work follows the changed characters, not the length of the text
     changed = re.compile("[" + "".join(re.escape(ch) for ch in changes) + "]")
@@ -157,6 +161,22 @@ def _normalize_map_by_char(text: str) -> tuple[str, Sequence[int]]:
         out.append(text[last:])
         index.extend(range(last, len(text)))
     return "".join(out), index
+
+
+def _removed_by_translate(text: str, changes: dict[str, str]) -> tuple[str, Sequence[int]]:
+    """The map when every change is a removal or one character for one, computed over the code
+    points with numpy: a text full of bidi marks costs a few passes, not a step per mark."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+    removed = np.zeros(len(codes), dtype=bool)
+    for ch, rep in changes.items():
+        at = codes == ord(ch)
+        if rep:
+            codes[at] = ord(rep)
+        else:
+            removed |= at
+    kept = np.flatnonzero(~removed)
+    norm = codes[kept].tobytes().decode("utf-32-le", "surrogatepass")
+    return norm, array("L", kept.astype(np.dtype(f"u{array('L').itemsize}")).tobytes())
 
 
 def normalize_map(text: str) -> tuple[str, list[int]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import importlib
 import random
 import re
 import time
@@ -450,3 +451,25 @@ def test_month_year_patterns_find_the_same_months_from_a_letter() -> None:
             text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
             want = [(m.start("m0"), m.end()) for m in plain.finditer(text)]
             assert [(m.start("m0"), m.end()) for m in guarded.finditer(text)] == want, (name, text)
+
+
+def test_the_normalised_map_is_the_character_by_character_one() -> None:
+    # the map is built from runs (multi-character replacements) or with numpy (removals and
+    # one-for-one replacements): both give what converting each character in turn gives
+    normalize_module = importlib.import_module("nodes.text.normalize")
+
+    def one_by_one(text: str) -> tuple[str, list[int]]:
+        out, index = [], []
+        for i, ch in enumerate(text):
+            rep = ch if ch.isascii() and ch != "`" else normalize_module._convert(ch)
+            out.append(rep)
+            index.extend([i] * len(rep))
+        return "".join(out), index
+
+    rng = random.Random(9)
+    pools = [range(0x20, 0x7F), range(0x590, 0x600), range(0x600, 0x700), range(0x2000, 0x2070),
+             range(0xFB00, 0xFB50), range(0xFDF0, 0xFE00), [0x200F, 0x200E, 0x202B, 0x202C, 0x660, 0xD800, 0x60]]
+    for _ in range(5000):
+        text = "".join(chr(rng.choice(rng.choice(pools))) for _ in range(rng.randint(0, 30)))
+        norm, index = normalize_module._normalize_map_by_char(text)
+        assert (norm, list(index)) == one_by_one(text), repr(text)
