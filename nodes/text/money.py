@@ -59,6 +59,8 @@ _AMOUNT = re.compile(
     rf"|{_NUM_START}(?P<num2>{_NUM}){_MULT_OR_CUR_NEXT}(?P<mult2>{_MULT})?\s?-?\s?(?P<cur2>{_CUR_AFTER}))",
     re.IGNORECASE,
 )
+#: any currency, before or after a number (what every match of ``_AMOUNT`` holds)
+_ANY_CURRENCY = re.compile(rf"(?=[₪$€£שדיאלشريدجNIUEGSDBP])(?:{_SYM_BEFORE}|{_CUR_AFTER})", re.IGNORECASE)
 # Amounts in words are found from their currency backwards: currencies are rare, number
 # words at every word start would make a left-to-right scan slow.
 # Only a currency after a letter and white space can close number words: the regex reads
@@ -262,7 +264,8 @@ def find_amounts(text: str) -> list[Match]:
         found.append(make_match("amount", text, index, start, end, value, _extra_after(norm, end)))
         spans.add(start, end)
 
-    for m in _AMOUNT.finditer(norm):
+    # every amount in digits has a currency beside it: a text without one skips the scan
+    for m in _AMOUNT.finditer(norm) if _ANY_CURRENCY.search(norm) else ():
         if m.group("num1") is not None:
             amount = _to_float(m.group("num1")) * _multiplier(m.group("mult1"))
             add(m.start(), m.end(), amount, _currency(m.group("cur1")))

@@ -41,7 +41,8 @@ _CANDIDATE = re.compile(
     r"(?![\d%]|[.,:/]\d)"
 )
 _GROUP = re.compile(r"\+?\(?\d+\)?")
-_DIGIT = re.compile(r"\d")
+#: seven digits somewhere (stops at the seventh, where counting them all built a string per digit)
+_SEVEN_DIGITS = re.compile(r"(?:\D*\d){7}")
 _DATE_LIKE = re.compile(r"^\d{1,2}([./-])\d{1,2}\1(?:\d{2}|\d{4})$|^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[./]\d{1,2}$")
 _PLATE_LIKE = re.compile(r"^\d{2,3}-\d{2,3}-\d{2,3}$")
 _IL_SERVICE = re.compile(r"^1(?:800|801|700|599|809|212|222|255)\d{6}$")
@@ -115,7 +116,7 @@ def _find_phones(text: str, region: str) -> tuple[Match, ...]:
     # Cached: the ID, amount and redaction finders all need the phones of the same text.
     norm, index = cached_normalize_map(text)
     found: list[Match] = []
-    if len(_DIGIT.findall(norm)) < 7:  # every phone has at least 7 digits: skip the scan
+    if _SEVEN_DIGITS.match(norm) is None:  # every phone has at least 7 digits: skip the scan
         return ()
     # the pieces of each candidate, by its text: a candidate that recurs (a list of the same
     # extension, or a hostile "1-1-1-…") is split and parsed once
