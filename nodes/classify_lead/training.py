@@ -15,11 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import sklearn
-
 from nodes.engine.data import read_jsonl
 from nodes.engine.dedup import drop_near_duplicates
-from nodes.engine.linear import CODE_VERSION, CategoryModel, featurizer_key, train
+from nodes.engine.linear import CODE_VERSION, FEATURIZER_KEY, CategoryModel, sklearn_version, train
 
 DATA_DIR = Path(__file__).parent / "data"
 EVAL = DATA_DIR / "eval.jsonl"
@@ -70,7 +68,7 @@ def shipped_version() -> str:
     """The version of the shipped model, from its inputs' bytes (cheap: no training needed)."""
     from nodes.classify_lead import synth
 
-    h = hashlib.sha256(f"{CODE_VERSION}|{featurizer_key()}|{synth.VERSION}|{sklearn.__version__}".encode())
+    h = hashlib.sha256(f"{CODE_VERSION}|{FEATURIZER_KEY}|{synth.VERSION}|{sklearn_version()}".encode())
     for path in [*seed_files(), *eval_files()]:
         h.update(path.name.encode() + (path.read_bytes() if path.exists() else b""))
     return f"clf-{h.hexdigest()[:10]}"
@@ -89,8 +87,8 @@ def load_or_train(models_dir: Path) -> CategoryModel:
     model.version = version
     try:
         model.save(path)
-        for old in path.parent.glob("clf-*.joblib"):  # models of older data are never loaded again
-            if old != path:
+        for old in path.parent.glob("clf-*.joblib*"):  # models of older data (and their pipelines) are
+            if not old.name.startswith(path.name):  # never loaded again
                 old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only data dir still serves, it just trains at each start

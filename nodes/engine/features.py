@@ -17,11 +17,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain, pairwise, repeat
 from math import sqrt
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
+
+if TYPE_CHECKING:  # only read from fitted objects: a process that loads a model never imports scikit-learn
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
 
 from nodes.text.normalize import normalize
 

@@ -11,28 +11,40 @@ check both agree.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import tempfile
 from dataclasses import dataclass
 from math import exp
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
-import sklearn
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
 
 from nodes.engine.features import FEATURIZER_VERSION, FastFeatures, prepare
 
-#: bump when training changes (part of every model version)
-CODE_VERSION = "3"
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+#: bump when training changes (part of every model version); 4: the pipeline is saved apart
+CODE_VERSION = "4"
+#: :func:`featurizer_key` as of this code (a test keeps them equal): the shipped model's version is
+#: computed at every start, and computing the key imports scikit-learn
+FEATURIZER_KEY = "4f433f580fe6"
+
+
+def sklearn_version() -> str:
+    """The installed scikit-learn's version, without importing it."""
+    return importlib.metadata.version("scikit-learn")
 
 
 def _pipeline() -> Pipeline:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
     # float64 features: the fast path computes in float64 and must agree with the pipeline
     features = FeatureUnion([
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
@@ -62,7 +74,7 @@ def featurizer_key() -> str:
 
 def fingerprint(rows: list[dict[str, Any]]) -> str:
     """A short hash of the training rows, the code and featurizer versions and scikit-learn's version."""
-    h = hashlib.sha256(f"{CODE_VERSION}|{featurizer_key()}|{sklearn.__version__}".encode())
+    h = hashlib.sha256(f"{CODE_VERSION}|{FEATURIZER_KEY}|{sklearn_version()}".encode())
     for row in rows:
         h.update(f"{row['category']}\t{row['text']}\n".encode())
     return h.hexdigest()[:10]
@@ -70,19 +82,35 @@ def fingerprint(rows: list[dict[str, Any]]) -> str:
 
 @dataclass
 class CategoryModel:
-    """A trained category model and its version."""
+    """A trained category model and its version.
 
-    pipeline: Pipeline
+    Built from a fitted ``pipeline`` (training), or from its compiled arrays (:meth:`load`):
+    a loaded model predicts without scikit-learn, which is not even imported; its
+    ``pipeline`` is read from the file beside the model only when something asks for it.
+    """
+
+    pipeline_or_none: Pipeline | None
     version: str
     labels: list[str]
+    _pipeline_path: Path | None = None
 
     def __post_init__(self) -> None:
-        self._features: FastFeatures | None
-        try:
-            self._features = FastFeatures(self.pipeline.named_steps["features"])
-        except ValueError:  # e.g. a tenant's model trained with other settings: scikit-learn's transform
-            self._features = None
-        self._compiled = self._compile()
+        self._features: FastFeatures | None = None
+        if self.pipeline_or_none is not None:
+            try:
+                self._features = FastFeatures(self.pipeline_or_none.named_steps["features"])
+            except ValueError:  # e.g. a tenant's model trained with other settings: scikit-learn's transform
+                self._features = None
+            self._compiled = self._compile()
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The fitted scikit-learn pipeline (read from disk on first use for a loaded model)."""
+        if self.pipeline_or_none is None:
+            if self._pipeline_path is None:
+                raise ValueError("this model has no scikit-learn pipeline")
+            self.pipeline_or_none = joblib.load(self._pipeline_path)
+        return self.pipeline_or_none
 
     def _compile(self) -> tuple[Any, ...]:
         """The calibrated classifier as plain arrays: weights, intercepts, sigmoid slopes and offsets.
@@ -160,18 +188,35 @@ class CategoryModel:
         return self._features.matrix(docs)
 
     def save(self, path: Path) -> None:
-        """Write the model atomically (several workers may train at once)."""
+        """Write the model atomically (several workers may train at once): its compiled arrays in
+        ``path``, its scikit-learn pipeline beside it (``<path>.pipeline``), read only on demand."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        joblib.dump({"pipeline": self.pipeline, "version": self.version, "labels": self.labels}, tmp)
-        os.replace(tmp, path)
+        pipeline_path = _pipeline_file(path)
+        for target, value in ((pipeline_path, self.pipeline),
+                              (path, {"version": self.version, "labels": self.labels, "features": self._features,
+                                      "compiled": self._compiled, "needs_pipeline": self._features is None})):
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            os.close(fd)
+            joblib.dump(value, tmp)
+            os.replace(tmp, target)
 
     @classmethod
     def load(cls, path: Path) -> CategoryModel:
-        """Read a model written by :meth:`save`."""
+        """Read a model written by :meth:`save` (or by the former format, a pickled pipeline)."""
         data = joblib.load(path)
-        return cls(data["pipeline"], data["version"], list(data["labels"]))
+        if "compiled" not in data:
+            return cls(data["pipeline"], data["version"], list(data["labels"]))
+        model = cls(None, data["version"], list(data["labels"]), _pipeline_file(path))
+        model._features = data["features"]
+        model._compiled = data["compiled"]
+        if data.get("needs_pipeline"):
+            model.pipeline  # noqa: B018 - a model without the fast featurizer predicts through it
+        return model
+
+
+def _pipeline_file(path: Path) -> Path:
+    """Where the pipeline of the model saved at ``path`` is kept."""
+    return path.with_name(path.name + ".pipeline")
 
 
 def train(rows: list[dict[str, Any]]) -> CategoryModel:

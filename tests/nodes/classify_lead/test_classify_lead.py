@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from nodes.classify_lead import rules as rules_module
+from nodes.classify_lead import training as training_module
 from nodes.classify_lead.synth import expand
 from nodes.classify_lead.training import EVAL, held_out_rows, load_or_train, read_seeds, shipped_version
 from nodes.core.config import load_settings
@@ -244,10 +245,11 @@ def test_old_style_models_fall_back_to_scikit_learn() -> None:
 
 
 def test_model_version_changes_with_the_featurizer(monkeypatch: Any) -> None:
-    before = shipped_version()
-    assert shipped_version() == before
+    # the featurizer's key follows its code version and the pipeline's settings (and the constant
+    # the version is computed from must equal it: test_the_featurizer_key_constant_is_the_computed_one)
+    key = linear_module.featurizer_key()
     monkeypatch.setattr(linear_module, "FEATURIZER_VERSION", "changed")
-    assert shipped_version() != before
+    assert linear_module.featurizer_key() != key
     monkeypatch.undo()
     original = linear_module._pipeline
 
@@ -257,6 +259,11 @@ def test_model_version_changes_with_the_featurizer(monkeypatch: Any) -> None:
         return pipeline
 
     monkeypatch.setattr(linear_module, "_pipeline", other_ngrams)
+    assert linear_module.featurizer_key() != key
+    monkeypatch.undo()
+    before = shipped_version()
+    assert shipped_version() == before
+    monkeypatch.setattr(training_module, "FEATURIZER_KEY", "other")
     assert shipped_version() != before
 
 
@@ -479,3 +486,22 @@ def test_a_tenants_default_label_set_is_ready_before_its_first_message() -> None
     assert len(fewshot._sides._sides) == 1  # featurised and embedded at load, keyed with the embedder
     side = next(iter(fewshot._sides._sides.values()))
     assert side.names == ("quote", "claim") and side.vectors is not None
+
+
+def test_the_featurizer_key_constant_is_the_computed_one() -> None:
+    # the shipped model's version is computed at every start from the constant: it must follow the
+    # pipeline's settings (computing it imports scikit-learn)
+    assert linear_module.featurizer_key() == linear_module.FEATURIZER_KEY
+
+
+def test_a_loaded_model_predicts_without_importing_scikit_learn(shipped: CategoryModel) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from nodes.classify_lead.training import load_or_train; "
+            f"m = load_or_train(Path({str(MODELS_DIR)!r})); p = m.predict('אני רוצה לבטל את המנוי'); "
+            "f = m.features(['שלום']); "
+            "print(max(p, key=p.get), f.shape[0], any(n.split('.')[0] == 'sklearn' for n in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True).stdout
+    assert out.split() == ["cancellation", "1", "False"], out
+    assert shipped.pipeline is not None  # and the pipeline is still there when asked for
