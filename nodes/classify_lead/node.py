@@ -25,7 +25,7 @@ from nodes.classify_lead.rules import RuleResult, apply_rules
 from nodes.classify_lead.training import load_or_train
 from nodes.core.config import Settings
 from nodes.core.limits import check_text_chars
-from nodes.core.node import Context, Node, Reply
+from nodes.core.node import Context, Node, NodeError, Reply
 from nodes.engine import fewshot
 from nodes.engine.embed import CachedEmbedder, EmbedderConfig, EmbeddingUnavailable, embedder_for
 from nodes.engine.linear import CategoryModel
@@ -139,6 +139,11 @@ class ClassifyLeadNode(Node):
             embedder = _embedder(ctx.settings)
             scores, semantic = fewshot.classify(model, text, custom, embedder)
             used = FEWSHOT_SEMANTIC_MODEL if semantic else FEWSHOT_MODEL
+            if not semantic and options.get("require_embeddings"):
+                # the tenant asked never to be answered by words alone
+                raise NodeError(503, "The embeddings backend did not answer and this tenant's custom labels "
+                                     "require it (option require_embeddings); retry later.",
+                                title="Embeddings unavailable", headers={"Retry-After": "30"})
         else:
             scores = model.predict(text)
             scores = _complaint_precedence(scores, rules)

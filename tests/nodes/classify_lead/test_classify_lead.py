@@ -505,3 +505,19 @@ def test_a_loaded_model_predicts_without_importing_scikit_learn(shipped: Categor
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True).stdout
     assert out.split() == ["cancellation", "1", "False"], out
     assert shipped.pipeline is not None  # and the pipeline is still there when asked for
+
+
+def test_a_tenant_that_requires_embeddings_gets_503_when_they_are_down(serve: Any) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+        url = serve(embedder="remote", embedder_url=dead, embedder_timeout_s=0.5,
+                    options={"classify-lead": {"require_embeddings": True}})
+        r = requests.post(f"{url}{URL}", timeout=60, json={"text": "צריך ביטוח לרכב", "categories": [
+            {"name": "car", "examples": ["ביטוח רכב"]}, {"name": "home", "examples": ["ביטוח דירה"]}]})
+    assert r.status_code == 503 and r.headers["Content-Type"].startswith("application/problem+json")
+    assert r.headers.get("Retry-After") == "30" and "require_embeddings" in r.json()["detail"]
+    assert "sk-" not in r.text and dead not in r.text  # nothing about the backend's address or key
+    plain = requests.post(f"{url}{URL}", json={"text": "צריך ביטוח לרכב"}, timeout=60)
+    assert plain.status_code == 200  # the default labels need no embeddings
+
