@@ -2,7 +2,8 @@
 
 Targets: the ``nodes.text`` finders (``find_phones``, ``find_dates``, ``find_amounts``,
 ``find_ids``, ``find_emails``, ``redact``, ``normalize``, ``detect_language``), classify-lead's
-``apply_rules``, and the actions classify-lead, summarize-conversation (a WhatsApp export),
+``apply_rules``, and the actions classify-lead (with its default labels, and with a label set of a business's own,
+which embeds the message too), summarize-conversation (a WhatsApp export),
 extract-contract-fields and update-zoho (``dry_run``, mapped from classify-lead's output) run
 through ``nodes.core.runner.execute`` as a request would be, without HTTP.
 
@@ -10,7 +11,7 @@ Inputs (seeded, so a run is reproducible): long digit runs, ``1-1-1-…``, repea
 keyword fragments (``בית המשפט ב``, ``דחוף``, ``ש"ח 1,``), ``((((``, whitespace runs, one long
 line of words, bidi marks between digits, ``@a.`` repeated, and random mixes of those. Every
 target gets every family at 1,000 characters, then at twice that, and so on up to its documented
-limit (10,000 characters for classify-lead, 2,000,000 for the finders and the long-text actions);
+limit (10,000 characters for classify-lead, ``max_text_chars`` for the finders and the long-text actions);
 a family stops growing for a target once one call takes over a second. The sizes are swept level
 by level, so a short budget still covers every target. Time left over goes to random mixes at
 random sizes, up to the smallest size already found slow for that target. The budget decides
@@ -44,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nodes.classify_lead.rules import apply_rules
 from nodes.core import registry
-from nodes.core.config import load_settings
+from nodes.core.config import Settings, load_settings
 from nodes.core.node import Context
 from nodes.core.problems import Problem
 from nodes.core.runner import execute
@@ -63,7 +64,7 @@ from nodes.text import (
 SECONDS_TARGET = 1.0
 RSS_TARGET_MB = 500
 CLASSIFY_MAX = 10_000  # classify-lead's text limit
-LONG_MAX = 2_000_000  # extract-contract-fields' text limit; summarize's transcript takes more
+LONG_MAX = Settings().max_text_chars  # the long-text actions' documented limit (and the finders')
 NOTE_MAX = 32_000  # update-zoho's note limit
 MESSAGE_MAX = 50_000  # one summarize-conversation message
 FIRST_SIZE = 1_000
@@ -80,6 +81,12 @@ UNITS: list[tuple[str, str]] = [
     ("'1.1.' repeated", "1.1."),
     ("'+972 ' repeated", "+972 "),
     ("bidi mark + digit repeated", "\u200f0\u200e5\u202b4\u202c"),
+]
+#: a small label set of a business's own, for classify-lead's custom-labels path
+LABELS = [
+    {"name": "price", "description": "asks what something costs", "examples": ["כמה עולה טיפול?", "how much is it"]},
+    {"name": "booking", "description": "wants an appointment", "examples": ["אפשר לקבוע תור למחר?", "بدي موعد"]},
+    {"name": "complaint", "description": "unhappy with the service", "examples": ["שירות גרוע", "I want a refund"]},
 ]
 WORDS = ["שלום", "מחיר", "הצעה", "בית", "חוזה", "שכירות", "price", "please", "مرحبا", "سعر", "054", "₪", "2026"]
 SPACES = " \t\u00a0\u2009\u202f"
@@ -173,11 +180,15 @@ def _clear_text_caches() -> None:
 
 
 def _whatsapp(text: str) -> str:
-    """``text`` as an Android WhatsApp export: messages of at most 50,000 characters, two authors."""
-    chunks = [text[i:i + MESSAGE_MAX] for i in range(0, len(text), MESSAGE_MAX)] or [text]
-    lines = [f"12.11.2026, 09:{i % 60:02d} - {'דנה כהן' if i % 2 == 0 else 'העסק'}: {chunk}"
-             for i, chunk in enumerate(chunks)]
-    return "\n".join(lines)
+    """``text`` as an Android WhatsApp export: messages of at most 50,000 characters, two authors.
+    The text is cut by the length of the headers when they would take the export past the limit,
+    so that the largest size is measured rather than refused."""
+    def export(body: str) -> str:
+        chunks = [body[i:i + MESSAGE_MAX] for i in range(0, len(body), MESSAGE_MAX)] or [body]
+        return "\n".join(f"12.11.2026, 09:{i % 60:02d} - {'דנה כהן' if i % 2 == 0 else 'העסק'}: {chunk}"
+                         for i, chunk in enumerate(chunks))
+    out = export(text)
+    return export(text[:len(text) - (len(out) - LONG_MAX)]) if len(out) > LONG_MAX else out
 
 
 def targets() -> list[Target]:
@@ -209,6 +220,9 @@ def targets() -> list[Target]:
         Target("detect_language", detect_language, LONG_MAX),
         Target("apply_rules", apply_rules, CLASSIFY_MAX),
         Target("classify-lead", lambda t: run("classify-lead", {"text": t, "channel": "whatsapp"}), CLASSIFY_MAX),
+        # custom labels: the message is embedded too (by the local model, at most MAX_TOKENS tokens)
+        Target("classify-lead (labels)", lambda t: run("classify-lead", {"text": t, "categories": LABELS}),
+               CLASSIFY_MAX),
         Target("summarize-conversation", lambda t: run("summarize-conversation", {"transcript": _whatsapp(t)}),
                LONG_MAX),
         Target("extract-contract-fields", lambda t: run("extract-contract-fields", {"text": t}), LONG_MAX),

@@ -13,9 +13,12 @@ from nodes.core.node import TIME_BUDGET_TYPE, Deadline, NodeError
 __all__ = ["TIME_BUDGET_TYPE", "Deadline", "check_text_chars"]
 
 
-def check_text_chars(text: str, loc: str, settings: Settings | None) -> None:
-    """Raise a 422 naming ``loc`` when ``text`` is longer than ``settings.max_text_chars``."""
+def check_text_chars(text: str | list[str], loc: str, settings: Settings | None) -> None:
+    """Raise a 422 naming ``loc`` when ``text`` (or the texts of a list, together) is longer
+    than ``settings.max_text_chars``."""
     limit = (settings or Settings()).max_text_chars
-    if len(text) > limit:
-        msg = f"at most {limit:,} characters (TZOMET_MAX_TEXT_CHARS), got {len(text):,}"
+    chars = len(text) if isinstance(text, str) else sum(map(len, text))
+    if chars > limit:
+        what = "characters" if isinstance(text, str) else "characters in all"
+        msg = f"at most {limit:,} {what} (TZOMET_MAX_TEXT_CHARS), got {chars:,}"
         raise NodeError(422, f"{loc} is too long: {msg}.", errors=[{"loc": loc, "msg": msg}])

@@ -15,6 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from nodes.text import parse_english_number, parse_hebrew_number
+from nodes.text.guard import compile_guarded
 from nodes.text.numbers import EN_NUMBER_PHRASE, HE_NUMBER_PHRASE
 
 _END = re.compile(r"[.;](?=\s)|\n[ \t]*\n|\n(?=[ \t]*\d{1,2}(?:\.\d{1,2})*[.)]?\s)")
@@ -103,7 +104,7 @@ _DUALS: dict[str, tuple[str, float]] = {
 }
 _unit_alt = "|".join(sorted(_UNITS, key=len, reverse=True))
 _dual_alt = "|".join(_DUALS)
-_DURATION = re.compile(
+_DURATION = compile_guarded(
     rf"(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<num>{_NUM})"
     rf"(?:\s*\(\s*(?P<num2>{_NUM})\s*\))?\s*-?\s*(?P<unit>{_unit_alt})(?:{_Q}s?)?(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<dual>{_dual_alt})(?![\w\u05d0-\u05ea])"
@@ -114,7 +115,7 @@ _DURATION = re.compile(
 )
 
 
-_UNIT_WORD = re.compile(
+_UNIT_WORD = compile_guarded(
     rf"(?:{_unit_alt}|{_dual_alt}|אחת|אחד)(?![\w\u05d0-\u05ea])", re.IGNORECASE
 )
 

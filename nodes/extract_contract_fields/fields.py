@@ -13,10 +13,12 @@ from :mod:`.clauses`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
 from nodes.text import Match
+from nodes.text.guard import compile_guarded
 
 from .clauses import Clauses, Duration
 
@@ -37,7 +39,7 @@ class Found:
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    return compile_guarded(pattern, re.IGNORECASE)
 
 
 def _words_rx(he: str, en: str) -> re.Pattern[str]:
@@ -270,16 +272,35 @@ _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
 
 
-def _cue_kind(window: str) -> tuple[str, int] | None:
-    """The money cue (payment/deposit/other) that ends closest to the end of ``window``."""
-    if _LETTER.search(window) is None:
+class _MoneyCues:
+    """Every money cue (payment/deposit/other) of a text, found in one pass per kind on first use.
+
+    An amount's cue is the one that ends closest to the amount within the clause text before
+    it; a contract of thousands of amounts looks each one up here instead of searching its
+    window three times.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ends: list[int] | None = None
+        self.cues: list[tuple[int, int, int, str]] = []  # (end, -start, -kind order, kind), sorted
+
+    def nearest(self, lo: int, pos: int) -> tuple[str, int] | None:
+        """``(kind, end - lo)`` of the cue inside ``[lo, pos)`` that ends last; on a tie the one
+        that starts first, then the first kind of ``_MONEY_CUES``."""
+        if self.ends is None:
+            order = {name: k for k, name in enumerate(_MONEY_CUES)}
+            self.cues = sorted((m.end(), -m.start(), -order[name], name) for name, rx in _MONEY_CUES.items()
+                               for m in rx.finditer(self.text))
+            self.ends = [cue[0] for cue in self.cues]
+        # from the right, the first cue that starts inside the window is the best one
+        for i in range(bisect_right(self.ends, pos) - 1, -1, -1):
+            end, neg_start, _, name = self.cues[i]
+            if end <= lo:
+                break
+            if -neg_start >= lo:
+                return name, end - lo
         return None
-    best: tuple[str, int, int] | None = None
-    for name, rx in _MONEY_CUES.items():
-        for m in rx.finditer(window):
-            if best is None or m.end() > best[1] or (m.end() == best[1] and m.start() < best[2]):
-                best = (name, m.end(), m.start())
-    return (best[0], best[1]) if best else None
 
 
 def _period(text: str, clauses: Clauses, amount: Match, twin: Match | None) -> str:
@@ -310,6 +331,7 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
     payment: Found | None = None
     deposit: Found | None = None
     skip: set[int] = set()
+    cues = _MoneyCues(text)
     for i, a in enumerate(amounts):
         if i in skip:
             continue
@@ -324,14 +346,14 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
             if len(gap) <= 4 and "(" in gap + " " and nxt.value.get("amount") == value["amount"]:
                 twin = nxt
                 skip.add(i + 1)
-        _, window = clauses.before(a.start, 160)
-        cue = _cue_kind(window)
+        lo, _ = clauses.before(a.start, 160)
+        cue = cues.nearest(lo, a.start)
         if cue is None:
             continue
         kind, cue_end = cue
         if kind == "other":
             continue
-        conf = 0.9 if len(window) - cue_end <= 60 else 0.7
+        conf = 0.9 if a.start - lo - cue_end <= 60 else 0.7
         currency = value.get("currency")
         if kind == "payment" and payment is None:
             period = _period(text, clauses, a, twin)
@@ -412,14 +434,14 @@ _HE_STOP = frozenset(
         "בלעדיות",
     ]
 )
-_EN_PLACE = re.compile(
+_EN_PLACE = compile_guarded(
     r"\b(?:of|in|at|for|located\s+in|sitting\s+in|situated\s+in)\s+(?:the\s+)?(?:city\s+of\s+|district\s+of\s+)?"
     r"(?P<place>[A-Z][\w'\-]*(?:[\s\-]+(?:[A-Z][\w'\-]*|of|on|upon))*)"
 )
 #: the words of a place are split only at white space (with any hyphens after it): a hyphen
 #: before the white space belongs to the word, so there is one way to read the words and a
 #: failed match cannot try every split of "A- A- A- ..." (which took seconds on 60 characters)
-_EN_COURT_BEFORE = re.compile(
+_EN_COURT_BEFORE = compile_guarded(
     r"(?:the\s+)?(?P<place>[A-Z][\w'\-]*(?:\s[\s\-]*[A-Z][\w'\-]*)*?)\s+"
     r"(?:District|Magistrates?'?|Magistrate's|Regional\s+Labou?r|Labou?r|Small\s+Claims)\s+$"
 )

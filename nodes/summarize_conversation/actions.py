@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from nodes import text as tt
 from nodes.summarize_conversation.summary import REQUEST_CUES, Sentence, words_of
+from nodes.text.guard import compile_guarded
 
 MAX_ITEMS = 10
 
@@ -56,35 +57,35 @@ _STAFF = _wordset(
 _NEG = _wordset(
     "לא אל בלי not don't won't can't never ما مش لا لن "
 )
-_EN_FIRST = re.compile(
+_EN_FIRST = compile_guarded(
     r"\b(i'?ll|i will|we'?ll|we will|i'?m going to|i am going to|we'?re going to|we are going to|let me"
     r"|i can send|we can send)\s+(?!not\b)\w+",
     re.I,
 )
-_EN_THIRD = re.compile(
+_EN_THIRD = compile_guarded(
     r"\b(?i:he|she|they|it|the \w+|your \w+|our \w+)\s+(?i:will|'ll|is going to|are going to)\s+"
     r"(?!not\b)(?:be )?\w+|\b[A-Z][a-z]+ (?:will|'ll) (?!not\b)\w+"
 )
-_EN_YOU = re.compile(
+_EN_YOU = compile_guarded(
     r"^(please\s+)?(kindly\s+)?(send|fill|sign|confirm|bring|call|pay|upload|share|forward|reply|check)\b"
     r"|\bplease\s+(send|fill|sign|confirm|bring|call|pay|upload|share|forward|reply|check)\b"
     r"|\byou('ll| will)? need to\b",
     re.I,
 )
-_AR_FIRST = re.compile(
+_AR_FIRST = compile_guarded(
     r"سأ\w+|سن\w{3,}|(رح|راح|ح) ?(ا|أ|ن)\w{2,}|ببعت\w*|بنبعت\w*|بنرجع\w*|برجع\w*|بتصل\w*|بنتصل\w*|بنحكي\w*"
     r"|سوف \w+",
 )
-_AR_THIRD = re.compile(r"(رح|راح|ح) ?(ي|ت)\w{2,}|بيجي|بتيجي|بيوصل|بتوصل|سيصل|ستصل|سيتم|سيقوم|ستقوم")
-_AR_YOU = re.compile(r"ابعتلي|ابعثلي|ابعتلنا|ابعثلنا|أرسل|ارسل|ابعث|ابعت|الرجاء|رجاء|ياريت تبعت|تبعتلي")
-_SAME_DAY = re.compile(
+_AR_THIRD = compile_guarded(r"(رح|راح|ح) ?(ي|ت)\w{2,}|بيجي|بتيجي|بيوصل|بتوصل|سيصل|ستصل|سيتم|سيقوم|ستقوم")
+_AR_YOU = compile_guarded(r"ابعتلي|ابعثلي|ابعتلنا|ابعثلنا|أرسل|ارسل|ابعث|ابعت|الرجاء|رجاء|ياريت تبعت|تبعتلي")
+_SAME_DAY = compile_guarded(
     r"עד הצהריים|בצהריים|עד הערב|הערב|עד סוף היום|בהמשך היום|תוך שעה|עוד שעה|בשעה הקרובה|בשעות הקרובות"
     r"|היום|עכשיו|תוך \d+ דקות|\btoday\b|\bnow\b|right away|in \d+ minutes"
     r"|tonight|this (afternoon|evening)|end of (the )?day|within the hour|in an hour"
     r"|اليوم|الليلة|بعد الظهر|خلال ساعة",
     re.I,
 )
-_QUESTION_WORDS = re.compile(
+_QUESTION_WORDS = compile_guarded(
     r"^(מה|מתי|איך|כמה|האם|למה|איפה|מי|יש לכם|אפשר|what|when|how|where|why|who|is|are|can|could|do|does"
     r"|will|هل|متى|كيف|وين|قديش|كم|ليش|شو|ايش|فيه|في عندكم)\b",
     re.I,

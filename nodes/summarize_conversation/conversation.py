@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from nodes import text as tt
+from nodes.text.guard import compile_guarded
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Msg:
 
 # Matched on lower-cased text without IGNORECASE (Hebrew and Arabic have no case; the
 # English cues are lower case): a case-insensitive scan of these alternations is ~1.5x slower.
-_BUSINESS_CUES = re.compile(
+_BUSINESS_CUES = compile_guarded(
     "|".join(
         [
             r"נשמח|בשמחה|איך (אפשר|אוכל|נוכל) לעזור|במה (אפשר|אוכל|נוכל) לעזור|תודה (שפנית|על פנייתך|שפניתם)",
@@ -48,7 +49,7 @@ _BUSINESS_CUES = re.compile(
         ]
     ),
 )
-_CUSTOMER_CUES = re.compile(
+_CUSTOMER_CUES = compile_guarded(
     "|".join(
         [
             r"[?؟]|רציתי|אני רוצה|מעוניין|מעוניינת|כמה עולה|כמה זה עולה|מה המחיר|אפשר לקבל|אפשר לקבוע",
@@ -59,7 +60,7 @@ _CUSTOMER_CUES = re.compile(
         ]
     ),
 )
-_BUSINESS_NAME = re.compile(
+_BUSINESS_NAME = compile_guarded(
     r"בע[\"״”']מ|שירות|מרפא|סטודיו|קליניק|משרד|חנות|צוות|סוכנות|ביטוח|מוסך|עו[\"״]ד|רו[\"״]ח|גלריה|מספרה|מסעדה"
     r"|מכון|אולם|אחוזת|גן ילדים|חברת|מרכז|קבוצת|פתרונות|הפקות|שיווק|נדל[\"״]ן|אינסטלציה|מיזוג|הובלות|צילום|עיצוב"
     r"|ייעוץ|מעבדת|מעבדה|רהיטי|נגרות|חשמל|מוקד|קייטרינג|פיזיותרפיה|שיעורים|אקדמיה|בית ספר|ד[\"״]ר|מסגרות"
@@ -68,9 +69,9 @@ _BUSINESS_NAME = re.compile(
     r"|شركة|عيادة|محل|مركز|مكتب|خدمة|معرض|مطعم|صالون|د\.|[|]",
     re.I,
 )
-_BOT_NAME = re.compile(r"\bbot\b|בוט|بوت|אוטומטי|automated|auto.?reply", re.I)
+_BOT_NAME = compile_guarded(r"\bbot\b|בוט|بوت|אוטומטי|automated|auto.?reply", re.I)
 #: matched on lower-cased text (see the cues above)
-_BOT_TEXT = re.compile(
+_BOT_TEXT = compile_guarded(
     r"הודעה אוטומטית|מענה אוטומטי|this is an automated|automatic reply|auto-reply|رد آلي|رسالة تلقائية"
 )
 SAMPLE_MESSAGES = 60

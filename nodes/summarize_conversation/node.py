@@ -299,6 +299,7 @@ class SummarizeConversationNode(Node):
         if data.messages is not None:
             for i, message in enumerate(data.messages):
                 check_text_chars(message.text, f"messages.{i}.text", ctx.settings)
+            check_text_chars([m.text for m in data.messages], "messages", ctx.settings)
             msgs = _messages_from_list(data, now)
         elif data.transcript is not None:
             check_text_chars(data.transcript, "transcript", ctx.settings)

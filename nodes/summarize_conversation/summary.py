@@ -29,6 +29,7 @@ from scipy import sparse
 
 from nodes import text as tt
 from nodes.summarize_conversation.conversation import Msg
+from nodes.text.guard import compile_guarded
 from nodes.text.normalize import cached_normalize_map
 from nodes.text.tokens import sentence_spans_normalized, tokens_of_normalized
 
@@ -38,7 +39,7 @@ MAX_CANDIDATES = 180
 MAX_SENTENCE_CHARS = 220
 DAMPING = 0.85
 
-REQUEST_CUES = re.compile(
+REQUEST_CUES = compile_guarded(
     r"רוצה|רציתי|מעוניינ|מחפש|מבקש|ביקשתי|צריך|צריכה|צריכים|אפשר|אשמח|תוכל|ניתן|כמה עולה|כמה זה"
     r"|מה המחיר|הצעת מחיר|לקבוע|לבטל|להזמין|לברר|לשאול|יש לכם|מתי|האם|לא קיבלתי|לא הגיע|לא עובד|תקלה"
     r"|\bi want|i'?d like|i would like|\bi need|we need|looking for|can you|could you|how much|\bprice"
@@ -46,12 +47,12 @@ REQUEST_CUES = re.compile(
     r"|بحاجة|كم سعر|قديش|هل|حابب|لو سمحت|من فضلك|ما وصل|مش شغال",
     re.I,
 )
-OFFER_CUES = re.compile(
+OFFER_CUES = compile_guarded(
     r"המחיר|עולה|עלות|אפשר|יש לנו|נשמח|זמין|פנוי|נוכל|מציע|הצעה|הנחה|כולל|משלוח|תור|מועד|שעה"
     r"|price|costs?|we can|available|offer|discount|includ|slot|السعر|سعر|بنقدر|متوفر|موعد|خصم",
     re.I,
 )
-OUTCOME_CUES = re.compile(
+OUTCOME_CUES = compile_guarded(
     r"סגרנו|סגור|קבענו|נקבע|מאושר|אישרתי|מאשר|נתראה|מעולה|מסכים|מסכימה|הזמנתי|שילמתי|בוצע|נשלח"
     r"|טופל|זוכה|בוטל|ביטלנו|מבוטל|יגיע|תגיע|נחזור|אחזור|העברתי|סיכמנו|מחכה ל|קיבלתי"
     r"|confirmed|booked|\bdeal\b|see you|\bdone\b|agreed|\bsent\b|cancell?ed|refunded|will|scheduled"

@@ -15,6 +15,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from nodes.text.guard import compile_guarded
+
 #: bidi controls and the BOM: invisible, only in the way of parsing
 _BIDI = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 _CLEAN = str.maketrans(
@@ -39,12 +41,12 @@ _AMPM = rf"(?:\s*(?:(?P<am>{_AM})|(?P<pm>{_PM})))?"
 #: the white space between the date and the time, with at most one comma, read one way (its
 #: parts taken whole): a long run of spaces after a date cost one try per way of splitting it
 _COMMA = r"\s*+(?:[,،]\s*+)?"
-_ANDROID = re.compile(rf"^\s*{_DATE}{_COMMA}{_TIME}{_AMPM}\s*[-–—]\s?(?P<rest>.*)$", re.S)
-_IOS = re.compile(rf"^\s*\[{_DATE}{_COMMA}{_TIME}{_AMPM}\s*\]\s?(?P<rest>.*)$", re.S)
-_AUTHOR = re.compile(r"^(?P<author>[^:\n]{1,80}?):(?:\s|$)(?P<text>.*)$", re.S)
+_ANDROID = compile_guarded(rf"^\s*{_DATE}{_COMMA}{_TIME}{_AMPM}\s*[-–—]\s?(?P<rest>.*)$", re.S)
+_IOS = compile_guarded(rf"^\s*\[{_DATE}{_COMMA}{_TIME}{_AMPM}\s*\]\s?(?P<rest>.*)$", re.S)
+_AUTHOR = compile_guarded(r"^(?P<author>[^:\n]{1,80}?):(?:\s|$)(?P<text>.*)$", re.S)
 
 #: notices recognised by how they start (any locale)
-_SYSTEM_START = re.compile(
+_SYSTEM_START = compile_guarded(
     "|".join(
         [
             r"(this message was deleted|you deleted this message|ההודעה (הזו |הזאת )?נמחקה|מחקת את ההודעה (הזו|הזאת)"
@@ -60,7 +62,7 @@ _SYSTEM_START = re.compile(
     re.I,
 )
 #: notices recognised by a phrase anywhere in a short line (any locale)
-_SYSTEM_ANY = re.compile(
+_SYSTEM_ANY = compile_guarded(
     r"end-to-end encrypted|מוצפנות מקצה|مشفرة تمام|secure service from meta|שירות מאובטח של meta"
     r"|خدمة آمنة من meta|changed (their|his|her) phone number|changed to \+?\d|את מספר הטלפון"
     r"|رقم هاتف|disappearing messages|ההודעות הזמניות|הודעות נעלמות|الرسائل المؤقتة|ذاتية الاختفاء"
@@ -92,7 +94,7 @@ def is_system(text: str) -> bool:
 
 
 #: weaker cues, trusted only on a line without an author or an iOS notice (starts with U+200E)
-_SYSTEM_LOOSE = re.compile(
+_SYSTEM_LOOSE = compile_guarded(
     r"\b(added|removed|left|joined|changed)\b|הוסיף|הוסיפה|הסיר|הסירה|יצא|יצאה|הצטרף|הצטרפה|"
     r"أضاف|أضافت|غادر|غادرت|انضم|انضمت|أزال",
     re.I,
@@ -102,7 +104,7 @@ _MEDIA_WORDS = (
     r"התמונה|תמונה|הסרטון|סרטון|השמע|קובץ השמע|הקלטה|ההקלטה|המדבקה|מדבקה|המסמך|מסמך|כרטיס איש הקשר|gif|"
     r"الصورة|صورة|الفيديو|فيديو|الصوت|ملف صوتي|الملصق|ملصق|المستند|مستند|بطاقة جهة الاتصال"
 )
-_MEDIA_LINE = re.compile(
+_MEDIA_LINE = compile_guarded(
     "|".join(
         [
             r"^<[^<>\n]{3,60}>$",  # <Media omitted>, <המדיה לא נכללה>, <تم استبعاد الوسائط>
@@ -118,10 +120,10 @@ _MEDIA_LINE = re.compile(
     re.I,
 )
 _MEDIA_MAX_CHARS = 160
-_LRM_AFTER_NAME = re.compile(r"\]\s?[^:\]]{1,80}?:\s?[\u200e\u200f]")
+_LRM_AFTER_NAME = compile_guarded(r"\]\s?[^:\]]{1,80}?:\s?[\u200e\u200f]")
 #: the edited mark at the end of a message, with the white space before it: a match starts only
 #: where a run of white space does (else every space of a long run was tried as a start)
-_EDITED = re.compile(r"(?<!\s)\s*<(this message was edited|ההודעה נערכה|تم تعديل هذه الرسالة)>\s*$", re.I)
+_EDITED = compile_guarded(r"(?<!\s)\s*<(this message was edited|ההודעה נערכה|تم تعديل هذه الرسالة)>\s*$", re.I)
 
 SUPPORTED_FORMATS = (
     "Android: '12.11.2026, 09:14 - Name: text' or '11/5/26, 2:14 PM - Name: text'; "
@@ -164,7 +166,7 @@ class _Raw:
 
 
 #: any character :func:`clean` changes (most lines have none, and ``translate`` is slow)
-_NEEDS_CLEAN = re.compile("[" + "".join(re.escape(chr(c)) for c in _CLEAN) + "]")
+_NEEDS_CLEAN = compile_guarded("[" + "".join(re.escape(chr(c)) for c in _CLEAN) + "]")
 
 
 def clean(text: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from nodes.text.guard import compile_guarded
+
 # Letters that can be glued to a Hebrew word as a prefix (ו ה ב ל מ ש כ).
 HE_PREFIX = "[והבלמשכ]{0,2}"
 HE_LETTER = "\u05d0-\u05ea"
@@ -33,7 +35,7 @@ _ID_WORDS: dict[str, str] = {
     "passport": r"דרכון|\bpassport(?:\s+(?:no\.?|number|#))?|جواز\s+ال?سفر|جواز",
 }
 
-_ID_CONTEXT = re.compile(
+_ID_CONTEXT = compile_guarded(
     "|".join(
         f"(?P<{name}>(?<![{HE_LETTER}{AR_LETTER}A-Za-z]){HE_PREFIX if name != 'passport' else ''}(?:{words}))"
         for name, words in _ID_WORDS.items()
@@ -43,7 +45,7 @@ _ID_CONTEXT = re.compile(
 
 # Words that make the following number an order/invoice/reference number, never a
 # phone, an ID or an amount.
-_REFERENCE_CONTEXT = re.compile(
+_REFERENCE_CONTEXT = compile_guarded(
     r"(?:(?:(?<![" + HE_LETTER + r"])" + HE_PREFIX + r"(?:הזמנה|הזמנת|חשבונית|אסמכתא|אסמכתה|קבלה|משלוח|"
     r"פוליסה|פוליסת|תיק|מספר\s+לקוח|מנוי|קריאה|פנייה|פניה|מק\"ט|מקט|סניף|גרסה|גירסה)|"
     r"\b(?:order|invoice|receipt|ref(?:erence)?|tracking|policy|ticket|case|customer|"
@@ -57,8 +59,8 @@ CONTEXT_WINDOW = 25
 
 #: every context word holds a letter, and a reference may be a "#" or "№" alone: a window
 #: without any of these has no context (checked before the patterns, which try every position)
-_LETTER = re.compile(r"[^\W\d_]")
-_LETTER_OR_NUMBER_SIGN = re.compile(r"[^\W\d_]|[#№]")
+_LETTER = compile_guarded(r"[^\W\d_]")
+_LETTER_OR_NUMBER_SIGN = compile_guarded(r"[^\W\d_]|[#№]")
 
 
 def id_context_before(norm: str, start: int, window: int = CONTEXT_WINDOW) -> str | None:

@@ -41,6 +41,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from nodes.text.guard import compile_guarded
+
 from .cache import text_cache
 from .context import AR_LETTER, HE_LETTER, reference_context_before
 from .match import Match, make_match, original_span, select_non_overlapping, select_spans
@@ -80,41 +82,41 @@ _D = r"(?P<d>[0-3]?\d)"
 _COMMA = r"\s*+(?:,\s*+)?"
 _Y4 = r"(?P<y>(?:19|20)\d\d)(?!\d)"
 
-_HE_MONTH_DATE = re.compile(
+_HE_MONTH_DATE = compile_guarded(
     rf"(?=\d)(?<![\d.,/:]){_D}(?!\d)\s*(?:[בלה]\s?-?\s*)?(?:(?:[בל]|ה)?חודש\s+)?"
     rf"(?P<m>{_alt(_HE_MONTHS)})(?![{HE_LETTER}])"
     rf"(?:{_COMMA}(?:[בל]?-?\s?(?:שנת\s+)?){_Y4})?"
 )
-_EN_MONTH_FIRST = re.compile(
+_EN_MONTH_FIRST = compile_guarded(
     rf"(?=[JFMASONDjfmasond])\b(?P<m>{_alt(_EN_MONTHS)})\.?\s+(?:the\s+)?{_D}(?:st|nd|rd|th)?\b(?![.:/]\d)"
     rf"(?:{_COMMA}{_Y4})?",
     re.IGNORECASE,
 )
-_EN_DAY_FIRST = re.compile(
+_EN_DAY_FIRST = compile_guarded(
     rf"(?=\d)(?<![\d.,/:]){_D}(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>{_alt(_EN_MONTHS)})\b\.?"
     rf"(?:{_COMMA}{_Y4})?",
     re.IGNORECASE,
 )
-_AR_MONTH_DATE = re.compile(
+_AR_MONTH_DATE = compile_guarded(
     rf"(?=\d)(?<![\d.,/:]){_D}(?!\d)\s*(?:من\s+)?(?:شهر\s+)?[بل]?(?P<m>{_alt(_AR_MONTHS)})(?![{AR_LETTER}])"
     rf"(?:{_COMMA}(?:سنة\s+|عام\s+)?{_Y4})?"
 )
-_ISO = re.compile(
+_ISO = compile_guarded(
     r"(?=\d)(?<![\d.,/:])(?<!\d-)(?P<y>(?:19|20)\d\d)(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?![\d]|[.,/-]\d)"
 )
-_DMY = re.compile(
+_DMY = compile_guarded(
     r"(?=\d)(?<![\d.,/:])(?<!\d-)(?P<d>\d{1,2})(?P<sep>[./-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})(?!\d|[.,/:-]\d)"
 )
-_DM = re.compile(r"(?=\d)(?<![\d.,/:])(?<!\d-)(?P<d>\d{1,2})(?P<sep>[./])(?P<m>\d{1,2})(?!\d|[.,/:-]\d)")
-_DATE_PREPOSITION = re.compile(
+_DM = compile_guarded(r"(?=\d)(?<![\d.,/:])(?<!\d-)(?P<d>\d{1,2})(?P<sep>[./])(?P<m>\d{1,2})(?!\d|[.,/:-]\d)")
+_DATE_PREPOSITION = compile_guarded(
     rf"(?:(?<![{HE_LETTER}])(?:[ובלמה]|מה|עד|עד\s+ה|עד\s+ל|החל\s+מ|תאריך|בתאריך|מתאריך|לתאריך|"
     rf"[ובלמה]?יום\s+[א-ו]'|[ובלמה]?יום\s+\S+)\s?-?\s?|"
     r"\b(?:on|until|till|by|from|date|due|dated|before|after|since)\s+|"
     rf"(?<![{AR_LETTER}])(?:في|حتى|من|بتاريخ|تاريخ|يوم|لغاية)\s+)$",
     re.IGNORECASE,
 )
-_NOT_A_DATE_AFTER = re.compile(
+_NOT_A_DATE_AFTER = compile_guarded(
     r"\s?(?:%|₪|\$|€|ש\"ח|שח(?![\u05d0-\u05ea])|שקל|אחוז|מיליון|אלף|[KkM]\b|ק\"ג|kg|ליטר|מ\"ר|"
     r"שעות|שעה|דקות|hours?|minutes?|years?|שנים|km|ק\"מ|million|thousand|mb|gb)",
     re.IGNORECASE,
@@ -147,7 +149,7 @@ _AR_END = rf"(?![{AR_LETTER}])"
 _HE_COUNT = r"\d{1,3}|[\u05d0-\u05ea]+(?:\s+ו?[\u05d0-\u05ea]+)?"
 _EN_COUNT = r"\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|thirty"
 
-_RELATIVE_HE = re.compile(
+_RELATIVE_HE = compile_guarded(
     "(?=[ולשמהאבתעי])(?:" + "|".join([
         rf"{_HE_HE}[ולשמ]{{0,2}}(?P<he_day>מחרתיים|מחר|היום|אתמול|שלשום){_HE_END}",
         rf"{_HE_HE}ו?(?:ב|תוך\s+)עוד\s+(?P<he_span>יומיים|שבועיים|שבוע|חודשיים|חודש){_HE_END}",
@@ -158,7 +160,7 @@ _RELATIVE_HE = re.compile(
         rf"{_HE_HE}[ו]?[בל](?P<he_sat>שבת){_HE_END}(?:\s+(?:הבאה|הקרובה))?",
     ]) + ")"
 )
-_RELATIVE_EN = re.compile(
+_RELATIVE_EN = compile_guarded(
     "|".join([
         r"(?=[tdyTDY])\b(?P<en_day>(?:the\s+)?day\s+after\s+tomorrow|today|tonight|tomorrow|tmrw|tmr|yesterday)\b",
         rf"(?=[iI])\bin\s+(?P<en_n>{_EN_COUNT})\s+(?P<en_unit>days?|weeks?|months?)\b",
@@ -167,7 +169,7 @@ _RELATIVE_EN = re.compile(
     ]),
     re.IGNORECASE,
 )
-_RELATIVE_AR = re.compile(
+_RELATIVE_AR = compile_guarded(
     "|".join([
         rf"{_AR_START}و?(?P<ar_day>بعد\s+بكرة|بعد\s+بكره|بعد\s+بكرا|بعد\s+غد|اليوم|الليلة|بكرة|بكره|بكرا|غدا|"
         rf"امبارح|مبارح|أمس|امس|البارحة){_AR_END}",
@@ -175,34 +177,34 @@ _RELATIVE_AR = re.compile(
         rf"{_AR_START}(?:يوم\s+)?(?P<ar_wd>الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|السبت|الأحد|الاحد){_AR_END}",
     ])
 )
-_HAS_HE = re.compile(r"[\u05d0-\u05ea]")
-_HE_RELATIVE_HINT = re.compile(r"מחר|היום|אתמול|שלשום|עוד|שבוע|יום|שבת")
-_HAS_AR = re.compile(r"[\u0620-\u064a]")
-_HAS_LATIN = re.compile(r"[A-Za-z]")
-_HAS_DIGIT = re.compile(r"\d")
+_HAS_HE = compile_guarded(r"[\u05d0-\u05ea]")
+_HE_RELATIVE_HINT = compile_guarded(r"מחר|היום|אתמול|שלשום|עוד|שבוע|יום|שבת")
+_HAS_AR = compile_guarded(r"[\u0620-\u064a]")
+_HAS_LATIN = compile_guarded(r"[A-Za-z]")
+_HAS_DIGIT = compile_guarded(r"\d")
 #: a letter: every date preposition holds one
-_LETTER = re.compile(r"[^\W\d_]")
+_LETTER = compile_guarded(r"[^\W\d_]")
 
 
 #: a month and a year without a day: "בינואר 2027", "in March 2027", "كانون الثاني 2027"
 # Both start at a letter of their script (a cheap test at each position of a long text): a
 # match that began at the white space or hyphen before a month name now begins at the month,
 # and only the month's start (m0) and the end are read.
-_HE_MONTH_YEAR = re.compile(
+_HE_MONTH_YEAR = compile_guarded(
     rf"(?=[{HE_LETTER}])(?<![{HE_LETTER}\d])(?:[ובלמה]{{0,2}}-?\s?|עד\s+|החל\s+מ-?)?(?:(?:[בל]|ה)?חודש\s+)?"
     rf"(?P<m0>(?P<m>{_alt(_HE_MONTHS)}))(?![{HE_LETTER}]){_COMMA}(?:[בל]?-?\s?(?:שנת\s+)?){_Y4}"
 )
-_EN_MONTH_YEAR = re.compile(
+_EN_MONTH_YEAR = compile_guarded(
     rf"(?=[JFMASONDjfmasond])\b(?P<m0>(?P<m>{_alt(_EN_MONTHS)}))\.?,?\s+(?:of\s+)?{_Y4}",
     re.IGNORECASE,
 )
-_AR_MONTH_YEAR = re.compile(
+_AR_MONTH_YEAR = compile_guarded(
     rf"(?=[{AR_LETTER}]){_AR_START}(?:(?:في|من|حتى|لغاية)\s+)?(?:شهر\s+)?[بل]?(?P<m0>(?P<m>{_alt(_AR_MONTHS)}))(?![{AR_LETTER}])"
     rf"{_COMMA}(?:سنة\s+|عام\s+)?{_Y4}"
 )
-_YEAR_HINT = re.compile(r"(?<![\d./])(?<!\d-)(?:19|20)\d\d(?!\d)")  # not the year of 24.6.2027
+_YEAR_HINT = compile_guarded(r"(?<![\d./])(?<!\d-)(?:19|20)\d\d(?!\d)")  # not the year of 24.6.2027
 #: two numbers joined by a date separator: the numeric patterns need one
-_NUMERIC_HINT = re.compile(r"\d[./-]\d")
+_NUMERIC_HINT = compile_guarded(r"\d[./-]\d")
 
 #: a day of the month without a month: "Thursday the 19th", "on the 19th", "ביום חמישי ה-19",
 #: "ה-19 לחודש (הבא)", "يوم الخميس الموافق 19", "19 الشهر الجاي"
@@ -213,7 +215,7 @@ _EN_WD_ABBR = {
     "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday", "thu": "thursday",
     "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday", "sun": "sunday",
 }
-_EN_DAY_OF_MONTH = re.compile(
+_EN_DAY_OF_MONTH = compile_guarded(
     rf"(?=[a-zA-Z])\b(?:(?:(?:on|next|this|coming)\s+)?(?P<en_wd>{_EN_WD})\.?,?\s+(?:the\s+)?"
     r"|(?P<en_prep>on|by|until|till|before|after|from|since|due|starting|ending|for)\s+the\s+"
     r"|(?P<en_bare>the)\s+)"
@@ -222,36 +224,36 @@ _EN_DAY_OF_MONTH = re.compile(
     r"(?:\s+of\s+(?:(?P<next>next|the\s+next|the\s+coming)|this|the)\s+month\b)?",
     re.IGNORECASE,
 )
-_EN_ORDINAL_HINT = re.compile(r"\d(?:st|nd|rd|th)\b", re.IGNORECASE)
+_EN_ORDINAL_HINT = compile_guarded(r"\d(?:st|nd|rd|th)\b", re.IGNORECASE)
 #: what may follow a bare "the 19th" for it to be a date
-_EN_BARE_ORDINAL_OK = re.compile(
+_EN_BARE_ORDINAL_OK = compile_guarded(
     r"[ \t]*(?:$|\n|[.,;:!?)\-\u2013])|\s+@|\s+\d|\s+(?:at|or|and|between|from|to|till|until|in\s+the|"
     r"morning|afternoon|evening|works?|is|would|could|should|then|please|if|ok|okay|instead|for)\b",
     re.IGNORECASE,
 )
 #: "on the 3rd floor": an ordinal before one of these nouns is not a day
-_EN_ORDINAL_NOUN = re.compile(
+_EN_ORDINAL_NOUN = compile_guarded(
     r"\s+(?:floor|time|times|century|place|grade|row|anniversary|birthday|edition|option|attempt|person|one|ones|"
     r"item|payment|installment|instalment|page|line|chapter|street|avenue|round|generation|level|quarter|half|"
     r"year|week|day|month|hour|minute|lesson|session|visit|child|kid|son|daughter|house|building|door|seat|"
     r"class|stage|step|phase|order|invoice)s?\b",
     re.IGNORECASE,
 )
-_HE_DAY_OF_MONTH = re.compile(
+_HE_DAY_OF_MONTH = compile_guarded(
     rf"{_HE_HE}(?:[ובל]|עד\s+)?(?:ה)?יום\s+(?P<he_wd>ראשון|שני|שלישי|רביעי|חמישי|שישי|שבת|[א-ו]')(?:{_HE_END}|(?<='))"
     rf"{_COMMA}(?:ה|ב-?ה)\s?-?\s?(?P<d>[0-3]?\d)(?![\d.,/:'\"%]|\s?-?\s?(?:ב|ל)?(?:שעה|שעות|דקות))"
     rf"(?:\s+(?:ל|ב)חודש(?:\s+(?P<next>הבא|הקרוב))?{_HE_END})?"
     rf"|{_HE_HE}(?:[ובה]|עד\s+ה?|מה|החל\s+מה)\s?-?\s?(?<![\d.,/:])(?P<d2>[0-3]?\d)\s+לחודש"
     rf"(?:\s+(?P<next2>הבא|הקרוב))?{_HE_END}"
 )
-_HE_DAY_OF_MONTH_HINT = re.compile(rf"לחודש|יום\s+\S+{_COMMA}(?:ה|בה)\s?-?\s?\d")
-_AR_DAY_OF_MONTH = re.compile(
+_HE_DAY_OF_MONTH_HINT = compile_guarded(rf"לחודש|יום\s+\S+{_COMMA}(?:ה|בה)\s?-?\s?\d")
+_AR_DAY_OF_MONTH = compile_guarded(
     rf"{_AR_START}(?:يوم\s+)?(?P<ar_wd>الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|السبت|الأحد|الاحد)"
     rf"{_COMMA}(?P<ar_mwafiq>الموافق\s+)?(?P<d>[0-3]?\d)(?![\d.,/:])(?!\s*(?:ص|م|الصبح|الصباح|المسا|مساء|صباحا)(?![{AR_LETTER}]))"
     rf"|{_AR_START}(?:يوم\s+|ب|في\s+)?(?<![\d.,/:])(?P<d3>[0-3]?\d)\s+(?:من\s+)?(?:ال|هال)شهر"
     rf"(?:\s+(?P<next3>الجاي|القادم|المقبل|الجاية))?(?![{AR_LETTER}])"
 )
-_AR_DAY_OF_MONTH_HINT = re.compile(
+_AR_DAY_OF_MONTH_HINT = compile_guarded(
     r"الشهر|هالشهر|الموافق|الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|السبت|الأحد|الاحد"
 )
 
@@ -266,11 +268,11 @@ _HE_SH_WORDS = (
     "שריינתי|שריינו|שחררתי|שחררנו|שיחררתי|שוחרר|שוחררה|שלפתי|שקלתי|שקלנו|שמחתי|שמחנו|שיתפתי|שיתפנו|"
     "שדרגתי|שדרגנו|שודרג|שיבצתי|שיבצנו|שובץ|שובצה|שכנעתי|שוריין|שופץ|שונה|שונו|שינה"
 )
-_HE_THE_DAY_AFTER = re.compile(
+_HE_THE_DAY_AFTER = compile_guarded(
     rf"\s+(?:(?!(?:{_HE_SH_WORDS}){_HE_END})ש[{HE_LETTER}]|"
     rf"ה(?:בא|קודם|אחרון|ראשון|שני|שלישי|רביעי|חמישי|שישי|שביעי|הוא|המיוחד|הגדול|המיועד|המדובר|הנ\"ל|הנל){_HE_END})"
 )
-_AR_THE_DAY_AFTER = re.compile(
+_AR_THE_DAY_AFTER = compile_guarded(
     rf"\s+(?:الذي|اللي|إللي|الي|اللى|يلي|التالي|اللاحق|السابق|الأول|الاول|الأخير|الاخير|الثاني|نفسه|ذاته|المحدد"
     rf"|المتفق|الموعود)(?![{AR_LETTER}])"
 )
@@ -576,7 +578,7 @@ def _find_dates(text: str, reference: dt.date | None) -> tuple[Match, ...]:
 
 
 _WEEKDAY_GROUPS = ("he_wd", "en_wd", "ar_wd")
-_WEEKDAY_TO_DATE = re.compile(r"[\s,]*(?:ה\s?-?\s?|the\s+|الموافق\s+)?")
+_WEEKDAY_TO_DATE = compile_guarded(r"[\s,]*(?:ה\s?-?\s?|the\s+|الموافق\s+)?")
 
 
 def _weekday_of_date(m: re.Match[str], norm: str, date_starts: frozenset[int]) -> bool:

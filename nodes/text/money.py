@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 
+from nodes.text.guard import compile_guarded
+
 from .context import HE_LETTER, HE_PREFIX, id_context_before
 from .dates import absolute_date_spans
 from .match import Match, SpanIndex, make_match
@@ -56,23 +58,23 @@ _MULT_OR_CUR_NEXT = (
     r"(?=[KkMm]|\s?(?:אלף|מיליון|מליון|thousand|million|mil|bn|billion|ألف|آلاف|الف|الاف|مليون)"
     rf"|\s?-?\s?{_CURRENCY_FIRST})"
 )
-_AMOUNT = re.compile(
+_AMOUNT = compile_guarded(
     rf"(?=[\d₪$€£UNIEGunieg])(?:(?P<cur1>{_SYM_BEFORE})\s?{_NUM_START}(?P<num1>{_NUM})(?P<mult1>{_MULT})?"
     rf"|{_NUM_START}(?P<num2>{_NUM}){_MULT_OR_CUR_NEXT}(?P<mult2>{_MULT})?\s?-?\s?(?P<cur2>{_CUR_AFTER}))",
     re.IGNORECASE,
 )
 #: any currency, before or after a number (what every match of ``_AMOUNT`` holds)
-_ANY_CURRENCY = re.compile(rf"(?={_CURRENCY_FIRST})(?:{_SYM_BEFORE}|{_CUR_AFTER})", re.IGNORECASE)
+_ANY_CURRENCY = compile_guarded(rf"(?={_CURRENCY_FIRST})(?:{_SYM_BEFORE}|{_CUR_AFTER})", re.IGNORECASE)
 # Amounts in words are found from their currency backwards: currencies are rare, number
 # words at every word start would make a left-to-right scan slow.
 # Only a currency after a letter and white space can close number words: the regex reads
 # that first, so a text full of currencies after digits costs a scan, not a loop.
-_WORD_CURRENCY = re.compile(
+_WORD_CURRENCY = compile_guarded(
     rf"(?<=[^\W\d_])\s+(?P<cur>(?=[שדיאל₪nuegsdbpi])(?:(?P<he>{_HE_CUR}|₪)|(?:US\s+)?(?P<en>{_EN_CUR})))",
     re.IGNORECASE,
 )
-_HE_WORDS_BEFORE = re.compile(rf"(?<![{HE_LETTER}])[בלו]?-?(?P<words>{HE_NUMBER_PHRASE})\s+$")
-_EN_WORDS_BEFORE = re.compile(rf"(?P<words>{EN_NUMBER_PHRASE})\s+$", re.IGNORECASE)
+_HE_WORDS_BEFORE = compile_guarded(rf"(?<![{HE_LETTER}])[בלו]?-?(?P<words>{HE_NUMBER_PHRASE})\s+$")
+_EN_WORDS_BEFORE = compile_guarded(rf"(?P<words>{EN_NUMBER_PHRASE})\s+$", re.IGNORECASE)
 _WORDS_WINDOW = 120
 
 #: the price words (Hebrew with their prefixes, English, Arabic)
@@ -83,22 +85,22 @@ _KEYWORDS = (
     r"(?<![\u0620-\u064a])(?:ال)?(?:مبلغ|سعر|تكلفة|ثمن|دفعة))"
 )
 #: a price word right before the number the search ends at
-_KEYWORD_BEFORE = re.compile(rf"{_KEYWORDS}(?P<gap>[^\d\n]{{0,12}}?)$", re.IGNORECASE)
+_KEYWORD_BEFORE = compile_guarded(rf"{_KEYWORDS}(?P<gap>[^\d\n]{{0,12}}?)$", re.IGNORECASE)
 #: a price word and the gap to the number after it: where the bare numbers worth reading
 #: start (the first letters first, a cheap test at each position of a long text)
-_KEYWORD_THEN_DIGIT = re.compile(
+_KEYWORD_THEN_DIGIT = compile_guarded(
     rf"(?=[והבלמשכסתעפדpacbftrsdاسمتثد]){_KEYWORDS}[^\d\n]{{0,12}}?(?=\d)", re.IGNORECASE
 )
-_BARE_NUMBER = re.compile(rf"(?=\d){_NUM_START}(?P<num>{_NUM})(?P<mult>{_MULT})?", re.IGNORECASE)
+_BARE_NUMBER = compile_guarded(rf"(?=\d){_NUM_START}(?P<num>{_NUM})(?P<mult>{_MULT})?", re.IGNORECASE)
 _KEYWORD_WINDOW = 30
-_BAD_GAP = re.compile(r"מס'|מספר|\bno\.|number|#|שנת|\byear|%", re.IGNORECASE)
-_UNIT_AFTER = re.compile(
+_BAD_GAP = compile_guarded(r"מס'|מספר|\bno\.|number|#|שנת|\byear|%", re.IGNORECASE)
+_UNIT_AFTER = compile_guarded(
     r"\s?(?:%|אחוז|ימי|ימים|יום|חודשים|חודש|שנים|שנה|שעות|שעה|דקות|ק\"ג|קילו|גרם|מטר|מ\"ר|"
     r"days?|months?|years?|hours?|minutes?|kg|km|sqm|m2|percent|יח'|יחידות|units?|"
     r"pcs|items?|يوم|أيام|ايام|شهر|أشهر|سنة|سنوات)(?![A-Za-z\u05d0-\u05ea\u0620-\u064a])",
     re.IGNORECASE,
 )
-_PERIOD = re.compile(
+_PERIOD = compile_guarded(
     r"(?:-\s*|/\s*|per\s+|a\s+|an\s+|each\s+)?"
     r"(?:(?P<month>לחודש|בחודש|חודשי(?:ת|ים)?|לח'|monthly|months?|mo\b|p/m|شهريا|شهري|في\s+الشهر|بالشهر)|"
     r"(?P<year>לשנה|בשנה|שנתי(?:ת|ים)?|yearly|years?|yr\b|annually|annum|p\.a\.|سنويا|سنوي|في\s+السنة|بالسنة)|"
@@ -109,7 +111,7 @@ _PERIOD = re.compile(
     re.IGNORECASE,
 )
 _MAAM = r"מע[\"']?מ"
-_VAT = re.compile(
+_VAT = compile_guarded(
     rf"(?P<plus>(?:\+|פלוס|ו?בתוספת|ו?בצירוף|לא\s+כולל(?:\s+ה)?|אינו\s+כולל(?:\s+ה)?|ללא|לפני)\s*{_MAAM}"
     r"|(?:\+|plus)\s*(?:applicable\s+)?vat\b|(?:excl\.?|excluding|exclusive\s+of|before|ex\.?)\s+vat\b"
     r"|(?:\+|بالإضافة\s+إلى|بالاضافة\s+الى|غير\s+شامل|بدون|قبل)\s*(?:ال)?ضريبة)"
@@ -119,11 +121,11 @@ _VAT = re.compile(
     re.IGNORECASE,
 )
 #: what may stand between an amount and its VAT and period words
-_GAP = re.compile(r"[\s,)]*")
+_GAP = compile_guarded(r"[\s,)]*")
 #: a short parenthesis after an amount: "(חמשת אלפים ש"ח)", "(כולל מע"מ)", "(per month)"
-_PAREN = re.compile(r"\((?P<inner>[^()\n]{0,80})\)")
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
-_HAS_DIGIT = re.compile(r"\d")
+_PAREN = compile_guarded(r"\((?P<inner>[^()\n]{0,80})\)")
+_YEAR = compile_guarded(r"^(?:19|20)\d\d$")
+_HAS_DIGIT = compile_guarded(r"\d")
 
 
 def _currency(token: str | None) -> str | None:
@@ -187,9 +189,9 @@ def _extra_after(norm: str, end: int) -> dict[str, str]:
 
 
 #: a list item's number: "1. ", "2) ", "(3) "
-_MARKER_AFTER = re.compile(r"[.)](?:\s|$)")
+_MARKER_AFTER = compile_guarded(r"[.)](?:\s|$)")
 _BULLETS = " \t(-*\u2022\u00b7\u25cf>"
-_LIST_NUMBER = re.compile(r"(?<![\d.,])(\d+)[.)](?=\s|$)")
+_LIST_NUMBER = compile_guarded(r"(?<![\d.,])(\d+)[.)](?=\s|$)")
 
 
 class _ListNumbers:

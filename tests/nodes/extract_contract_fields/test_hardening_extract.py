@@ -263,7 +263,8 @@ def test_pdf_reading_stops_at_the_character_limit(monkeypatch: pytest.MonkeyPatc
 
 
 def test_pdf_reading_stops_at_the_request_budget(serve: Callable[..., str]) -> None:
-    url = serve(request_budget_s=0.3)
+    # limits raised past the defaults, so that it is the budget that stops the reading
+    url = serve(request_budget_s=0.3, max_pdf_pages=300, max_document_chars=2_000_000)
     r, seconds = _timed(lambda: _post_file(url, make_pdf(300, 3_000), "application/pdf"))
     assert r.status_code == 422, r.text
     assert r.json()["type"] == TIME_BUDGET_TYPE
@@ -310,7 +311,7 @@ def test_empty_multipart_file_is_422(base_url: str) -> None:
 def test_limits_defaults_env_vars_and_config_keys(tmp_path: Path) -> None:
     s = load_settings(env={})
     assert (s.max_docx_unpacked_bytes, s.max_docx_xml_bytes, s.max_docx_entries) == (50 << 20, 20 << 20, 2000)
-    assert (s.max_pdf_pages, s.max_document_chars, s.max_text_chars) == (300, 2_000_000, 2_000_000)
+    assert (s.max_pdf_pages, s.max_document_chars, s.max_text_chars) == (120, 300_000, 300_000)
     assert (s.max_batch_items, s.request_budget_s) == (100, 60.0)
     env = {"TZOMET_MAX_DOCX_UNPACKED_MIB": "5", "TZOMET_MAX_PDF_PAGES": "10", "TZOMET_REQUEST_BUDGET_S": "2.5"}
     s = load_settings(env=env)
@@ -353,6 +354,8 @@ def test_text_fields_are_bounded_for_every_action(serve: Callable[..., str]) -> 
         ("extract-contract-fields", {"text": long}, "text"),
         ("classify-lead", {"text": long}, "text"),
         ("summarize-conversation", {"messages": [{"text": "היי"}, {"text": long}]}, "messages.1.text"),
+        # each message within the limit, all of them together over it
+        ("summarize-conversation", {"messages": [{"text": "שלום, אני רוצה דירה."}] * 6}, "messages"),
         ("summarize-conversation", {"transcript": "[1/2/24, 10:00:00] דנה: " + long}, "transcript"),
     ]:
         r = requests.post(f"{url}/v1/{action}", json=body, timeout=30)

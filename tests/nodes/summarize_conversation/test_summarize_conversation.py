@@ -432,7 +432,7 @@ def test_requests_and_open_questions_keep_the_first_ones() -> None:
 def test_a_long_conversation_stops_at_the_request_budget(serve: Any) -> None:
     # the budget is checked before each message: a transcript that would take seconds ends in a
     # 422 problem naming the budget, and the next request is served as usual
-    url = serve(request_budget_s=0.05)
+    url = serve(request_budget_s=0.05, max_text_chars=2_000_000)  # the budget, not the length, stops it
     lines = [f"12.11.2026, 09:{i % 60:02d} - {'Dana' if i % 2 else 'Shop'}: המחיר 1,500 ש\"ח, טל' 050-1234567, "
              f"נדבר מחר ב-10:00 לגבי ההזמנה {i}" for i in range(6000)]
     r = requests.post(f"{url}/v1/summarize-conversation", json={"transcript": "\n".join(lines)}, timeout=60)

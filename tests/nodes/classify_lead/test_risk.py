@@ -1,0 +1,91 @@
+"""The risk detector: harm, danger, legal deadlines, being misled and demands for a person,
+found without the rules' words, over real HTTP; and its data kept apart from every eval set."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+import requests
+
+from nodes.classify_lead import risk
+from nodes.classify_lead.training import held_out_rows
+from nodes.core.config import hash_key
+from nodes.engine.data import read_jsonl
+from nodes.engine.dedup import near_duplicates
+
+URL = "/v1/classify-lead"
+
+
+def classify(base_url: str, **payload: Any) -> dict[str, Any]:
+    resp = requests.post(f"{base_url}{URL}", json=payload, timeout=60)
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json())
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "reason", "urgent"),
+    [
+        ("עשיתי אצלכם טיפול פנים אתמול והיום כל הלחי שלי אדומה ונפוחה ושורפת, מה עושים?", "harm", "emergency", True),
+        ("Hi, the new heater you installed is making a burning smell and the wall socket is black. Kids are home.",
+         "danger", "emergency", True),
+        ("הסוכן שלכם אמר לי שהפוליסה מכסה נזקי מים ועכשיו אתם דוחים את התביעה", "misled", "misled", None),
+        ("بدي احكي مع حدا من الموظفين مش مع الرد الآلي", "person", "human_request", None),
+    ],
+)
+def test_a_risk_without_the_rules_words_hands_off_with_its_sentence(
+        base_url: str, text: str, family: str, reason: str, urgent: bool | None) -> None:
+    out = classify(base_url, text=text)
+    assert out["handoff"]["required"] and reason in out["handoff"]["reasons"], out["handoff"]
+    signal = next(s for s in out["signals"] if s["type"] == f"risk_{family}")
+    assert text[signal["start"]:signal["end"]] == signal["text"] and len(signal["text"]) > 10
+    if urgent is not None:  # harm and danger are urgent; the other families leave urgency to the rules
+        assert (out["urgency"] == "high") is urgent
+
+
+def test_the_evidence_is_the_sentence_that_shows_the_risk(base_url: str) -> None:
+    text = "שלום, יש לי שאלה על החשבונית. בנוסף, אחרי הטיפול אתמול יש לי פריחה ונפיחות בכל הפנים והעין נסגרת"
+    out = classify(base_url, text=text)
+    signal = next(s for s in out["signals"] if s["type"] == "risk_harm")
+    assert signal["start"] > text.index("בנוסף") - 1 and "פריחה" in signal["text"]
+
+
+@pytest.mark.parametrize("text", [
+    "כמה עולה ביטוח דירה לדירת 4 חדרים?",
+    "אפשר להזיז את התור למחר בעשר?",
+    "Thanks, the treatment went great, see you next month",
+    "مرحبا، قديش سعر تنظيف الأسنان؟",
+])
+def test_routine_messages_raise_no_risk(base_url: str, text: str) -> None:
+    out = classify(base_url, text=text)
+    assert not [s for s in out["signals"] if s["type"].startswith("risk_")], out["signals"]
+    assert not out["handoff"]["required"], out["handoff"]
+
+
+def test_a_tenant_can_switch_the_detector_off(serve: Any, tmp_path: Any) -> None:
+    config = tmp_path / "tenants.toml"
+    config.write_text(f'[[tenants]]\nname = "loud"\nkeys = ["{hash_key("k-loud")}"]\n'
+                      f'[[tenants]]\nname = "quiet"\nkeys = ["{hash_key("k-quiet")}"]\n'
+                      '[tenants.options.classify-lead]\nrisk_detector = false\n', encoding="utf-8")
+    url = serve(env={"TZOMET_CONFIG": str(config)})
+    text = "עשיתי אצלכם טיפול פנים אתמול והיום כל הלחי שלי אדומה ונפוחה ושורפת, מה עושים?"
+
+    def risks(key: str) -> list[str]:
+        out = requests.post(f"{url}{URL}", json={"text": text}, headers={"X-API-Key": key}, timeout=60).json()
+        return [s["type"] for s in out["signals"] if s["type"].startswith("risk_")]
+
+    assert risks("k-loud") == ["risk_harm"] and risks("k-quiet") == []
+
+
+def test_exemplars_cover_every_family_in_three_languages_and_stay_apart_from_eval_sets() -> None:
+    rows = list(read_jsonl(risk.EXEMPLARS))
+    counts = Counter((r["family"], r["lang"]) for r in rows)
+    for family in [*risk.REASONS, "routine"]:
+        assert all(counts[(family, lang)] >= 7 for lang in ("he", "ar", "en")), family
+    assert len({r["text"] for r in rows}) == len(rows)
+    held = held_out_rows()
+    pairs = near_duplicates(rows, held)
+    assert not pairs, [(rows[a]["text"], held[b]["text"]) for a, b in pairs[:3]]
+    # and training drops any near-copy of a held-out text that gets in later
+    assert len(risk.training_rows()) > len(rows)
