@@ -13,7 +13,7 @@ DEFAULT_CATEGORIES: tuple[str, ...] = (
 )
 Channel = Literal["whatsapp", "web_form", "email", "sms", "phone_call", "facebook", "instagram", "other"]
 HandoffReason = Literal["human_request", "legal_threat", "public_review_threat", "emergency", "anger",
-                        "low_confidence"]
+                        "misled", "low_confidence"]
 
 
 def _not_blank(value: str) -> str:

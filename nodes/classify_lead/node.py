@@ -3,8 +3,10 @@
 The category comes from a trained local model (:mod:`.training`, built on
 :mod:`nodes.engine.linear`) or, when the request brings its own labels, from few-shot
 similarity (:mod:`nodes.engine.fewshot`). Urgency and handoff
-come from a transparent rules layer (:mod:`.rules`) combined with the model; every rule
-that fires is returned in ``signals`` with its span.
+come from a transparent rules layer (:mod:`.rules`) and the risk detector (:mod:`.risk`:
+harm, danger, a legal deadline, being misled, a demand for a person, in words the rules
+have no list for) combined with the model; every rule and every risk family that fires is
+returned in ``signals`` with its span.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
+from nodes.classify_lead import risk
 from nodes.classify_lead.contact import contact_fields
 from nodes.classify_lead.lead import lead_fields
 from nodes.classify_lead.models import (
@@ -66,6 +69,7 @@ class ClassifyLeadNode(Node):
 
     def __init__(self) -> None:
         self._models: dict[str, CategoryModel] = {}
+        self._risk: CategoryModel | None = None
         self._lock = threading.Lock()
         self._loaded = False
 
@@ -87,6 +91,14 @@ class ClassifyLeadNode(Node):
                     self._models[key] = model
         return model
 
+    def _risk_model(self, settings: Settings | None) -> CategoryModel:
+        """The risk detector's model (one for every tenant: the families are the same everywhere)."""
+        if self._risk is None:
+            with self._lock:
+                if self._risk is None:
+                    self._risk = risk.load_or_train((settings or Settings()).model_cache)
+        return self._risk
+
     def load(self, settings: Any) -> None:
         """Load (or train and cache) the model the settings name, the shipped one by default.
 
@@ -94,6 +106,7 @@ class ClassifyLeadNode(Node):
         """
         if not self._loaded:
             self._model_for(settings)
+            self._risk_model(settings)
             self._warm_label_sets(settings)
             self._loaded = True
 
@@ -101,6 +114,7 @@ class ClassifyLeadNode(Node):
         """The model is read-only arrays: loaded once before the server forks its workers (the
         embedder, a native engine with its own threads, is loaded after the fork, in :meth:`load`)."""
         self._model_for(settings)
+        self._risk_model(settings)
 
     def _warm_label_sets(self, settings: Settings | None) -> None:
         """The tenants' default label sets, featurised and embedded now rather than at their first message."""
@@ -146,9 +160,11 @@ class ClassifyLeadNode(Node):
             scores = _complaint_precedence(scores, rules)
         category = max(scores, key=scores.__getitem__)
         confidence = scores[category]
-        urgency = _urgency(category, rules)
+        risks = [] if category == "spam" or options.get("risk_detector") is False else risk.detect(
+            self._risk_model(ctx.settings), text, float(options.get("risk_threshold", risk.THRESHOLD)))
+        urgency = _urgency(category, rules, risks)
         threshold = float(options.get("handoff_threshold", DEFAULT_HANDOFF_THRESHOLD))
-        handoff = _handoff(category, confidence, threshold, rules)
+        handoff = _handoff(category, confidence, threshold, rules, risks)
         contact = contact_fields(text, data.sender)
         language = data.language if data.language != "auto" else detect_language(text)
         output = ClassifyLeadOutput.model_validate({
@@ -160,7 +176,8 @@ class ClassifyLeadNode(Node):
             "lead": lead_fields(category, confidence, urgency, rules, contact),
             "language": language,
             "contact": contact,
-            "signals": [{"type": h.type, "text": h.text, "start": h.start, "end": h.end} for h in rules.hits],
+            "signals": [{"type": h.type, "text": h.text, "start": h.start, "end": h.end} for h in rules.hits]
+            + [{"type": f"risk_{r.family}", "text": r.text, "start": r.start, "end": r.end} for r in risks],
         })
         version = model.version
         if used == FEWSHOT_SEMANTIC_MODEL and embedder is not None:
@@ -223,10 +240,10 @@ def _complaint_precedence(scores: dict[str, float], rules: RuleResult) -> dict[s
 _PROBLEMS = frozenset({"complaint", "support"})
 
 
-def _urgency(category: str, rules: RuleResult) -> Literal["high", "normal", "low"]:
+def _urgency(category: str, rules: RuleResult, risks: list[risk.RiskHit]) -> Literal["high", "normal", "low"]:
     if category == "spam":
         return "low"
-    if not rules.kinds.isdisjoint(_HIGH_URGENCY_SIGNALS):
+    if not rules.kinds.isdisjoint(_HIGH_URGENCY_SIGNALS) or any(r.family in risk.URGENT for r in risks):
         return "high"
     # a time word makes a problem urgent (a complaint, a support request: needed by then), never a
     # booking, a payment or a question: "can I come tomorrow" is routine
@@ -237,11 +254,13 @@ def _urgency(category: str, rules: RuleResult) -> Literal["high", "normal", "low
     return "normal"
 
 
-def _handoff(category: str, confidence: float, threshold: float, rules: RuleResult) -> dict[str, Any]:
-    """The fields of :class:`Handoff`."""
+def _handoff(category: str, confidence: float, threshold: float, rules: RuleResult,
+             risks: list[risk.RiskHit]) -> dict[str, Any]:
+    """The fields of :class:`Handoff`: the rules' reasons, then the risk families' (once each)."""
     if category == "spam":
         return {"required": False, "reasons": []}
     reasons: list[Any] = [k for k in HANDOFF_SIGNALS if k in rules.kinds]
+    reasons += [r for r in dict.fromkeys(hit.reason for hit in risks) if r not in reasons]
     if confidence < threshold:
         reasons.append("low_confidence")
     return {"required": bool(reasons), "reasons": reasons}
