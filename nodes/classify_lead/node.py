@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from nodes.classify_lead import risk
+from nodes.classify_lead import llm_path, risk
 from nodes.classify_lead.contact import contact_fields
 from nodes.classify_lead.lead import lead_fields
 from nodes.classify_lead.models import (
@@ -160,12 +160,23 @@ class ClassifyLeadNode(Node):
             scores = _complaint_precedence(scores, rules)
         category = max(scores, key=scores.__getitem__)
         confidence = scores[category]
+        contact = contact_fields(text, data.sender)
+        engine = ctx.settings.engine_for(self.name, ctx.tenant) if ctx.settings is not None else "local"
+        llm: llm_path.LLMCategory | None = None
+        if engine != "local" and llm_path.wanted(engine, confidence, options):
+            labels = ({c.name: c.description for c in custom} if custom
+                      else {k: llm_path.DEFAULT_MEANINGS.get(k, "") for k in scores})
+            names = [n for n in (contact.get("name"), data.sender.name if data.sender else None) if n]
+            llm = llm_path.ask(text, labels, names, ctx.settings, options, ctx.tenant, engine)
+            if llm.answer is not None:
+                scores = llm_path.blend(scores, llm.answer)
+                category = max(scores, key=scores.__getitem__)
+                confidence = scores[category]
         risks = [] if category == "spam" or options.get("risk_detector") is False else risk.detect(
             self._risk_model(ctx.settings), text, float(options.get("risk_threshold", risk.THRESHOLD)))
         urgency = _urgency(category, rules, risks)
         threshold = float(options.get("handoff_threshold", DEFAULT_HANDOFF_THRESHOLD))
         handoff = _handoff(category, confidence, threshold, rules, risks)
-        contact = contact_fields(text, data.sender)
         language = data.language if data.language != "auto" else detect_language(text)
         output = ClassifyLeadOutput.model_validate({
             "category": category,
@@ -182,7 +193,12 @@ class ClassifyLeadNode(Node):
         version = model.version
         if used == FEWSHOT_SEMANTIC_MODEL and embedder is not None:
             version = f"{model.version}+{embedder.version}"
-        return Reply(output, model=used, model_version=version)
+        if llm is None:
+            return Reply(output, model=used, model_version=version)
+        if llm.answer is None:  # the LLM failed: the local engine answered, and meta says why
+            return Reply(output, model=used, model_version=version, engine="local", meta_extra={"llm": llm.meta()})
+        return Reply(output, model=llm.answer.model, model_version=llm_path.PROMPT.version, engine="llm",
+                     meta_extra={"llm": llm.meta()})
 
     # --- evaluation and training ---------------------------------------------------------
 

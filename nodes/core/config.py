@@ -42,6 +42,8 @@ class Tenant:
     rate_limit_per_minute: int = 600
     #: per-action options, e.g. {"classify-lead": {"categories": [...]}}
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: this tenant's engine (``None``: the service's)
+    engine: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,15 @@ class Settings:
     #: where trained models are cached (``None``: ``<data dir>/models``)
     models_dir: Path | None = None
     db_url: str | None = None
-    #: the engine every action answers with; this version has the local one only (see ENGINES)
+    #: the engine of the actions that have an LLM path (classify-lead): ``local``, ``llm`` or ``hybrid``
     engine: str = "local"
+    #: the OpenAI-compatible chat endpoint (``…/v1``) and model of the llm and hybrid engines
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout_s: float = 10.0
+    #: API keys named by tenants' ``llm_api_key_env`` options: variable name -> value (read at start)
+    llm_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
     #: sentence embeddings (custom labels by meaning): ``local`` (e5 in the wheel), ``remote`` or ``off``
     embedder: str = "local"
     #: the remote embedder's OpenAI-compatible base URL (``…/v1``), model and key
@@ -105,6 +114,12 @@ class Settings:
     def tenant(self, name: str | None) -> Tenant | None:
         """Return the tenant called ``name`` (``None`` for no tenant)."""
         return next((t for t in self.tenants if t.name == name), None)
+
+    def engine_for(self, action: str, tenant: str | None = None) -> str:
+        """The engine of ``action`` for ``tenant``: its action option, else the tenant's, else the service's."""
+        option = self.action_options(action, tenant).get("engine")
+        t = self.tenant(tenant)
+        return str(option or (t.engine if t is not None else None) or self.engine)
 
     def action_options(self, action: str, tenant: str | None = None) -> dict[str, Any]:
         """Options for ``action``: global ones overlaid with the tenant's own."""
@@ -172,6 +187,9 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "models_dir": {"type": "string"},
         "db_url": {"type": "string"},
         "engine": {"enum": ["local", "llm", "hybrid"]},
+        "llm_base_url": {"type": "string", "pattern": "^https?://"},
+        "llm_model": {"type": "string", "minLength": 1},
+        "llm_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 300},
         "embedder": {"enum": ["local", "remote", "off"]},
         "embedder_url": {"type": "string", "pattern": "^https?://"},
         "embedder_model": {"type": "string", "minLength": 1},
@@ -219,11 +237,37 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return dict(data)
 
 
-def _only_local(engine: str | None, where: str) -> None:
-    """Refuse an engine this version does not have, rather than silently answering with another."""
-    if engine not in (None, "local"):
-        raise ConfigError(f"{where} = {engine!r}: this version has the local engine only; set local "
-                          "(the llm and hybrid engines, with TZOMET_LLM_*, are not available yet)")
+#: the actions that have an LLM path; an ``engine`` option on another action is refused at start
+LLM_ACTIONS = frozenset({"classify-lead"})
+
+
+def _check_llm(values: Mapping[str, Any], tenants: list[Tenant], env: Mapping[str, str]) -> dict[str, str]:
+    """Refuse an llm or hybrid engine with nowhere to send it, or named on an action without an LLM
+    path; return the API keys that ``llm_api_key_env`` options name (variable name -> value)."""
+    keys: dict[str, str] = {}
+    shared: Mapping[str, Mapping[str, Any]] = values["options"]
+    scopes: list[tuple[str, str | None, Mapping[str, Mapping[str, Any]]]] = [("TZOMET_CONFIG", None, {})]
+    scopes += [(f"TZOMET_CONFIG: tenant {t.name}", t.engine, t.options) for t in tenants]
+    for where, tenant_engine, own in scopes:
+        for action in sorted(set(shared) | set(own) | LLM_ACTIONS):
+            opts = {**shared.get(action, {}), **own.get(action, {})}
+            engine = opts.get("engine") or tenant_engine or values["engine"]
+            if engine not in {"local", "llm", "hybrid"}:
+                raise ConfigError(f"{where}: {action}: engine must be local, llm or hybrid, not {engine!r}")
+            if opts.get("engine") not in (None, "local") and action not in LLM_ACTIONS:
+                raise ConfigError(f"{where}: {action}: engine = {engine!r}: this action has the local engine only "
+                                  f"(an LLM path exists for {', '.join(sorted(LLM_ACTIONS))})")
+            if name := opts.get("llm_api_key_env"):
+                if not env.get(str(name)):
+                    raise ConfigError(f"{where}: {action}: llm_api_key_env names {name}, which is not set")
+                keys[str(name)] = env[str(name)]
+            if engine != "local" and action in LLM_ACTIONS and not (
+                    (opts.get("llm_base_url") or values["llm_base_url"])
+                    and (opts.get("llm_model") or values["llm_model"])):
+                raise ConfigError(f"{where}: {action}: engine {engine!r} needs an LLM: set TZOMET_LLM_BASE_URL (an "
+                                  "OpenAI-compatible base URL ending in /v1) and TZOMET_LLM_MODEL, or llm_base_url "
+                                  "and llm_model in its options")
+    return keys
 
 
 def _read_limit(limit: Limit, env: Mapping[str, str], file_data: Mapping[str, Any]) -> int | float:
@@ -270,9 +314,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
                 actions=frozenset(t["actions"]) if "actions" in t else None,
                 rate_limit_per_minute=int(t.get("rate_limit_per_minute", default_rate)),
                 options=t.get("options", {}),
+                engine=t.get("engine"),
             )
         )
-        _only_local(t.get("engine"), f"TZOMET_CONFIG: tenant {t['name']}: engine")
         if t.get("store_bodies"):
             raise ConfigError(f"TZOMET_CONFIG: tenant {t['name']}: store_bodies = true is not supported: "
                               "this version never stores message bodies; remove the line or set it to false")
@@ -292,7 +336,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     engine = pick("TZOMET_ENGINE", file_data.get("engine"), "local")
     if engine not in {"local", "llm", "hybrid"}:
         raise ConfigError(f"TZOMET_ENGINE must be local, llm or hybrid, not {engine!r}")
-    _only_local(engine, "TZOMET_ENGINE")
+    try:
+        llm_timeout = float(pick("TZOMET_LLM_TIMEOUT_S", file_data.get("llm_timeout_s"), 10.0))
+    except ValueError:
+        raise ConfigError("TZOMET_LLM_TIMEOUT_S must be a number of seconds") from None
     embedder = pick("TZOMET_EMBEDDER", file_data.get("embedder"), "local")
     if embedder not in {"local", "remote", "off"}:
         raise ConfigError(f"TZOMET_EMBEDDER must be local, remote or off, not {embedder!r}")
@@ -313,6 +360,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         "models_dir": Path(models) if (models := pick("TZOMET_MODELS_DIR", file_data.get("models_dir"))) else None,
         "db_url": pick("TZOMET_DB_URL", file_data.get("db_url")),
         "engine": engine,
+        "llm_base_url": pick("TZOMET_LLM_BASE_URL", file_data.get("llm_base_url")),
+        "llm_model": pick("TZOMET_LLM_MODEL", file_data.get("llm_model")),
+        "llm_api_key": env.get("TZOMET_LLM_API_KEY"),  # never from the config file
+        "llm_timeout_s": llm_timeout,
         "embedder": embedder,
         "embedder_url": embedder_url,
         "embedder_model": pick("TZOMET_EMBEDDER_MODEL", file_data.get("embedder_model"), "multilingual-e5-small"),
@@ -331,4 +382,6 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         **{limit.setting: _read_limit(limit, env, file_data) for limit in LIMITS},
     }
     values.update(overrides)
+    if "llm_keys" not in overrides:
+        values["llm_keys"] = _check_llm(values, tenants, env)
     return Settings(**values)

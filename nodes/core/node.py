@@ -46,6 +46,9 @@ class Meta(OutputModel):
     model: str
     model_version: str
     latency_ms: float
+    llm: dict[str, Any] | None = Field(
+        default=None, description="only when an LLM was asked: model, tokens_in, tokens_out, latency_ms and "
+                                  "prompt, or error (why the local engine answered instead)")
 
 
 class NodeError(Exception):
@@ -168,6 +171,8 @@ class Reply:
     engine: str | None = None
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: more ``meta`` fields (``llm`` when an LLM was asked)
+    meta_extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ def meta(node: Node, ctx: Context, reply: Reply, started: float) -> dict[str, An
         "model": reply.model or node.model,
         "model_version": reply.model_version or node.model_version,
         "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        **reply.meta_extra,
     }
 
 

@@ -9,6 +9,8 @@ account numbers after a bank-account word, and Israeli licence plates (12-345-67
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from stdnum import iban, luhn
 
@@ -29,6 +31,7 @@ _ACCOUNT = re.compile(
     re.IGNORECASE,
 )
 
+_PLACEHOLDER_RE = re.compile(r"\[[A-Z]+_\d+\]")
 _PLACEHOLDER = {
     "email": "EMAIL", "phone": "PHONE", "id": "ID", "iban": "IBAN", "card": "CARD",
     "plate": "PLATE", "account": "ACCOUNT",
@@ -60,6 +63,44 @@ def redact(text: str) -> tuple[str, list[Match]]:
     Placeholders are ``[KIND_n]`` with ``n`` counting distinct values of that kind in order
     of first appearance. The returned matches index the original ``text``.
     """
+    redacted, chosen, _ = _redact(text)
+    return redacted, chosen
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """A text ready to leave the machine, and how to put its personal data back."""
+
+    text: str
+    #: placeholder -> the original text it stands for (kept in memory for this call only)
+    originals: dict[str, str]
+    #: kind -> number of distinct values replaced (for the audit line: what, never which)
+    kinds: dict[str, int]
+
+    def restore(self, value: str) -> str:
+        """``value`` (e.g. the LLM's answer) with every placeholder of this text put back."""
+        return _PLACEHOLDER_RE.sub(lambda m: self.originals.get(m.group(), m.group()), value)
+
+
+def redact_pii(text: str, names: Sequence[str] = ()) -> Redacted:
+    """:func:`redact`, and then every occurrence of ``names`` (people the local engine found in
+    the text, at least 2 characters) as ``[NAME_n]``; with what :meth:`Redacted.restore` needs."""
+    redacted, chosen, labels = _redact(text)
+    originals = {placeholder: next(m.text for m in chosen if (m.kind, str(m.value)) == key)
+                 for key, placeholder in labels.items()}
+    kinds: dict[str, int] = {}
+    for kind, _ in labels:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    for name in sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True):
+        if name in redacted:
+            kinds["name"] = kinds.get("name", 0) + 1
+            placeholder = f"[NAME_{kinds['name']}]"
+            originals[placeholder] = name
+            redacted = redacted.replace(name, placeholder)
+    return Redacted(redacted, originals, kinds)
+
+
+def _redact(text: str) -> tuple[str, list[Match], dict[tuple[str, str], str]]:
     candidates = [*find_emails(text), *find_phones(text), *_other_pii(text)]
     candidates += [m for m in find_ids(text) if m.extra.get("valid") or m.extra.get("context")]
     chosen = select_non_overlapping((_PRIORITY[m.kind], m) for m in candidates)
@@ -77,4 +118,4 @@ def redact(text: str) -> tuple[str, list[Match]]:
         out.append(labels[key])
         pos = m.end
     out.append(text[pos:])
-    return "".join(out), chosen
+    return "".join(out), chosen, labels

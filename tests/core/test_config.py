@@ -58,8 +58,8 @@ def test_bad_env_values_are_named(var: str, value: str) -> None:
 
 
 @pytest.mark.parametrize(("body", "needle"), [
-    ('engine = "llm"\n', "local engine only"),
-    ('[[tenants]]\nname = "a"\nengine = "hybrid"\n', "tenant a: engine"),
+    ('engine = "llm"\n', "engine 'llm' needs an LLM"),
+    ('[[tenants]]\nname = "a"\nengine = "hybrid"\n', "tenant a: classify-lead: engine 'hybrid' needs an LLM"),
     ('[[tenants]]\nname = "a"\nstore_bodies = true\n', "never stores message bodies"),
 ])
 def test_settings_this_version_cannot_honour_are_refused(tmp_path: Path, body: str, needle: str) -> None:
@@ -68,7 +68,7 @@ def test_settings_this_version_cannot_honour_are_refused(tmp_path: Path, body: s
     cfg.write_text(body, encoding="utf-8")
     with pytest.raises(ConfigError, match=needle):
         load_settings(env={"TZOMET_CONFIG": str(cfg)})
-    with pytest.raises(ConfigError, match="TZOMET_ENGINE"):
+    with pytest.raises(ConfigError, match="TZOMET_LLM_BASE_URL"):
         load_settings(env={"TZOMET_ENGINE": "llm"})
 
 
