@@ -32,6 +32,7 @@ from nodes.core.node import Context, Node, NodeError, Reply
 from nodes.engine import fewshot
 from nodes.engine.embed import CachedEmbedder, EmbedderConfig, embedder_for
 from nodes.engine.linear import CategoryModel
+from nodes.engine.llm import LLMResult
 from nodes.text import detect_language
 
 #: below this confidence a person should look (tenant option ``handoff_threshold``)
@@ -162,12 +163,12 @@ class ClassifyLeadNode(Node):
         confidence = scores[category]
         contact = contact_fields(text, data.sender)
         engine = ctx.settings.engine_for(self.name, ctx.tenant) if ctx.settings is not None else "local"
-        llm: llm_path.LLMCategory | None = None
+        llm: LLMResult | None = None
         if engine != "local" and llm_path.wanted(engine, confidence, options):
             labels = ({c.name: c.description for c in custom} if custom
                       else {k: llm_path.DEFAULT_MEANINGS.get(k, "") for k in scores})
             names = [n for n in (contact.get("name"), data.sender.name if data.sender else None) if n]
-            llm = llm_path.ask(text, labels, names, ctx.settings, options, ctx.tenant, engine)
+            llm = llm_path.ask_category(text, labels, names, ctx.settings, options, ctx.tenant, engine)
             if llm.answer is not None:
                 scores = llm_path.blend(scores, llm.answer)
                 category = max(scores, key=scores.__getitem__)
@@ -197,7 +198,7 @@ class ClassifyLeadNode(Node):
             return Reply(output, model=used, model_version=version)
         if llm.answer is None:  # the LLM failed: the local engine answered, and meta says why
             return Reply(output, model=used, model_version=version, engine="local", meta_extra={"llm": llm.meta()})
-        return Reply(output, model=llm.answer.model, model_version=llm_path.PROMPT.version, engine="llm",
+        return Reply(output, model=llm.answer.model, model_version=llm.prompt, engine="llm",
                      meta_extra={"llm": llm.meta()})
 
     # --- evaluation and training ---------------------------------------------------------

@@ -11,7 +11,9 @@ is an :class:`LLMUnavailable` with a short reason, which callers answer from the
 * bounded retries with exponential backoff on 429 and 5xx, honouring ``Retry-After``;
 * a circuit breaker: after :attr:`LLMConfig.breaker_failures` failures in a row the endpoint
   is not called for :attr:`LLMConfig.breaker_cooldown_s` seconds (each call fails at once);
-* a concurrency cap per endpoint and key: a call that finds it full fails rather than queues.
+* a concurrency cap per tenant (:attr:`LLMConfig.max_concurrent` calls at once in a process):
+  a call that finds its tenant's slots full fails rather than queues, so one tenant's burst
+  never holds another's messages.
 
 The API key is sent in the ``Authorization`` header and appears nowhere else: not in
 errors, logs or ``repr``.
@@ -21,14 +23,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import requests
+
+from nodes.text.redact import Redacted, redact_pii
+
+#: one line per LLM call: what was sent where, and what was redacted — never the text
+audit = logging.getLogger("tzomet.llm")
 
 #: the reasons an answer did not come (``meta.llm.error``), never with customer text
 REASONS = ("timeout", "unreachable", "rate_limited", "server_error", "bad_request", "malformed", "schema",
@@ -131,24 +140,28 @@ class LLMClient:
         self._session = requests.Session()
         if config.api_key:
             self._session.headers["Authorization"] = f"Bearer {config.api_key}"
-        self._slots = threading.BoundedSemaphore(config.max_concurrent)
+        self._slots: dict[str | None, threading.BoundedSemaphore] = {}
+        self._slots_lock = threading.Lock()
         self._breaker = _Breaker(config.breaker_failures, config.breaker_cooldown_s)
         #: False once the server refused structured output: JSON mode from then on
         self._json_schema = True
 
-    def answer(self, system: str, user: str, schema: dict[str, Any], name: str = "answer") -> LLMAnswer:
+    def answer(self, system: str, user: str, schema: dict[str, Any], name: str = "answer",
+               tenant: str | None = None) -> LLMAnswer:
         """The model's JSON answer to ``user`` under ``system``, valid against ``schema``."""
         if not self._breaker.allow():
             raise LLMUnavailable("circuit_open", f"{self.config.breaker_failures} failures in a row")
-        if not self._slots.acquire(blocking=False):
-            raise LLMUnavailable("busy", f"{self.config.max_concurrent} calls already running")
+        with self._slots_lock:
+            slots = self._slots.setdefault(tenant, threading.BoundedSemaphore(self.config.max_concurrent))
+        if not slots.acquire(blocking=False):
+            raise LLMUnavailable("busy", f"{self.config.max_concurrent} calls of this tenant already running")
         try:
             result = self._with_retries(system, user, schema, name)
         except LLMUnavailable:
             self._breaker.record(False)
             raise
         finally:
-            self._slots.release()
+            slots.release()
         self._breaker.record(True)
         return result
 
@@ -228,6 +241,68 @@ def _retry_after(resp: requests.Response) -> float | None:
         return max(0.0, min(float(resp.headers.get("Retry-After", "")), 60.0))
     except ValueError:
         return None
+
+
+def config_for(settings: Any, options: Mapping[str, Any]) -> LLMConfig:
+    """The LLM of an action's options for a tenant (``llm_base_url``, ``llm_model``,
+    ``llm_api_key_env``, ``llm_timeout_s``), else the service's ``TZOMET_LLM_*`` (``settings``
+    is a :class:`nodes.core.config.Settings`)."""
+    key_env = options.get("llm_api_key_env")
+    return LLMConfig(
+        base_url=str(options.get("llm_base_url") or settings.llm_base_url),
+        model=str(options.get("llm_model") or settings.llm_model),
+        api_key=settings.llm_keys.get(str(key_env)) if key_env else settings.llm_api_key,
+        timeout_s=float(options.get("llm_timeout_s") or settings.llm_timeout_s),
+    )
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    """What one call gave: the answer (``None`` when it failed, ``error`` then says why), and the
+    redaction it was sent under (to put placeholders in the answer back)."""
+
+    answer: LLMAnswer | None
+    error: str | None
+    redacted: Redacted | None
+    prompt: str
+
+    def restore(self, value: str) -> str:
+        """``value`` with the personal data the placeholders stand for put back."""
+        return self.redacted.restore(value) if self.redacted is not None else value
+
+    def meta(self) -> dict[str, Any]:
+        """``meta.llm``: model, tokens, latency and prompt version; or the error."""
+        if self.answer is None:
+            return {"error": self.error, "prompt": self.prompt}
+        a = self.answer
+        return {"model": a.model, "tokens_in": a.tokens_in, "tokens_out": a.tokens_out,
+                "latency_ms": a.latency_ms, "prompt": self.prompt}
+
+
+def ask(config: LLMConfig, prompt: Prompt, system: str, text: str, schema: dict[str, Any], *, name: str,
+        names: Sequence[str] = (), redact: bool = True, tenant: str | None = None, action: str = "-",
+        engine: str = "-") -> LLMResult:
+    """Send ``text`` — personal data redacted unless ``redact`` is false — under ``system`` (the
+    rendered ``prompt``) and return the validated answer or the reason there is none. Writes one
+    audit line on the ``tzomet.llm`` logger: tenant, action, engine, model, the kinds and counts
+    redacted, a hash of the text, tokens, latency and the outcome — never the text or the key."""
+    redacted = redact_pii(text, names) if redact else None
+    answer: LLMAnswer | None = None
+    error: str | None = None
+    try:
+        answer = client_for(config).answer(system, redacted.text if redacted else text, schema, name, tenant)
+    except LLMUnavailable as err:
+        error = err.reason
+    audit.info(
+        "tenant=%s action=%s engine=%s model=%s redacted=%s text_sha256=%s tokens_in=%s tokens_out=%s ms=%s "
+        "outcome=%s",
+        tenant or "-", action, engine, config.model,
+        ",".join(f"{k}:{v}" for k, v in sorted(redacted.kinds.items())) if redacted else "off",
+        hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16],
+        answer.tokens_in if answer else 0, answer.tokens_out if answer else 0, answer.latency_ms if answer else 0,
+        error or "ok",
+    )
+    return LLMResult(answer, error, redacted, prompt.version)
 
 
 _CLIENTS: dict[LLMConfig, LLMClient] = {}

@@ -20,19 +20,20 @@ _ID_WORDS: dict[str, str] = {
     "israeli_id": (
         r"ת\.?\s?ז\.?|ת\"ז|ת'ז|תעודת\s+זהות|תעודת\s+הזהות|מספר\s+זהות|מס'\s*זהות|זהות|"
         r"\bI\.?D\.?(?:\s+(?:no\.?|number|#))?|\bidentity\s+(?:no\.?|number)|teudat\s+zehut|"
-        r"رقم\s+ال?هوية|بطاقة\s+ال?هوية|ال?هوية"
+        # "رقم هويتي"، "هويته": "my/his ID" too
+        r"رقم\s+(?:ال)?هوي(?:تها|تنا|تي|ته|تك|تو|ة)|بطاقة\s+(?:ال)?هوية|(?:ال)?هوي(?:تها|تنا|تي|ته|تك|تو|ة)"
     ),
     "company": (
         r"ח\.\s?פ\.?|ח\"פ|ח'פ|חברה|מספר\s+חברה|בע\"מ|בע'מ|"
         r"\bcompany\s+(?:no\.?|number|reg(?:istration)?\.?(?:\s+no\.?)?)|\bltd\.?|\breg\.?\s+no\.?|"
-        r"\bregistration\s+(?:no\.?|number)|رقم\s+ال?شركة|ال?شركة"
+        r"\bregistration\s+(?:no\.?|number)|رقم\s+(?:ال)?شركة|(?:ال)?شركة"
     ),
-    "amuta": r"ע\.\s?ר\.?|ע\"ר|ע'ר|עמותה|עמותת|\bnon[- ]?profit|\bngo\b|رقم\s+ال?جمعية|جمعية",
+    "amuta": r"ע\.\s?ר\.?|ע\"ר|ע'ר|עמותה|עמותת|\bnon[- ]?profit|\bngo\b|رقم\s+(?:ال)?جمعية|جمعية",
     "osek": (
         r"ע\.\s?מ\.?|ע\"מ|עוסק\s+מורשה|עוסק\s+פטור|עוסק|\bvat\s+(?:no\.?|number|id)|"
-        r"\bdealer\s+(?:no\.?|number)|رقم\s+ال?مشتغل|مشتغل\s+مرخص"
+        r"\bdealer\s+(?:no\.?|number)|رقم\s+(?:ال)?مشتغل|مشتغل\s+مرخص"
     ),
-    "passport": r"דרכון|\bpassport(?:\s+(?:no\.?|number|#))?|جواز\s+ال?سفر|جواز",
+    "passport": r"דרכון|\bpassport(?:\s+(?:no\.?|number|#))?|جواز\s+(?:ال)?سفر|جواز",
 }
 
 _ID_CONTEXT = compile_guarded(

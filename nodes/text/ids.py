@@ -32,6 +32,8 @@ _NUMBER = re.compile(
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?P<num>[A-Z]{0,2}\d{6,9})(?![A-Za-z0-9])", re.IGNORECASE)
 
 _DIGIT = re.compile(r"\d")
+#: between two IDs of one list: a comma, ";" or "and", then at most two words ("שלי", "של אשתי")
+_LIST_GAP = re.compile(r"\s*(?:[,;]|\s(?:and|ו|و))\s*(?:[^\W\d_]+\s+){0,2}[:\-]?\s*", re.IGNORECASE)
 _PASSPORT_HINT = re.compile(r"דרכון|passport|جواز", re.IGNORECASE)
 _HP_TYPES = frozenset({"company", "amuta"})
 
@@ -85,6 +87,7 @@ def find_ids(text: str) -> list[Match]:
         )
         taken.append((m.start("num"), m.end("num")))
 
+    listed: tuple[int, str] | None = None  # where the last ID named by a context word ended, and its type
     for m in _NUMBER.finditer(norm):
         start, end = m.start("num"), m.end("num")
         if any(start < e and s < end for s, e in taken):
@@ -92,6 +95,10 @@ def find_ids(text: str) -> list[Match]:
         raw = m.group("num")
         digits = "".join(ch for ch in raw if ch.isdigit())
         context = id_context_before(norm, start)
+        from_list = (context is None and listed is not None and _LIST_GAP.fullmatch(norm, listed[0], start)
+                     is not None and not reference_context_before(norm, start))
+        if from_list and listed is not None:
+            context = listed[1]  # "ת.ז. של הילד 246599260, שלי 29932488-9": the next one of a list
         o_start, o_end = index[start], index[end - 1] + 1
         # the first phone that overlaps the number, if any
         first = bisect.bisect_right(phone_ends, o_start)
@@ -113,9 +120,12 @@ def find_ids(text: str) -> list[Match]:
         else:
             value = digits.zfill(9)
             valid = _check(id_type, value)
+            if from_list and not valid:
+                continue  # named by the list alone: only with its check digit right
         found.append(
             make_match("id", text, index, start, end, value,
                        {"id_type": id_type, "valid": valid, "context": context is not None})
         )
+        listed = (end, id_type) if context is not None else None
     found.sort(key=lambda x: x.start)
     return found
