@@ -8,7 +8,8 @@ mid-way: fewer bytes than its Content-Length), ``"json_mode_only"`` (400 naming
 ``response_format`` for structured output; answers in JSON mode). ``fail_first`` makes only
 the first N requests fail. Every request body and its headers are kept in ``received``.
 
-The answer is ``answer(user_text, labels)`` — by default the first label — with confidence 0.9.
+The answer is ``answer(user_text, labels)`` — by default the first label — with confidence 0.9;
+asked for a ``summary`` (the schema requires one), it is ``summary(user_text)``.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from werkzeug.wrappers import Request, Response
 class LLMDouble:
     """One server on a free loopback port; ``url`` ends with ``/v1``."""
 
-    def __init__(self, answer: Callable[[str, list[str]], str] | None = None) -> None:
+    def __init__(self, answer: Callable[[str, list[str]], str] | None = None,
+                 summary: Callable[[str], str] | None = None) -> None:
         self.answer = answer or (lambda text, labels: labels[0])
+        self.summary = summary or (lambda text: "The customer wrote; the business answered.")
         self.fault: str | None = None
         self.fail_first = 0
         self.delay = 5.0
@@ -70,11 +73,14 @@ class LLMDouble:
         schema = (fmt.get("json_schema") or {}).get("schema") or _schema_in_prompt(body)
         labels = list(schema.get("properties", {}).get("category", {}).get("enum", ["?"]))
         user = next((m["content"] for m in body.get("messages", []) if m.get("role") == "user"), "")
-        category = "not-a-label" if fault == "schema" else self.answer(user, labels)
+        if "summary" in schema.get("required", []):
+            content = {"summary": 42 if fault == "schema" else self.summary(user)}
+        else:
+            content = {"category": "not-a-label" if fault == "schema" else self.answer(user, labels), "confidence": 0.9}
         payload = {
             "id": "chatcmpl-double", "object": "chat.completion", "model": body.get("model", "double"),
             "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                "role": "assistant", "content": json.dumps({"category": category, "confidence": 0.9})}}],
+                "role": "assistant", "content": json.dumps(content, ensure_ascii=False)}}],
             "usage": {"prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132},
         }
         data = json.dumps(payload).encode()

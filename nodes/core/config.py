@@ -238,7 +238,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 
 #: the actions that have an LLM path; an ``engine`` option on another action is refused at start
-LLM_ACTIONS = frozenset({"classify-lead"})
+LLM_ACTIONS = frozenset({"classify-lead", "summarize-conversation"})
 
 
 def _check_llm(values: Mapping[str, Any], tenants: list[Tenant], env: Mapping[str, str]) -> dict[str, str]:

@@ -10,10 +10,10 @@ from typing import Any
 from nodes import text as tt
 from nodes.core import registry
 from nodes.core.limits import Deadline, check_text_chars
-from nodes.core.node import Context, Node, NodeError
+from nodes.core.node import Context, Node, NodeError, Reply
 from nodes.core.problems import Problem
 from nodes.core.runner import call
-from nodes.summarize_conversation import actions, conversation, sentiment, summary, whatsapp
+from nodes.summarize_conversation import actions, conversation, llm_path, sentiment, summary, whatsapp
 from nodes.summarize_conversation.conversation import Msg
 from nodes.summarize_conversation.models import (
     MAX_MESSAGES,
@@ -291,7 +291,7 @@ class SummarizeConversationNode(Node):
     model = "textrank-rules"
     model_version = "1"
 
-    def run(self, data: SummarizeInput, ctx: Context) -> SummarizeOutput:
+    def run(self, data: SummarizeInput, ctx: Context) -> SummarizeOutput | Reply:
         """Summarise one conversation. Raises :class:`NodeError` (422) for unusable input."""
         options = ctx.options(self.name)
         now = ctx.now
@@ -341,10 +341,15 @@ class SummarizeConversationNode(Node):
             required = True
             reasons.append("worsening_sentiment")
 
+        text = ranked.summary
+        engine = ctx.settings.engine_for(self.name, ctx.tenant) if ctx.settings is not None else "local"
+        llm = llm_path.ask_summary(msgs, language, ctx.settings, options, ctx.tenant, engine) \
+            if engine != "local" else None
+        written = llm_path.summary_of(llm) if llm is not None else None
         counts = Counter(m.author for m in msgs)
         roles = {m.author: m.role for m in msgs}
-        return SummarizeOutput(
-            summary=ranked.summary,
+        output = SummarizeOutput(
+            summary=written or text,
             language=language,  # type: ignore[arg-type]
             key_points=ranked.key_points,
             customer_requests=actions.customer_requests(sentences),
@@ -361,6 +366,12 @@ class SummarizeConversationNode(Node):
             participants=[Participant(name=a, role=roles[a], messages=n)  # type: ignore[arg-type]
                           for a, n in counts.items()],
         )
+        if llm is None:
+            return output
+        if llm.answer is None or written is None:  # the LLM failed: the local summary, and meta says why
+            return Reply(output, engine="local", meta_extra={"llm": llm.meta()})
+        return Reply(output, engine="llm", model=llm.answer.model, model_version=llm.prompt,
+                     meta_extra={"llm": llm.meta()})
 
     def evaluate(self, data_path: str | None = None) -> dict[str, Any]:
         """Score on the gold conversations (see :mod:`nodes.summarize_conversation.eval`)."""

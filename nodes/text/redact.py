@@ -2,8 +2,9 @@
 
 Covers phones, emails, ID numbers (valid check digit, or named by a context word),
 IBANs (checked with ``stdnum.iban``), card numbers (13-19 digits, Luhn-valid), bank
-account numbers after a bank-account word, and Israeli licence plates (12-345-67,
-123-45-678). The same value always gets the same placeholder within one text.
+account numbers after a bank-account word, Israeli licence plates (12-345-67,
+123-45-678), and street addresses led by a street word (רחוב, רח', שד', Street, St., شارع).
+The same value always gets the same placeholder within one text.
 """
 
 from __future__ import annotations
@@ -34,9 +35,18 @@ _ACCOUNT = re.compile(
 _PLACEHOLDER_RE = re.compile(r"\[[A-Z]+_\d+\]")
 _PLACEHOLDER = {
     "email": "EMAIL", "phone": "PHONE", "id": "ID", "iban": "IBAN", "card": "CARD",
-    "plate": "PLATE", "account": "ACCOUNT",
+    "plate": "PLATE", "account": "ACCOUNT", "address": "ADDRESS",
 }
-_PRIORITY = {"email": 7, "iban": 6, "card": 5, "phone": 4, "id": 3, "account": 2, "plate": 1}
+_PRIORITY = {"email": 7, "iban": 6, "card": 5, "phone": 4, "id": 3, "account": 2, "plate": 1, "address": 0}
+#: a street address where a street word says so: "רחוב הרצל 12", "רח' ויצמן 5א", "שד' רוטשילד 22",
+#: "12 Herzl Street", "Herzl St. 12", "شارع الجليل 7" (the street word, one to three words, the number)
+_ADDRESS = re.compile(
+    r"(?<![\u05d0-\u05ea])[בל]?(?:רחוב|רח[\'׳]|שדרות|שד[\'׳]|סמטת)\s*[\u05d0-\u05ea\"'׳״\-]+"
+    r"(?:\s+[\u05d0-\u05ea\"'׳״\-]+){0,2}\s+\d{1,4}(?:[א-ת](?![\u05d0-\u05ea]))?(?!\d)|"
+    r"\b\d{1,4}\s+(?:[A-Z][a-z]+\s+){1,3}(?:St(?:reet)?|R(?:oa)?d|Ave(?:nue)?|Blvd|Boulevard|Lane|Way)\b\.?|"
+    r"\b(?:[A-Z][a-z]+\s+){1,3}(?:St(?:reet)?|R(?:oa)?d|Ave(?:nue)?|Blvd|Boulevard)\.?\s+\d{1,4}\b|"
+    r"(?<![\u0620-\u064a])[بل]?(?:شارع|ش\.)\s*[\u0620-\u064a]+(?:\s+[\u0620-\u064a]+){0,2}(?:\s+\d{1,4}(?!\d))?"
+)
 
 
 def _other_pii(text: str) -> list[Match]:
@@ -54,6 +64,8 @@ def _other_pii(text: str) -> list[Match]:
         found.append(make_match("plate", text, index, m.start(), m.end(), m.group(0).replace("-", "")))
     for m in _ACCOUNT.finditer(norm):
         found.append(make_match("account", text, index, m.start("num"), m.end("num"), m.group("num")))
+    for m in _ADDRESS.finditer(norm):
+        found.append(make_match("address", text, index, m.start(), m.end(), m.group(0)))
     return found
 
 

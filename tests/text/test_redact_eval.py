@@ -8,6 +8,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from nodes.text.redact import redact_pii
 
 DATA = Path(__file__).resolve().parents[2] / "nodes" / "text" / "data" / "pii_eval.jsonl"
@@ -30,3 +32,22 @@ def test_redaction_recall_and_no_false_redaction_on_the_written_set() -> None:
     assert all(total[k] >= 10 for k in ("id", "phone", "email", "card", "iban")), total
     assert all(r >= 0.99 for r in recall.values()), recall
     assert kept > 200 and not touched, touched
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("אני גרה ברחוב הרצל 12 בחיפה, המחיר 350 ש\"ח", "רחוב הרצל 12"),
+    ("הכתובת: רח' ויצמן 5א, דירה 3", "ויצמן 5א"),
+    ("I live at 12 Herzl Street, Haifa", "12 Herzl Street"),
+    ("Office: Rothschild Blvd. 22, 3rd floor", "Rothschild Blvd. 22"),
+    ("ساكن بشارع الجليل 7 بحيفا", "الجليل 7"),
+])
+def test_street_addresses_led_by_a_street_word_are_redacted(text: str, address: str) -> None:
+    redacted = redact_pii(text)
+    assert address not in redacted.text and "[ADDRESS_1]" in redacted.text and redacted.kinds == {"address": 1}
+    assert redacted.restore(redacted.text) == text
+
+
+@pytest.mark.parametrize("text", ["ההזמנה 12345 הגיעה, תודה", "עברתי דרך האתר 2 פעמים", "I paid 350 NIS on 12.11.2026",
+                                  "Main course for 4 people"])
+def test_no_address_without_a_street_word(text: str) -> None:
+    assert redact_pii(text).text == text
