@@ -12,17 +12,19 @@ import os
 import socket
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from nodes.core import registry
+from nodes.core import registry, versions
 from nodes.core.auth import new_key
 from nodes.core.config import ConfigError, Settings, hash_key, load_settings
 from nodes.core.node import Context, Node
 from nodes.core.problems import Problem
 from nodes.core.runner import execute
+from nodes.core.store import open_store
 
 
 def _settings() -> Settings:
@@ -223,15 +225,62 @@ def evaluate(action: str, data_path: str | None, as_json: bool, html_path: str |
         sys.exit(1)
 
 
+def _minimums(values: tuple[str, ...]) -> dict[str, float]:
+    out = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        try:
+            out[name.strip()] = float(number)
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: use METRIC=VALUE, e.g. macro_f1=0.8", param_hint="--min") from None
+    return out
+
+
 @main.command()
 @click.argument("action")
 @click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
-              help="Training data, JSON lines of {\"text\", \"category\"} (default: the shipped data).")
+              help="Training data: JSON lines of {\"text\", \"category\"}; with --tenant also CSV or XLSX "
+                   "(default: the shipped data).")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Where to write the model (default: <data dir>/models/ACTION/<version>.joblib).")
-def train(action: str, data_path: str | None, out: str | None) -> None:
-    """Train ACTION's local model from its data and print its version and path."""
+@click.option("--tenant", help="Train this tenant's own model: versioned, gated by its evals, served once active.")
+@click.option("--text-col", help="The column of the message (default: text, message, הודעה, …).")
+@click.option("--label-col", help="The column of the label (default: category, label, סיווג, …).")
+@click.option("--handoff-col", help="A yes/no column: did a person have to take over? (scores handoff recall)")
+@click.option("--urgency-col", help="A column of high/normal/low.")
+@click.option("--with-base", is_flag=True, help="Train on the shipped data too (shared knowledge).")
+@click.option("--eval", "eval_path", type=click.Path(exists=True, dir_okay=False),
+              help="The tenant's own gold file to score on (default: a held-out fifth of --data).")
+@click.option("--min", "minimums", multiple=True, metavar="METRIC=VALUE",
+              help="Keep the new version a candidate when METRIC (macro_f1, handoff_recall) is below VALUE.")
+def train(action: str, data_path: str | None, out: str | None, tenant: str | None, text_col: str | None,
+          label_col: str | None, handoff_col: str | None, urgency_col: str | None, with_base: bool,
+          eval_path: str | None, minimums: tuple[str, ...]) -> None:
+    """Train ACTION's local model from its data and print its version and path.
+
+    With --tenant: the tenant's own model. It becomes active only when its evals are not worse
+    than the active version's and the custom-labels path's; otherwise it stays a candidate and
+    the command exits 1 with the comparison.
+    """
     node = _action(action)
+    if tenant is not None:
+        trainer = getattr(node, "train_tenant", None)
+        if trainer is None:
+            raise click.ClickException(f"{action} has no tenant models")
+        if data_path is None:
+            raise click.BadParameter("a tenant's model needs its data", param_hint="--data")
+        try:
+            report = trainer(_settings(), tenant, Path(data_path), text_col=text_col, label_col=label_col,
+                             handoff_col=handoff_col, urgency_col=urgency_col, with_base=with_base,
+                             eval_path=Path(eval_path) if eval_path else None, minimums=_minimums(minimums),
+                             say=lambda line: click.echo(line, err=True))
+        except (ValueError, RuntimeError) as err:  # bad data, a training already running
+            raise click.ClickException(str(err)) from None
+        click.echo(_dump(report))
+        if not report["promoted"]:
+            click.secho("kept as a candidate: " + "; ".join(report["gate"]), fg="red", err=True)
+            sys.exit(1)
+        return
     try:
         report = node.train(data_path, out, _settings())
     except NotImplementedError:
@@ -239,6 +288,67 @@ def train(action: str, data_path: str | None, out: str | None) -> None:
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     click.echo(_dump(report))
+
+
+@main.group()
+def models() -> None:
+    """A tenant's model versions: list, show, promote, roll back."""
+
+
+def _versions_store(tenant: str) -> tuple[Settings, Any]:
+    settings = _settings()
+    if settings.tenant(tenant) is None:
+        raise click.BadParameter(f"unknown tenant {tenant!r}", param_hint="--tenant")
+    return settings, open_store(settings.database_url)
+
+
+def _tenant_and_action(command: Any) -> Any:
+    """The ``--tenant`` and ``--action`` options of every ``models`` command."""
+    command = click.option("--action", default="classify-lead", show_default=True)(command)
+    return click.option("--tenant", required=True)(command)
+
+
+def _found(find: Callable[[], versions.ModelVersion]) -> versions.ModelVersion:
+    """``find()``; an unknown tenant's version, or nothing to roll back to, is a clear error."""
+    try:
+        return find()
+    except versions.VersionError as err:
+        raise click.ClickException(str(err)) from None
+
+
+@models.command("list")
+@_tenant_and_action
+def models_list(tenant: str, action: str) -> None:
+    """Every version of the tenant's model, newest first."""
+    _, store = _versions_store(tenant)
+    click.echo(_dump([v.summary() for v in versions.versions(store, tenant, action)]))
+
+
+@models.command("show")
+@click.argument("version")
+@_tenant_and_action
+def models_show(version: str, tenant: str, action: str) -> None:
+    """One version: its data, labels, metrics, references and gate."""
+    _, store = _versions_store(tenant)
+    v = _found(lambda: versions.get(store, tenant, action, version))
+    click.echo(_dump({**v.summary(), "sha256": v.sha256, "info": v.info}))
+
+
+@models.command("promote")
+@click.argument("version")
+@_tenant_and_action
+def models_promote(version: str, tenant: str, action: str) -> None:
+    """Make VERSION the active one (every worker serves it within a second or two)."""
+    _, store = _versions_store(tenant)
+    click.echo(_dump(_found(lambda: versions.promote(store, tenant, action, version)).summary()))
+
+
+@models.command("rollback")
+@_tenant_and_action
+def models_rollback(tenant: str, action: str) -> None:
+    """Re-activate the version that was active before the current one."""
+    _, store = _versions_store(tenant)
+    click.echo(_dump(_found(lambda: versions.rollback(store, tenant, action)).summary()))
 
 
 @main.command()

@@ -11,6 +11,7 @@ returned in ``signals`` with its span.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Any, Literal
@@ -25,15 +26,19 @@ from nodes.classify_lead.models import (
     ClassifyLeadOutput,
 )
 from nodes.classify_lead.rules import RuleResult, apply_rules
+from nodes.classify_lead.similarity import embedder_of, mix_with_examples
 from nodes.classify_lead.training import load_or_train
+from nodes.core import versions
 from nodes.core.config import Settings
 from nodes.core.limits import check_text_chars
 from nodes.core.node import Context, Node, NodeError, Reply
+from nodes.core.store import StoreError, open_store
 from nodes.engine import fewshot
-from nodes.engine.embed import CachedEmbedder, EmbedderConfig, embedder_for
 from nodes.engine.linear import CategoryModel
 from nodes.engine.llm import LLMResult
 from nodes.text import detect_language
+
+log = logging.getLogger("tzomet")
 
 #: below this confidence a person should look (tenant option ``handoff_threshold``)
 DEFAULT_HANDOFF_THRESHOLD = 0.3
@@ -47,13 +52,6 @@ _COMPLAINT_MARGIN = 0.25
 FEWSHOT_MODEL = "tfidf-similarity-fewshot"
 #: custom labels by words and by meaning (the embedder answered)
 FEWSHOT_SEMANTIC_MODEL = "tfidf-e5-similarity-fewshot"
-
-
-def _embedder(settings: Settings | None) -> CachedEmbedder | None:
-    """The process's embedder for ``settings`` (``None`` when embeddings are off)."""
-    s = settings or Settings()
-    return embedder_for(EmbedderConfig(backend=s.embedder, url=s.embedder_url, model=s.embedder_model,
-                                       api_key=s.embedder_api_key, timeout_s=s.embedder_timeout_s))
 
 
 class ClassifyLeadNode(Node):
@@ -71,6 +69,9 @@ class ClassifyLeadNode(Node):
     def __init__(self) -> None:
         self._models: dict[str, CategoryModel] = {}
         self._risk: CategoryModel | None = None
+        self._active = versions.ActiveVersions(self.name)
+        #: each tenant's last model that loaded, served while a newer one cannot be
+        self._last_good: dict[str, CategoryModel] = {}
         self._lock = threading.Lock()
         self._loaded = False
 
@@ -81,6 +82,10 @@ class ClassifyLeadNode(Node):
         if options is None:
             options = settings.action_options(self.name, tenant) if settings else {}
         custom = options.get("model_path")
+        if custom is None and tenant is not None and settings is not None:
+            own = self._tenant_model(settings, tenant)
+            if own is not None:
+                return own
         key = str(custom or "shipped")
         model = self._models.get(key)
         if model is None:
@@ -91,6 +96,43 @@ class ClassifyLeadNode(Node):
                     model = CategoryModel.load(Path(custom)) if custom else load_or_train(cache)
                     self._models[key] = model
         return model
+
+    def _with_examples(self, model: CategoryModel, text: str, scores: dict[str, float],
+                       settings: Settings | None) -> dict[str, float]:
+        """A tenant model's probabilities mixed with the few-shot similarity to its own training
+        examples (by words, through the shipped model's richer features, and by meaning), at the
+        weight its training chose (:mod:`nodes.classify_lead.tenant_models`)."""
+        return mix_with_examples(self._model_for(settings, options={}), model, text, scores, embedder_of(settings))
+
+    def _tenant_model(self, settings: Settings, tenant: str) -> CategoryModel | None:
+        """The tenant's active trained version (``tzomet train --tenant``), read from the store at most
+        once a second; a version whose artefact fails its sha256 is not loaded, and the version
+        served before it keeps serving."""
+        try:
+            version = self._active.get(open_store(settings.database_url), tenant)
+        except StoreError:
+            log.warning("store unavailable: tenant %s keeps its last model", tenant)
+            return self._last_good.get(tenant)
+        if version is None:
+            return None
+        key = f"tenant:{tenant}:{version.version}"
+        model = self._models.get(key)
+        if model is None:
+            try:
+                model = CategoryModel.load(versions.verified_path(version))
+            except Exception as err:  # a changed, missing or unreadable artefact
+                log.error("tenant %s model %s not loaded: %s", tenant, version.version, err)
+                return self._last_good.get(tenant)
+            with self._lock:
+                self._models[key] = model
+        self._last_good[tenant] = model
+        return model
+
+    def train_tenant(self, settings: Settings, tenant: str, data_path: Path, **kwargs: Any) -> dict[str, Any]:
+        """Train a tenant's own model (see :mod:`nodes.classify_lead.tenant_models`)."""
+        from nodes.classify_lead.tenant_models import train_tenant
+
+        return train_tenant(self, settings, tenant, data_path, **kwargs)
 
     def _risk_model(self, settings: Settings | None) -> CategoryModel:
         """The risk detector's model (one for every tenant: the families are the same everywhere)."""
@@ -123,7 +165,7 @@ class ClassifyLeadNode(Node):
             return
         sets: list[tuple[str | None, dict[str, Any]]] = [(None, settings.action_options(self.name, None))]
         sets += [(t.name, settings.action_options(self.name, t.name)) for t in settings.tenants]
-        embedder = _embedder(settings)
+        embedder = embedder_of(settings)
         for tenant, options in sets:
             categories = _tenant_categories(options)
             if categories:
@@ -148,7 +190,7 @@ class ClassifyLeadNode(Node):
         if custom:
             # by meaning as well when the embedder answers; by words alone when it is off or
             # failed (meta.model says which)
-            embedder = _embedder(ctx.settings)
+            embedder = embedder_of(ctx.settings)
             scores, semantic = fewshot.classify(model, text, custom, embedder)
             used = FEWSHOT_SEMANTIC_MODEL if semantic else FEWSHOT_MODEL
             if not semantic and options.get("require_embeddings"):
@@ -158,6 +200,8 @@ class ClassifyLeadNode(Node):
                                 title="Embeddings unavailable", headers={"Retry-After": "30"})
         else:
             scores = model.predict(text)
+            if model.examples:  # a tenant's own model: its examples by meaning too
+                scores = self._with_examples(model, text, scores, ctx.settings)
             scores = _complaint_precedence(scores, rules)
         category = max(scores, key=scores.__getitem__)
         confidence = scores[category]

@@ -67,6 +67,18 @@ _SCHEMA = [
         v TEXT NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS tz_models (
+        tenant TEXT NOT NULL,
+        action TEXT NOT NULL,
+        version TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        promoted_at DOUBLE PRECISION,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        info TEXT NOT NULL,
+        PRIMARY KEY (tenant, action, version)
+    )""",
 ]
 
 _COLUMNS = ("id, kind, tenant, idempotency_key, request_hash, status, payload, progress, result, http_status, "
@@ -454,6 +466,40 @@ class Store:
             self._run("DELETE FROM tz_kv WHERE k = ?", (key,))
         else:
             self._run("DELETE FROM tz_kv WHERE k = ? AND v = ?", (key, _dumps(only_if)))
+
+    # --- model versions (nodes.core.versions reads and writes them) ----------------------------
+    def model_rows(self, tenant: str, action: str, version: str | None = None) -> list[tuple[Any, ...]]:
+        """``(version, status, created_at, promoted_at, path, sha256, info)`` of a tenant's models of
+        ``action`` (one ``version`` when given), newest first."""
+        sql = ("SELECT version, status, created_at, promoted_at, path, sha256, info FROM tz_models "
+               "WHERE tenant = ? AND action = ?")
+        params: list[Any] = [tenant, action]
+        if version is not None:
+            sql += " AND version = ?"
+            params.append(version)
+        return list(self._run(sql + " ORDER BY created_at DESC, version DESC", params, fetch="all"))
+
+    def model_add(self, tenant: str, action: str, version: str, path: str, sha256: str, info: dict[str, Any],
+                  created_at: float) -> None:
+        """Record a trained model as a candidate (again, if this version was trained before)."""
+        self._run("INSERT INTO tz_models (tenant, action, version, status, created_at, path, sha256, info) "
+                  "VALUES (?, ?, ?, 'candidate', ?, ?, ?, ?) ON CONFLICT (tenant, action, version) DO UPDATE SET "
+                  "path = excluded.path, sha256 = excluded.sha256, info = excluded.info",
+                  (tenant, action, version, created_at, path, sha256, _dumps(info)))
+
+    def model_activate(self, tenant: str, action: str, version: str, now: float) -> bool:
+        """Make ``version`` the active one (the one active before becomes ``retired``), in one transaction."""
+        self.migrate()
+        with self._tx() as conn:
+            found = conn.execute(self._sql("SELECT 1 FROM tz_models WHERE tenant = ? AND action = ? AND version = ?"),
+                                 (tenant, action, version)).fetchone()
+            if not found:
+                return False
+            conn.execute(self._sql("UPDATE tz_models SET status = 'retired' WHERE tenant = ? AND action = ? "
+                                   "AND status = 'active'"), (tenant, action))
+            conn.execute(self._sql("UPDATE tz_models SET status = 'active', promoted_at = ? WHERE tenant = ? "
+                                   "AND action = ? AND version = ?"), (now, tenant, action, version))
+        return True
 
     def close(self) -> None:
         """Close this thread's SQLite connection and the pooled PostgreSQL connections."""

@@ -14,7 +14,8 @@ import hashlib
 import importlib.metadata
 import os
 import tempfile
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from math import exp
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,7 @@ def sklearn_version() -> str:
     return importlib.metadata.version("scikit-learn")
 
 
-def _pipeline() -> Pipeline:
+def _pipeline(folds: int = 5) -> Pipeline:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -55,7 +56,7 @@ def _pipeline() -> Pipeline:
     # ensemble=False: the sigmoid calibration is fitted on 5-fold out-of-fold decisions, and one
     # SVM trained on all the rows predicts (as accurate here as averaging 5 fold models, and a
     # fifth of the weights to read per message)
-    classifier = CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=5,
+    classifier = CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=folds,
                                         ensemble=False)
     return Pipeline([("features", features), ("classifier", classifier)])
 
@@ -93,6 +94,10 @@ class CategoryModel:
     version: str
     labels: list[str]
     _pipeline_path: Path | None = None
+    #: a few training texts per label (a tenant's model): compared by meaning beside the weights
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    #: how much the similarity to :attr:`examples` weighs against the trained weights (chosen in training)
+    examples_weight: float = 0.5
 
     def __post_init__(self) -> None:
         self._features: FastFeatures | None = None
@@ -194,7 +199,8 @@ class CategoryModel:
         pipeline_path = _pipeline_file(path)
         for target, value in ((pipeline_path, self.pipeline),
                               (path, {"version": self.version, "labels": self.labels, "features": self._features,
-                                      "compiled": self._compiled})):
+                                      "compiled": self._compiled, "examples": self.examples,
+                                      "examples_weight": self.examples_weight})):
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             os.close(fd)
             joblib.dump(value, tmp)
@@ -209,6 +215,8 @@ class CategoryModel:
         model = cls(None, data["version"], list(data["labels"]), _pipeline_file(path))
         model._features = data["features"]
         model._compiled = data["compiled"]
+        model.examples = dict(data.get("examples") or {})
+        model.examples_weight = float(data.get("examples_weight", 0.5))
         if model._features is None:
             model.pipeline  # noqa: B018 - a model without the fast featurizer predicts through it
         return model
@@ -223,7 +231,11 @@ def train(rows: list[dict[str, Any]]) -> CategoryModel:
     """Fit a model on ``rows`` (``{"text", "category"}``); deterministic for the same rows."""
     texts = [prepare(r["text"]) for r in rows]
     labels = [r["category"] for r in rows]
-    pipeline = _pipeline()
+    fewest = min(Counter(labels).values()) if labels else 0
+    if fewest < 2:
+        rare = sorted(label for label, n in Counter(labels).items() if n < 2)
+        raise ValueError(f"every label needs at least 2 examples to train on; {rare[:10]} have 1")
+    pipeline = _pipeline(min(5, fewest))  # calibration folds: a label needs a row in each
     pipeline.fit(texts, labels)
     classes = [str(c) for c in pipeline.named_steps["classifier"].classes_]
     return CategoryModel(pipeline, f"clf-{fingerprint(rows)}", classes)

@@ -1,0 +1,132 @@
+"""A tenant's own model: `tzomet train classify-lead --tenant`, its eval gate, its versions, and
+the running service answering with the active one — no restart — over real HTTP."""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import json
+import random
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from nodes.classify_lead.training import read_seeds
+from nodes.cli import main as cli
+from nodes.core.config import hash_key, load_settings
+
+#: the business's own label names for four kinds of the shipped seeds
+LABELS = {"complaint": "תלונות", "cancellation": "ביטולים", "appointment": "תורים", "sales_inquiry": "מכירות"}
+
+
+def _rows(per_label: int, skip: int = 0) -> list[tuple[str, str]]:
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for row in read_seeds():
+        if row["category"] in LABELS and row.get("lang") == "he":
+            by_label[row["category"]].append(row["text"])
+    return [(text, LABELS[c]) for c, texts in by_label.items() for text in texts[skip:skip + per_label]]
+
+
+def _csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["הודעה", "סיווג"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    name = f"acme-{uuid.uuid4().hex[:8]}"
+    config = tmp_path / "tenants.toml"
+    config.write_text(f'[[tenants]]\nname = "{name}"\nkeys = ["{hash_key("k-acme")}"]\n'
+                      f'[[tenants]]\nname = "other"\nkeys = ["{hash_key("k-other")}"]\n', encoding="utf-8")
+    env = {"TZOMET_CONFIG": str(config), "TZOMET_DATA_DIR": str(tmp_path / "data"), "TZOMET_EMBEDDER": "off"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return {"name": name, "env": env, "dir": tmp_path}
+
+
+def _train(tenant: dict[str, Any], data: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+    result = CliRunner().invoke(cli, ["train", "classify-lead", "--tenant", tenant["name"], "--data", str(data),
+                                      *extra])
+    report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
+    return result.exit_code, report, result.output
+
+
+def _ask(url: str, key: str, text: str = "אני רוצה לבטל את המנוי שלי בבקשה") -> dict[str, Any]:
+    r = requests.post(f"{url}/v1/classify-lead", json={"text": text}, headers={"X-API-Key": key}, timeout=30)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _served_within(url: str, key: str, version: str, seconds: float = 3.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if _ask(url, key)["meta"]["model_version"] == version:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"{version} not served within {seconds} s")
+
+
+def test_a_tenant_trains_its_labels_and_every_version_is_gated_and_served(
+        tenant: dict[str, Any], serve: Any) -> None:
+    url = serve(env=tenant["env"], data_dir=tenant["dir"] / "data")
+    assert _ask(url, "k-acme")["category"] == "cancellation"  # no model of its own yet: the default labels
+
+    code, first, output = _train(tenant, _csv(tenant["dir"] / "leads.csv", _rows(25)))
+    assert code == 0, output
+    assert first["promoted"] and first["status"] == "active" and set(first["labels"]) == set(LABELS.values())
+    assert first["metrics"]["macro_f1"] >= first["references"]["custom_labels_path"]["macro_f1"] - 0.01
+    assert _served_within(url, "k-acme", first["version"]) < 2.5
+    answer = _ask(url, "k-acme")
+    assert answer["category"] == "ביטולים" and set(answer["scores"]) == set(LABELS.values())
+    assert _ask(url, "k-other")["category"] == "cancellation"  # another tenant never sees these labels
+
+    # shuffled labels: refused by the gate, kept as a candidate; the active version keeps serving
+    rows = _rows(25)
+    shuffled = [label for _, label in rows]
+    random.Random(3).shuffle(shuffled)
+    code, bad, output = _train(tenant, _csv(tenant["dir"] / "shuffled.csv",
+                                            [(t, s) for (t, _), s in zip(rows, shuffled, strict=True)]))
+    assert code == 1 and bad["status"] == "candidate" and "kept as a candidate" in output
+    assert _ask(url, "k-acme")["meta"]["model_version"] == first["version"]
+
+    # a second good version, then back and forth
+    code, second, output = _train(tenant, _csv(tenant["dir"] / "more.csv", _rows(40)))
+    assert code == 0, output
+    _served_within(url, "k-acme", second["version"])
+    listed = json.loads(CliRunner().invoke(cli, ["models", "list", "--tenant", tenant["name"]]).output)
+    assert [(v["version"], v["status"]) for v in listed] == [
+        (second["version"], "active"), (bad["version"], "candidate"), (first["version"], "retired")]
+    rolled = CliRunner().invoke(cli, ["models", "rollback", "--tenant", tenant["name"]])
+    assert rolled.exit_code == 0 and json.loads(rolled.output)["version"] == first["version"]
+    assert _served_within(url, "k-acme", first["version"]) < 2.5
+
+    # a tampered artefact (of a version this server never loaded) is refused: the version served
+    # before it keeps serving
+    Path(bad["path"]).write_bytes(Path(bad["path"]).read_bytes()[:-10] + b"0123456789")
+    promoted = CliRunner().invoke(cli, ["models", "promote", bad["version"], "--tenant", tenant["name"]])
+    assert promoted.exit_code == 0
+    time.sleep(1.3)
+    assert _ask(url, "k-acme")["meta"]["model_version"] == first["version"]
+    shown = CliRunner().invoke(cli, ["models", "show", "nope", "--tenant", tenant["name"]])
+    assert shown.exit_code == 1 and "has no classify-lead model 'nope'" in shown.output
+
+
+def test_unknown_tenants_and_a_running_training_are_refused(tenant: dict[str, Any]) -> None:
+    data = _csv(tenant["dir"] / "leads.csv", _rows(6))
+    unknown = CliRunner().invoke(cli, ["train", "classify-lead", "--tenant", "nobody", "--data", str(data)])
+    assert unknown.exit_code == 1 and "unknown tenant 'nobody'" in unknown.output
+    folder = load_settings().model_cache / "tenants" / tenant["name"] / "classify-lead"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".training.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, _, output = _train(tenant, data)
+    assert code == 1 and "already running" in output, output
