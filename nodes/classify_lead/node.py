@@ -245,6 +245,12 @@ class ClassifyLeadNode(Node):
         return Reply(output, model=llm.answer.model, model_version=llm.prompt, engine="llm",
                      meta_extra={"llm": llm.meta()})
 
+    def decision(self, output: Any) -> dict[str, Any] | None:
+        """Category, confidence, urgency, handoff and language: what the pilot report counts."""
+        return {"category": output.category, "confidence": output.confidence, "urgency": output.urgency,
+                "handoff": output.handoff.required, "reasons": list(output.handoff.reasons),
+                "language": output.language}
+
     # --- evaluation and training ---------------------------------------------------------
 
     def evaluate(self, data_path: str | None = None) -> dict[str, Any]:

@@ -253,6 +253,11 @@ class Node:
         """
         raise NotImplementedError(f"{self.name} has no trainable model")
 
+    def decision(self, output: Any) -> dict[str, Any] | None:
+        """What ``output`` decided, for the pilot report and corrections (:mod:`nodes.core.decisions`):
+        plain fields, never customer text. ``None``: nothing to record."""
+        return None
+
     def routes(self) -> list[Route]:
         """Extra HTTP routes this node serves besides ``POST /v1/<name>`` and its batch route."""
         return []

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import to_json
 
-from nodes.core import registry
+from nodes.core import decisions, registry
 from nodes.core.node import Context, Node, NodeError, OutputModel, Reply
 from nodes.core.problems import Problem
 from nodes.text import forget_texts
@@ -110,7 +110,12 @@ def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> tuple
     finally:
         forget_texts()  # no customer text stays in the finders' cache past its request
     body: bytes = reply.output.__pydantic_serializer__.to_json(reply.output)
-    tail = to_json(meta(node, ctx, reply, started))
+    head = meta(node, ctx, reply, started)
+    fields = node.decision(reply.output)
+    if fields is not None:
+        decisions.record(ctx.settings, ctx.tenant, node.name, ctx.request_id, head["latency_ms"],
+                         str(head["model_version"]), fields)
+    tail = to_json(head)
     return (b'{"meta":' if body == b"{}" else body[:-1] + b',"meta":') + tail + b"}", reply
 
 

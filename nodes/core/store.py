@@ -79,6 +79,22 @@ _SCHEMA = [
         info TEXT NOT NULL,
         PRIMARY KEY (tenant, action, version)
     )""",
+    """CREATE TABLE IF NOT EXISTS tz_decisions (
+        request_id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        action TEXT NOT NULL,
+        at DOUBLE PRECISION NOT NULL,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        model_version TEXT NOT NULL,
+        fields TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS tz_decisions_tenant ON tz_decisions (tenant, at)",
+    """CREATE TABLE IF NOT EXISTS tz_feedback (
+        request_id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        at DOUBLE PRECISION NOT NULL,
+        correct TEXT NOT NULL
+    )""",
 ]
 
 _COLUMNS = ("id, kind, tenant, idempotency_key, request_hash, status, payload, progress, result, http_status, "
@@ -500,6 +516,49 @@ class Store:
             conn.execute(self._sql("UPDATE tz_models SET status = 'active', promoted_at = ? WHERE tenant = ? "
                                    "AND action = ? AND version = ?"), (now, tenant, action, version))
         return True
+
+    # --- decisions and their corrections (nodes.core.decisions reads and writes them) --------------
+    def decisions_add(self, rows: Sequence[tuple[str, str, str, float, float, str, dict[str, Any]]]) -> None:
+        """Record answers ``(request_id, tenant, action, at, latency_ms, model_version, fields)`` in one
+        transaction (a request id seen before keeps its first record)."""
+        if not rows:
+            return
+        self.migrate()
+        sql = self._sql("INSERT INTO tz_decisions (request_id, tenant, action, at, latency_ms, model_version, fields) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING")
+        with self._tx() as conn:
+            for rid, tenant, action, at, ms, version, fields in rows:
+                conn.execute(sql, (rid, tenant, action, at, ms, version, _dumps(fields)))
+
+    def decisions(self, tenant: str, since: float, request_id: str | None = None
+                  ) -> list[tuple[str, str, float, float, str, dict[str, Any], dict[str, Any] | None]]:
+        """``(request_id, action, at, latency_ms, model_version, fields, correction or None)`` of a
+        tenant's answers since ``since`` (or the one ``request_id``), oldest first."""
+        sql = ("SELECT d.request_id, d.action, d.at, d.latency_ms, d.model_version, d.fields, f.correct "
+               "FROM tz_decisions d LEFT JOIN tz_feedback f ON f.request_id = d.request_id AND f.tenant = d.tenant "
+               "WHERE d.tenant = ?")
+        params: list[Any] = [tenant]
+        if request_id is not None:
+            sql += " AND d.request_id = ?"
+            params.append(request_id)
+        else:
+            sql += " AND d.at >= ?"
+            params.append(since)
+        rows = self._run(sql + " ORDER BY d.at", params, fetch="all")
+        return [(r[0], r[1], float(r[2]), float(r[3]), r[4], json.loads(r[5]), json.loads(r[6]) if r[6] else None)
+                for r in rows]
+
+    def feedback_set(self, request_id: str, tenant: str, correct: dict[str, Any], at: float) -> None:
+        """Record (or replace) the correction of one answer."""
+        self._run("INSERT INTO tz_feedback (request_id, tenant, at, correct) VALUES (?, ?, ?, ?) "
+                  "ON CONFLICT (request_id) DO UPDATE SET correct = excluded.correct, at = excluded.at",
+                  (request_id, tenant, at, _dumps(correct)))
+
+    def decisions_purge(self, older_than: float) -> int:
+        """Delete answers (and their corrections) recorded before ``older_than``."""
+        self._run("DELETE FROM tz_feedback WHERE request_id IN (SELECT request_id FROM tz_decisions WHERE at < ?)",
+                  (older_than,))
+        return int(self._run("DELETE FROM tz_decisions WHERE at < ?", (older_than,)))
 
     def close(self) -> None:
         """Close this thread's SQLite connection and the pooled PostgreSQL connections."""
