@@ -356,13 +356,23 @@ def models_rollback(tenant: str, action: str) -> None:
 @click.option("--seed", default=13, show_default=True, type=int, help="Random seed (same seed, same data).")
 @click.option("--n", "per_seed", default=3, show_default=True, type=int, help="Variants per seed message.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Output JSONL (default: stdout).")
-def synth(action: str, seed: int, per_seed: int, out: str | None) -> None:
-    """Expand ACTION's seed data into synthetic training data."""
+@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
+              help="A tenant's labelled file (JSONL, CSV, XLSX) to expand instead of the shipped seeds: its rows "
+                   "and their variants, ready for `tzomet train --tenant`.")
+@click.option("--text-col", help="The column of the message (with --data).")
+@click.option("--label-col", help="The column of the label (with --data).")
+def synth(action: str, seed: int, per_seed: int, out: str | None, data_path: str | None, text_col: str | None,
+          label_col: str | None) -> None:
+    """Expand ACTION's seed data (or a tenant's own, --data) into synthetic training data."""
     node = _action(action)
     synthesizer = getattr(node, "synth", None)
     if synthesizer is None:
         raise click.ClickException(f"{action} has no synthetic data pipeline")
-    rows = synthesizer(seed=seed, per_seed=per_seed)
+    try:
+        rows = synthesizer(seed=seed, per_seed=per_seed, data_path=Path(data_path) if data_path else None,
+                           text_col=text_col, label_col=label_col)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
     lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if out:
         Path(out).write_text(lines, encoding="utf-8")

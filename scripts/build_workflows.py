@@ -351,11 +351,47 @@ def contract_intake() -> dict[str, Any]:
     return f.workflow()
 
 
+# --- 5. A person's correction in the CRM -> feedback ---------------------------------------
+
+FIX_SAMPLE = {"body": {"submission_id": "fix-2026-000045", "category": "billing",
+                       "text": "שלום, קיבלתי חשבונית כפולה על אותו חודש, אפשר לבדוק?"}}
+FIX_KEY = ("'fix-' + ($json.body.tzomet_request_id ?? $json.body.submission_id ?? "
+           "JSON.stringify($json.body).hash('sha256'))")
+
+
+def crm_correction() -> dict[str, Any]:
+    """A person re-tags a lead in the CRM; its workflow rule (Zoho: a webhook action) posts the
+    request id classify-lead answered with (kept in a custom field) and the right category; the
+    correction goes to POST /v1/feedback. The sample classifies a message first, then corrects it."""
+    f = Flow("TzCrmFeedback01", "Tzomet · CRM correction → feedback")
+    f.webhook("CRM workflow rule", "tzomet/crm-feedback", (0, 0))
+    sample = f.manual_sample(FIX_SAMPLE, (0, 1))
+    f.config_after("CRM workflow rule", sample, {"base_url": "http://localhost:8080"}, (2, 0))
+    body = f"{CFG}.body"
+    key = FIX_KEY.replace("$json", CFG)
+    f.if_("From the CRM?", f"{body}.tzomet_request_id ?? ''", NOT_EMPTY, (3, 0))
+    f.call("Classify the sample", "classify-lead", f"{{ text: {body}.text, channel: 'other' }}", key, (4, 1))
+    handoff = (f"...({body}.handoff === undefined ? {{}} : "
+               f"{{ handoff: [true, 'true', 'yes', 'כן', 1, '1'].includes({body}.handoff) }})")
+    f.call("Send correction", "feedback",
+           f"{{ request_id: {body}.tzomet_request_id ?? $json.meta?.request_id, "
+           f"correct: {{ category: {body}.category, {handoff} }} }}", key, (5, 0))
+    f.respond("Respond to Webhook",
+              "{ ok: true, request_id: $json.request_id, decided: $json.decided.category, correct: $json.correct }",
+              (6, 0))
+    f.chain(CONFIG, "From the CRM?")
+    f.link("From the CRM?", "Send correction", 0)
+    f.link("From the CRM?", "Classify the sample", 1)
+    f.chain("Classify the sample", "Send correction", "Respond to Webhook")
+    return f.workflow()
+
+
 BUILDERS = {
     "whatsapp-lead-to-zoho.json": whatsapp_lead,
     "web-form-lead-to-zoho.json": web_form_lead,
     "conversation-to-zoho.json": conversation,
     "contract-intake-to-zoho.json": contract_intake,
+    "crm-correction-to-feedback.json": crm_correction,
 }
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from nodes.core.workflows import render_all
 from nodes.update_zoho.writer import shutdown_runtimes
@@ -115,7 +116,7 @@ def runs(stack: Stack) -> Runs:
     second = stack.n8n.execute_all()
     after_second = {m: stack.records(m) for m in MODULES}
     assert set(first) == set(second) == {"TzWhatsAppLead01", "TzWebFormLead001", "TzConversation01",
-                                          "TzContractIntake"}
+                                          "TzContractIntake", "TzCrmFeedback01"}
     return Runs(first, second, after_first, after_second, sent_first)
 
 
@@ -177,12 +178,19 @@ def test_running_every_workflow_again_writes_nothing_twice(runs: Runs) -> None:
     assert all(runs.after_first[m] for m in MODULES)  # each module was written by the first run
 
 
+def test_crm_correction_reaches_feedback(stack: Stack, runs: Runs) -> None:
+    runs.succeeded("TzCrmFeedback01")
+    report = requests.get(f"{stack.service}/v1/report", headers={"X-API-Key": API_KEY}, timeout=30).json()
+    corrected = [m for m in report["worst_mistakes"] if m["request_id"] == "fix-fix-2026-000045-classify-lead"]
+    assert report["corrected"] >= 1 and (corrected == [] or corrected[0]["correct"] == "billing")
+
+
 def test_production_webhooks(stack: Stack, runs: Runs) -> None:
     """Published workflows behind `n8n start`: a form post, a chat export and a PDF upload.
 
     Takes ``runs`` so that the manual runs are over before ``n8n start`` opens the database.
     """
-    stack.n8n.publish("TzWebFormLead001", "TzConversation01", "TzContractIntake")
+    stack.n8n.publish("TzWebFormLead001", "TzConversation01", "TzContractIntake", "TzCrmFeedback01")
     stack.n8n.start()
 
     form = {"submission_id": "site-77", "name": "Noa Peretz", "email": "noa.peretz@example.org",
@@ -194,6 +202,13 @@ def test_production_webhooks(stack: Stack, runs: Runs) -> None:
     again = stack.n8n.post_webhook("tzomet/web-form-lead", json=form)  # the form plugin retried
     assert again.status_code == 200 and again.json()["zoho"]["record_id"] == answer["zoho"]["record_id"]
     assert len([r for r in stack.records("Leads") if r.get("Email") == "noa.peretz@example.org"]) == 1
+
+    # a person re-tags that lead in the CRM: its workflow rule posts the request id the lead was classified under
+    fix = stack.n8n.post_webhook("tzomet/crm-feedback", json={"tzomet_request_id": "form-site-77-classify-lead",
+                                                              "category": "support", "handoff": "yes"})
+    assert fix.status_code == 200, fix.text
+    assert fix.json()["decided"] == "sales_inquiry" and fix.json()["correct"] == {"category": "support",
+                                                                                  "handoff": True}
 
     export = ("[12/11/2026, 18:02:11] Avi Cohen: Hi, I ordered a sofa (order 5531) two weeks ago\n"
               "[12/11/2026, 18:02:40] Avi Cohen: when will it be delivered?\n"

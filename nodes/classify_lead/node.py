@@ -277,12 +277,19 @@ class ClassifyLeadNode(Node):
         return {"model_version": model.version, "path": str(target), "rows": len(rows),
                 "labels": model.labels}
 
-    def synth(self, seed: int = 13, per_seed: int = 3) -> list[dict[str, Any]]:
-        """The synthetic expansion of the shipped seeds."""
+    def synth(self, seed: int = 13, per_seed: int = 3, data_path: Path | None = None,
+              text_col: str | None = None, label_col: str | None = None) -> list[dict[str, Any]]:
+        """The synthetic expansion of the shipped seeds; or a tenant's own rows (``data_path``)
+        followed by their variants (each row's language detected, as the seeds carry theirs)."""
         from nodes.classify_lead.synth import expand
         from nodes.classify_lead.training import read_seeds
+        from nodes.engine.tabular import read_training_file
 
-        return expand(read_seeds(), seed=seed, per_seed=per_seed)
+        if data_path is None:
+            return expand(read_seeds(), seed=seed, per_seed=per_seed)
+        rows = [{"text": r["text"], "category": r["category"], "lang": detect_language(r["text"])}
+                for r in read_training_file(data_path, text_col=text_col, label_col=label_col).rows]
+        return rows + expand(rows, seed=seed, per_seed=per_seed)
 
 
 def _tenant_categories(options: dict[str, Any]) -> list[Any] | None:

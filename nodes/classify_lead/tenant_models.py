@@ -49,6 +49,8 @@ ACTION = "classify-lead"
 FEWSHOT_EXAMPLES = 20
 #: held-out rows scored at most (a fixed sample of them beyond that)
 MAX_SCORED = 400
+#: rows of an inner split scored when choosing the weight, at most
+MAX_CHOOSING = 300
 #: the weights of the similarity to the examples that training chooses from
 WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.85, 1.0)
 #: from this many rows, one inner split chooses the weight (three below: small data is noisy)
@@ -179,10 +181,11 @@ def _choose_weight(node: Any, settings: Settings, rows: list[dict[str, Any]], ba
         if not check or len({r["category"] for r in inner}) < len(labels):
             continue
         try:
-            model = train([*inner, *base])
+            model = train([*inner, *base], folds=2)  # only to choose a weight: a rougher calibration does
         except ValueError:  # too few rows of a label to leave a fifth out
             continue
         model.examples = _examples(inner, labels)
+        check = sorted(check, key=lambda r: hash_text(r["text"]))[:MAX_CHOOSING]  # each one is embedded
         gold = [r["category"] for r in check]
         plain = [model.predict(r["text"]) for r in check]
         for weight in WEIGHTS:

@@ -227,15 +227,16 @@ def _pipeline_file(path: Path) -> Path:
     return path.with_name(path.name + ".pipeline")
 
 
-def train(rows: list[dict[str, Any]]) -> CategoryModel:
-    """Fit a model on ``rows`` (``{"text", "category"}``); deterministic for the same rows."""
+def train(rows: list[dict[str, Any]], folds: int = 5) -> CategoryModel:
+    """Fit a model on ``rows`` (``{"text", "category"}``); deterministic for the same rows.
+    ``folds``: of the sigmoid calibration (fewer is faster and a little rougher)."""
     texts = [prepare(r["text"]) for r in rows]
     labels = [r["category"] for r in rows]
     fewest = min(Counter(labels).values()) if labels else 0
     if fewest < 2:
         rare = sorted(label for label, n in Counter(labels).items() if n < 2)
         raise ValueError(f"every label needs at least 2 examples to train on; {rare[:10]} have 1")
-    pipeline = _pipeline(min(5, fewest))  # calibration folds: a label needs a row in each
+    pipeline = _pipeline(min(folds, fewest))  # calibration folds: a label needs a row in each
     pipeline.fit(texts, labels)
     classes = [str(c) for c in pipeline.named_steps["classifier"].classes_]
     return CategoryModel(pipeline, f"clf-{fingerprint(rows)}", classes)

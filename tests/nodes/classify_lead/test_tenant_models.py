@@ -130,3 +130,16 @@ def test_unknown_tenants_and_a_running_training_are_refused(tenant: dict[str, An
         fcntl.flock(held, fcntl.LOCK_EX)
         code, _, output = _train(tenant, data)
     assert code == 1 and "already running" in output, output
+
+
+def test_synth_expands_a_tenants_own_rows(tenant: dict[str, Any]) -> None:
+    data = _csv(tenant["dir"] / "few.csv", _rows(3))
+    out = tenant["dir"] / "more.jsonl"
+    result = CliRunner().invoke(cli, ["synth", "classify-lead", "--data", str(data), "--n", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    originals = [r for r in rows if not r.get("synthetic")]
+    variants = [r for r in rows if r.get("synthetic")]
+    assert len(originals) == 12 and len(variants) > 12 and {r["category"] for r in rows} == set(LABELS.values())
+    assert all(v["category"] == originals[v["seed_index"]]["category"] for v in variants)
+    assert not {v["text"] for v in variants} & {o["text"] for o in originals}
