@@ -251,11 +251,13 @@ def _minimums(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--with-base", is_flag=True, help="Train on the shipped data too (shared knowledge).")
 @click.option("--eval", "eval_path", type=click.Path(exists=True, dir_okay=False),
               help="The tenant's own gold file to score on (default: a held-out fifth of --data).")
+@click.option("--with-feedback", is_flag=True,
+              help="Fold in the tenant's corrections (POST /v1/feedback); reports those that cannot be used.")
 @click.option("--min", "minimums", multiple=True, metavar="METRIC=VALUE",
               help="Keep the new version a candidate when METRIC (macro_f1, handoff_recall) is below VALUE.")
 def train(action: str, data_path: str | None, out: str | None, tenant: str | None, text_col: str | None,
           label_col: str | None, handoff_col: str | None, urgency_col: str | None, with_base: bool,
-          eval_path: str | None, minimums: tuple[str, ...]) -> None:
+          eval_path: str | None, with_feedback: bool, minimums: tuple[str, ...]) -> None:
     """Train ACTION's local model from its data and print its version and path.
 
     With --tenant: the tenant's own model. It becomes active only when its evals are not worse
@@ -273,6 +275,7 @@ def train(action: str, data_path: str | None, out: str | None, tenant: str | Non
             report = trainer(_settings(), tenant, Path(data_path), text_col=text_col, label_col=label_col,
                              handoff_col=handoff_col, urgency_col=urgency_col, with_base=with_base,
                              eval_path=Path(eval_path) if eval_path else None, minimums=_minimums(minimums),
+                             with_feedback=with_feedback,
                              say=lambda line: click.echo(line, err=True))
         except (ValueError, RuntimeError) as err:  # bad data, a training already running
             raise click.ClickException(str(err)) from None

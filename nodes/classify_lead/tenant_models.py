@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
+
 from nodes.classify_lead.models import CategorySpec, ClassifyLeadInput, ClassifyLeadOutput
 from nodes.classify_lead.similarity import embedder_of, mix_with_examples
 from nodes.core import versions
@@ -35,6 +37,7 @@ from nodes.core.config import Settings
 from nodes.core.node import Context
 from nodes.core.runner import run
 from nodes.core.store import open_store
+from nodes.engine.embed import EmbeddingUnavailable
 from nodes.engine.linear import CODE_VERSION, train
 from nodes.engine.metrics import binary_report, classification_report
 from nodes.engine.tabular import (
@@ -51,8 +54,11 @@ FEWSHOT_EXAMPLES = 20
 MAX_SCORED = 400
 #: rows of an inner split scored when choosing the weight, at most
 MAX_CHOOSING = 300
-#: the weights of the similarity to the examples that training chooses from
-WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.85, 1.0)
+#: the (examples, embedding head) weights training chooses from; the n-gram weights get the rest
+MIXES = ((0.0, 0.0), (0.3, 0.0), (0.5, 0.0), (0.7, 0.0), (1.0, 0.0), (0.0, 1.0), (0.5, 0.5), (0.3, 0.5),
+         (0.2, 0.4), (0.3, 0.3), (0.4, 0.4))
+#: the inverse regularisation of the embedding head
+HEAD_C = 10.0
 #: from this many rows, one inner split chooses the weight (three below: small data is noisy)
 MANY_ROWS = 1000
 DEFAULT_TOLERANCE = 0.01
@@ -101,8 +107,8 @@ def _fewshot_options(rows: list[dict[str, Any]], labels: list[str]) -> dict[str,
 def train_tenant(node: Any, settings: Settings, tenant: str, data_path: Path, *, text_col: str | None = None,
                  label_col: str | None = None, handoff_col: str | None = None, urgency_col: str | None = None,
                  with_base: bool = False, eval_path: Path | None = None, minimums: dict[str, float] | None = None,
-                 tolerance: float = DEFAULT_TOLERANCE, say: Callable[[str], None] = lambda _: None
-                 ) -> dict[str, Any]:
+                 tolerance: float = DEFAULT_TOLERANCE, with_feedback: bool = False,
+                 say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Train, score, record and (when the gate passes) promote a tenant's model; the report."""
     if settings.tenant(tenant) is None:
         raise TrainingDataError(f"unknown tenant {tenant!r}: add it to the config file first")
@@ -130,10 +136,11 @@ def train_tenant(node: Any, settings: Settings, tenant: str, data_path: Path, *,
             from nodes.classify_lead.training import shipped_training_rows
 
             base = shipped_training_rows()
-        weight = _choose_weight(node, settings, train_rows, base, labels)
+        weights = _choose_weights(node, settings, train_rows, base, labels)
         model = train([*train_rows, *base])
+        model.examples_weight, model.head_weight = weights
         model.examples = _examples(train_rows, labels)
-        model.examples_weight = weight
+        model.head = _head(train_rows, labels, embedder_of(settings)) if model.head_weight else None
         seconds = round(time.perf_counter() - started, 1)
         version = f"{tenant}-{model.version}"
         model.version = version
@@ -158,47 +165,80 @@ def train_tenant(node: Any, settings: Settings, tenant: str, data_path: Path, *,
         recorded = versions.record(store, tenant, ACTION, version, path, info)
         if not failures:
             recorded = versions.promote(store, tenant, ACTION, version)
+    feedback = _feedback(store, tenant, say) if with_feedback else None
     return {"tenant": tenant, "version": version, "status": recorded.status, "promoted": not failures,
+            **({"feedback": feedback} if feedback is not None else {}),
             "metrics": new, "references": references, "gate": failures or "passed",
             "warnings": data.warnings, "rows": len(data.rows), "labels": data.labels, "path": str(path)}
+
+
+def _feedback(store: Any, tenant: str, say: Callable[[str], None]) -> dict[str, Any]:
+    """What ``--with-feedback`` can fold in: the tenant's corrections, and why none can train a model
+    (no message text is stored, so a correction is a label on an answer's id)."""
+    corrections = sum(1 for row in store.decisions(tenant, 0.0) if row[6] and "category" in row[6])
+    if corrections:
+        say(f"warning: {corrections} corrections are not usable for training: no message text is stored, "
+            "so a correction is a label on an answer's id; add the corrected messages to the data file instead")
+    return {"corrections": corrections, "usable_for_training": 0,
+            "why": "message bodies are not stored, so a correction has no text to learn from"}
 
 
 def _examples(rows: list[dict[str, Any]], labels: list[str]) -> dict[str, list[str]]:
     return {label: [r["text"] for r in rows if r["category"] == label][:FEWSHOT_EXAMPLES] for label in labels}
 
 
-def _choose_weight(node: Any, settings: Settings, rows: list[dict[str, Any]], base: list[dict[str, Any]],
-                   labels: list[str]) -> float:
-    """The weight of the similarity to the examples that scores best, on average, on held-out
-    fifths of the training rows (three different fifths below :data:`MANY_ROWS` rows, one above;
-    the tenant's held-out rows are not looked at): near 1 with a few rows a label, where the
-    examples say more than the weights, lower as the data grows."""
+def _head(rows: list[dict[str, Any]], labels: list[str], embedding: Any) -> dict[str, Any] | None:
+    """A logistic regression over the sentence embeddings of ``rows`` (``None`` without an embedder,
+    or above :data:`MANY_ROWS` rows: embedding them all would take minutes)."""
+    if embedding is None or len(rows) >= MANY_ROWS:
+        return None
+    from sklearn.linear_model import LogisticRegression
+
+    try:
+        vectors = embedding.embed([r["text"] for r in rows], "query")
+    except EmbeddingUnavailable:
+        return None
+    fitted = LogisticRegression(C=HEAD_C, max_iter=2000).fit(vectors, [r["category"] for r in rows])
+    return {"labels": [str(c) for c in fitted.classes_], "coef": fitted.coef_.astype(np.float32),
+            "intercept": fitted.intercept_.astype(np.float32)}
+
+
+def _choose_weights(node: Any, settings: Settings, rows: list[dict[str, Any]], base: list[dict[str, Any]],
+                    labels: list[str]) -> tuple[float, float]:
+    """``(examples_weight, head_weight)`` that score best, on average, on held-out fifths of the
+    training rows (three different fifths below :data:`MANY_ROWS` rows, one above; the tenant's
+    held-out rows are not looked at). With a dozen rows a label the examples and the embeddings
+    say more than the n-gram weights; with thousands the n-gram weights do."""
     featurizer, embedding = node._model_for(settings, options={}), embedder_of(settings)  # the shipped model
-    totals = dict.fromkeys(WEIGHTS, 0.0)
+    totals = dict.fromkeys(MIXES, 0.0)
     splits = 0
     for seed in (29, 31, 37)[: 3 if len(rows) < MANY_ROWS else 1]:
         inner, check = stratified_split(rows, seed=seed)
         if not check or len({r["category"] for r in inner}) < len(labels):
             continue
         try:
-            model = train([*inner, *base], folds=2)  # only to choose a weight: a rougher calibration does
+            model = train([*inner, *base], folds=2)  # only to choose weights: a rougher calibration does
         except ValueError:  # too few rows of a label to leave a fifth out
             continue
         model.examples = _examples(inner, labels)
+        model.head = _head(inner, labels, embedding)
         check = sorted(check, key=lambda r: hash_text(r["text"]))[:MAX_CHOOSING]  # each one is embedded
         gold = [r["category"] for r in check]
         plain = [model.predict(r["text"]) for r in check]
-        for weight in WEIGHTS:
-            model.examples_weight = weight
+        for mix in MIXES:
+            model.examples_weight, model.head_weight = mix
+            if mix[1] and model.head is None:
+                continue
             predicted = []
             for r, scores in zip(check, plain, strict=True):
                 mixed = mix_with_examples(featurizer, model, r["text"], scores, embedding)
                 predicted.append(max(mixed, key=mixed.__getitem__))
-            totals[weight] += float(classification_report(gold, predicted, labels)["macro_f1"])
+            totals[mix] += float(classification_report(gold, predicted, labels)["macro_f1"])
         splits += 1
     if not splits:
-        return 0.5
-    return max(WEIGHTS, key=lambda w: (round(totals[w] / splits, 3), w))  # a tie: more weight on the examples
+        return 0.5, 0.0
+    # a tie: more weight on the examples and the embeddings
+    return max(MIXES, key=lambda m: (round(totals[m] / splits, 3), m[0] + m[1], m[1]))
 
 
 def _gate(new: dict[str, Any], references: dict[str, dict[str, Any]], n_labels: int, tolerance: float,

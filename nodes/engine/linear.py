@@ -98,6 +98,10 @@ class CategoryModel:
     examples: dict[str, list[str]] = field(default_factory=dict)
     #: how much the similarity to :attr:`examples` weighs against the trained weights (chosen in training)
     examples_weight: float = 0.5
+    #: a linear classifier over sentence embeddings (a tenant's model): labels, weights, intercepts
+    head: dict[str, Any] | None = None
+    #: how much :attr:`head` weighs (chosen in training; the trained n-gram weights get the rest)
+    head_weight: float = 0.0
 
     def __post_init__(self) -> None:
         self._features: FastFeatures | None = None
@@ -200,7 +204,8 @@ class CategoryModel:
         for target, value in ((pipeline_path, self.pipeline),
                               (path, {"version": self.version, "labels": self.labels, "features": self._features,
                                       "compiled": self._compiled, "examples": self.examples,
-                                      "examples_weight": self.examples_weight})):
+                                      "examples_weight": self.examples_weight, "head": self.head,
+                                      "head_weight": self.head_weight})):
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             os.close(fd)
             joblib.dump(value, tmp)
@@ -217,6 +222,8 @@ class CategoryModel:
         model._compiled = data["compiled"]
         model.examples = dict(data.get("examples") or {})
         model.examples_weight = float(data.get("examples_weight", 0.5))
+        model.head = data.get("head")
+        model.head_weight = float(data.get("head_weight", 0.0))
         if model._features is None:
             model.pipeline  # noqa: B018 - a model without the fast featurizer predicts through it
         return model

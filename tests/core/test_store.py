@@ -128,3 +128,37 @@ def test_unreachable_store_says_so() -> None:
 def test_open_store_is_shared_per_url(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
     assert open_store(url) is open_store(url)
+
+
+# --- model versions and recorded answers (the same SQL on both backends) ------------------
+
+def test_model_versions_promote_and_roll_back(store: Store, tmp_path: Path) -> None:
+    from nodes.core import versions
+
+    artefact = tmp_path / "m.joblib"
+    for n in (1, 2):
+        artefact.write_bytes(f"model {n}".encode())
+        versions.record(store, "acme", "classify-lead", f"v{n}", artefact, {"rows": n, "labels": {"a": n}})
+        versions.promote(store, "acme", "classify-lead", f"v{n}")
+        time.sleep(0.01)
+    assert [(v.version, v.status) for v in versions.versions(store, "acme", "classify-lead")] == [
+        ("v2", "active"), ("v1", "retired")]
+    assert versions.rollback(store, "acme", "classify-lead").version == "v1"
+    assert versions.active(store, "acme", "classify-lead").version == "v1"  # type: ignore[union-attr]
+    assert versions.versions(store, "other", "classify-lead") == []
+    with pytest.raises(versions.VersionError):
+        versions.promote(store, "other", "classify-lead", "v1")
+
+
+def test_recorded_answers_and_their_corrections(store: Store) -> None:
+    now = time.time()
+    store.decisions_add([(f"r{i}", "acme", "classify-lead", now - i, 1.5, "v1", {"category": "billing"})
+                         for i in range(3)] + [("r9", "other", "classify-lead", now, 2.0, "v1", {"category": "spam"})])
+    store.decisions_add([("r0", "acme", "classify-lead", now, 9.9, "v9", {"category": "changed"})])  # first one kept
+    store.feedback_set("r1", "acme", {"category": "support"}, now)
+    store.feedback_set("r1", "acme", {"category": "cancellation"}, now)  # the latest wins
+    rows = store.decisions("acme", now - 60)
+    assert [r[0] for r in rows] == ["r2", "r1", "r0"] and rows[2][5] == {"category": "billing"}
+    assert rows[1][6] == {"category": "cancellation"} and rows[0][6] is None
+    assert store.decisions("other", 0.0, "r1") == [] and len(store.decisions("acme", 0.0, "r1")) == 1
+    assert store.decisions_purge(now - 0.5) == 2 and [r[0] for r in store.decisions("acme", 0.0)] == ["r0"]

@@ -80,8 +80,10 @@ def test_a_tenant_trains_its_labels_and_every_version_is_gated_and_served(
     url = serve(env=tenant["env"], data_dir=tenant["dir"] / "data")
     assert _ask(url, "k-acme")["category"] == "cancellation"  # no model of its own yet: the default labels
 
-    code, first, output = _train(tenant, _csv(tenant["dir"] / "leads.csv", _rows(25)))
+    code, first, output = _train(tenant, _csv(tenant["dir"] / "leads.csv", _rows(25)), "--with-feedback")
     assert code == 0, output
+    assert first["feedback"] == {"corrections": 0, "usable_for_training": 0,
+                                 "why": "message bodies are not stored, so a correction has no text to learn from"}
     assert first["promoted"] and first["status"] == "active" and set(first["labels"]) == set(LABELS.values())
     assert first["metrics"]["macro_f1"] >= first["references"]["custom_labels_path"]["macro_f1"] - 0.01
     assert _served_within(url, "k-acme", first["version"]) < 2.5
@@ -143,3 +145,21 @@ def test_synth_expands_a_tenants_own_rows(tenant: dict[str, Any]) -> None:
     assert len(originals) == 12 and len(variants) > 12 and {r["category"] for r in rows} == set(LABELS.values())
     assert all(v["category"] == originals[v["seed_index"]]["category"] for v in variants)
     assert not {v["text"] for v in variants} & {o["text"] for o in originals}
+
+
+def test_the_embedding_head_scores_like_a_logistic_regression() -> None:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from nodes.classify_lead.similarity import head_probabilities
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 8)).astype(np.float32)
+    for classes in (["a", "b"], ["a", "b", "c"]):
+        y = [classes[i % len(classes)] for i in range(60)]
+        fitted = LogisticRegression(max_iter=500).fit(x, y)
+        head = {"labels": list(fitted.classes_), "coef": fitted.coef_, "intercept": fitted.intercept_}
+        for row in x[:5]:
+            ours = head_probabilities(head, row)
+            theirs = dict(zip(fitted.classes_, fitted.predict_proba(row[None, :])[0], strict=True))
+            assert all(abs(ours[k] - theirs[k]) < 1e-5 for k in classes)
