@@ -7,6 +7,7 @@ every configured hash in constant time, so timing says nothing about which key i
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -14,6 +15,9 @@ from typing import Any
 
 from nodes.core.config import Settings, Tenant, hash_key
 from nodes.core.problems import Problem
+from nodes.core.store import StoreError, open_store
+
+log = logging.getLogger("tzomet")
 
 
 def new_key() -> str:
@@ -36,7 +40,9 @@ class Authenticator:
     def __init__(self, settings: Settings, workers: int = 1) -> None:
         self.settings = settings
         self._entries = [(h, t) for t in settings.tenants for h in t.key_hashes]
-        self._limiter = RateLimiter(workers)
+        self._limiter: RateLimiter | SharedRateLimiter = (
+            SharedRateLimiter(settings.database_url, RateLimiter(workers)) if settings.rate_limit_shared
+            else RateLimiter(workers))
 
     def authenticate(self, headers: Any) -> Tenant | None:
         """Return the caller's tenant (``None`` when auth is off); raise a 401 :class:`Problem`."""
@@ -115,3 +121,32 @@ class RateLimiter:
                 return None
             self._buckets[key_id] = (tokens, now)
             return max(1, int((min(float(cost), capacity) - tokens) / rate + 0.999))
+
+
+class SharedRateLimiter:
+    """One limit for every worker of every instance: the GCRA state of each key lives in the store
+    (PostgreSQL when several instances share it), one atomic statement per request.
+
+    A key's limit of ``per_minute`` admits ``per_minute`` requests at once and then one every
+    ``60 / per_minute`` seconds, whichever worker or instance they reach. When the store cannot
+    answer, the worker falls back to its own share of the limit (:class:`RateLimiter`) and logs it.
+    """
+
+    def __init__(self, url: str, fallback: RateLimiter) -> None:
+        self.url = url
+        self.fallback = fallback
+
+    def capacity(self, per_minute: int) -> int:
+        """The most tokens one call may take: the whole limit."""
+        return max(1, per_minute)
+
+    def hit(self, key_id: str, per_minute: int, cost: int = 1) -> int | None:
+        """Take ``cost`` tokens; ``None`` if allowed, else the whole seconds until they are there."""
+        interval = 60.0 / max(1, per_minute)
+        try:
+            wait = open_store(self.url).rate_take(f"key:{key_id}", time.time(), cost * interval, 60.0)
+        except StoreError as err:
+            log.warning("shared rate limit unavailable, limiting this worker alone: %s", err)
+            return self.fallback.hit(key_id, per_minute, cost)
+        return None if wait is None else max(1, int(wait + 0.999))
+

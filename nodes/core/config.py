@@ -61,6 +61,8 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout_s: float = 10.0
+    #: rate limits counted in the store, one limit across every worker and instance (default: with PostgreSQL)
+    rate_limit_shared: bool = False
     #: API keys named by tenants' ``llm_api_key_env`` options: variable name -> value (read at start)
     llm_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
     #: sentence embeddings (custom labels by meaning): ``local`` (e5 in the wheel), ``remote`` or ``off``
@@ -195,6 +197,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "embedder_model": {"type": "string", "minLength": 1},
         "embedder_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
         "rate_limit_per_minute": {"type": "integer", "minimum": 1},
+        "rate_limit_shared": {"type": "boolean"},
         **{limit.key: limit.schema() for limit in LIMITS},
         "actions": {"type": "object", "additionalProperties": {"type": "object"}},
         "tenants": {
@@ -239,6 +242,16 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 #: the actions that have an LLM path; an ``engine`` option on another action is refused at start
 LLM_ACTIONS = frozenset({"classify-lead", "summarize-conversation"})
+
+
+def _shared_limits(env_value: str | None, file_value: Any, db_url: str | None) -> bool:
+    """Whether rate limits are counted in the store: as set, else whenever the store is PostgreSQL
+    (several instances share it; per-process shares would admit up to their sum)."""
+    if env_value not in (None, ""):
+        return _env_bool(env_value)
+    if file_value is not None:
+        return bool(file_value)
+    return bool(db_url and db_url.startswith(("postgresql://", "postgres://")))
 
 
 def _check_llm(values: Mapping[str, Any], tenants: list[Tenant], env: Mapping[str, str]) -> dict[str, str]:
@@ -359,6 +372,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         "data_dir": Path(pick("TZOMET_DATA_DIR", file_data.get("data_dir"), "var")),
         "models_dir": Path(models) if (models := pick("TZOMET_MODELS_DIR", file_data.get("models_dir"))) else None,
         "db_url": pick("TZOMET_DB_URL", file_data.get("db_url")),
+        "rate_limit_shared": _shared_limits(env.get("TZOMET_RATE_LIMIT_SHARED"), file_data.get("rate_limit_shared"),
+                                            pick("TZOMET_DB_URL", file_data.get("db_url"))),
         "engine": engine,
         "llm_base_url": pick("TZOMET_LLM_BASE_URL", file_data.get("llm_base_url")),
         "llm_model": pick("TZOMET_LLM_MODEL", file_data.get("llm_model")),

@@ -89,6 +89,10 @@ _SCHEMA = [
         fields TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS tz_decisions_tenant ON tz_decisions (tenant, at)",
+    """CREATE TABLE IF NOT EXISTS tz_rate (
+        k TEXT PRIMARY KEY,
+        tat DOUBLE PRECISION NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS tz_feedback (
         request_id TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
@@ -482,6 +486,22 @@ class Store:
             self._run("DELETE FROM tz_kv WHERE k = ?", (key,))
         else:
             self._run("DELETE FROM tz_kv WHERE k = ? AND v = ?", (key, _dumps(only_if)))
+
+    # --- rate limits shared by every worker and instance (nodes.core.auth) ------------------------
+    def rate_take(self, key: str, now: float, cost_s: float, burst_s: float) -> float | None:
+        """GCRA in one statement: advance ``key``'s theoretical arrival time by ``cost_s`` when that
+        keeps it within ``burst_s`` of ``now`` (``None``: taken); else the seconds until it would."""
+        greatest = "GREATEST" if self.backend == "postgresql" else "MAX"
+        row = self._run(
+            "INSERT INTO tz_rate (k, tat) SELECT ?, ? WHERE ? <= ? "
+            f"ON CONFLICT (k) DO UPDATE SET tat = {greatest}(tz_rate.tat, ?) + ? "
+            f"WHERE {greatest}(tz_rate.tat, ?) + ? <= ? RETURNING tat",
+            (key, now + cost_s, cost_s, burst_s, now, cost_s, now, cost_s, now + burst_s), fetch="one")
+        if row is not None:
+            return None
+        current = self._run("SELECT tat FROM tz_rate WHERE k = ?", (key,), fetch="one")
+        tat = float(current[0]) if current else now
+        return max(0.0, max(tat, now) + cost_s - now - burst_s)
 
     # --- model versions (nodes.core.versions reads and writes them) ----------------------------
     def model_rows(self, tenant: str, action: str, version: str | None = None) -> list[tuple[Any, ...]]:

@@ -162,3 +162,13 @@ def test_recorded_answers_and_their_corrections(store: Store) -> None:
     assert rows[1][6] == {"category": "cancellation"} and rows[0][6] is None
     assert store.decisions("other", 0.0, "r1") == [] and len(store.decisions("acme", 0.0, "r1")) == 1
     assert store.decisions_purge(now - 0.5) == 2 and [r[0] for r in store.decisions("acme", 0.0)] == ["r0"]
+
+
+def test_a_shared_rate_limit_admits_its_burst_then_one_per_interval(store: Store) -> None:
+    now = 1_000_000.0
+    admitted = [store.rate_take("key:a", now, 1.0, 60.0) is None for _ in range(65)]
+    assert admitted.count(True) == 60 and admitted[:60] == [True] * 60
+    assert store.rate_take("key:a", now, 1.0, 60.0) == 1.0  # one interval to wait
+    assert store.rate_take("key:a", now + 1.0, 1.0, 60.0) is None  # and then one more
+    assert store.rate_take("key:b", now, 1.0, 60.0) is None  # another key has its own
+    assert store.rate_take("key:c", now, 61.0, 60.0) == 1.0  # more than the burst: never all at once
