@@ -294,6 +294,36 @@ def train(action: str, data_path: str | None, out: str | None, tenant: str | Non
 
 
 @main.group()
+def db() -> None:
+    """The store's schema: its version, and upgrading it (TZOMET_DB_URL)."""
+
+
+@db.command("status")
+def db_status() -> None:
+    """The schema version of the store and the one this version of Tzomet needs."""
+    from nodes.core.store import LATEST, StoreError
+
+    try:
+        current = open_store(_settings().database_url).schema_version()
+    except StoreError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(_dump({"schema_version": current, "needed": LATEST, "up_to_date": current >= LATEST}))
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations the store lacks (safe to run from several machines at once)."""
+    from nodes.core.store import MIGRATIONS, StoreError
+
+    try:
+        before, after = open_store(_settings().database_url).upgrade()
+    except StoreError as err:
+        raise click.ClickException(str(err)) from None
+    applied = [f"{version}: {what}" for version, what, _ in MIGRATIONS if version > before]
+    click.echo(_dump({"from": before, "to": after, "applied": applied}))
+
+
+@main.group()
 def models() -> None:
     """A tenant's model versions: list, show, promote, roll back."""
 

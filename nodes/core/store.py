@@ -39,8 +39,12 @@ from typing import Any
 TERMINAL = frozenset({"succeeded", "failed", "dead"})
 STATUSES = frozenset({"queued", "running"}) | TERMINAL
 
-_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS tz_jobs (
+#: the schema, as numbered migrations: each one's statements run once, in order, in one transaction
+#: (``tz_schema`` records the versions applied; every statement is idempotent, so a database made
+#: before the numbering upgrades cleanly). Append, never edit: a deployed database has the old ones.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (1, "the job outbox and the key-value table", [
+        """CREATE TABLE IF NOT EXISTS tz_jobs (
         id TEXT PRIMARY KEY,
         kind TEXT NOT NULL,
         tenant TEXT,
@@ -60,14 +64,16 @@ _SCHEMA = [
         created_at DOUBLE PRECISION NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL
     )""",
-    "CREATE UNIQUE INDEX IF NOT EXISTS tz_jobs_key ON tz_jobs (kind, idempotency_key)",
-    "CREATE INDEX IF NOT EXISTS tz_jobs_due ON tz_jobs (kind, status, next_attempt_at)",
-    """CREATE TABLE IF NOT EXISTS tz_kv (
+        "CREATE UNIQUE INDEX IF NOT EXISTS tz_jobs_key ON tz_jobs (kind, idempotency_key)",
+        "CREATE INDEX IF NOT EXISTS tz_jobs_due ON tz_jobs (kind, status, next_attempt_at)",
+        """CREATE TABLE IF NOT EXISTS tz_kv (
         k TEXT PRIMARY KEY,
         v TEXT NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL
     )""",
-    """CREATE TABLE IF NOT EXISTS tz_models (
+    ]),
+    (2, "model versions", [
+        """CREATE TABLE IF NOT EXISTS tz_models (
         tenant TEXT NOT NULL,
         action TEXT NOT NULL,
         version TEXT NOT NULL,
@@ -79,7 +85,9 @@ _SCHEMA = [
         info TEXT NOT NULL,
         PRIMARY KEY (tenant, action, version)
     )""",
-    """CREATE TABLE IF NOT EXISTS tz_decisions (
+    ]),
+    (3, "recorded decisions and their corrections", [
+        """CREATE TABLE IF NOT EXISTS tz_decisions (
         request_id TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
         action TEXT NOT NULL,
@@ -88,18 +96,22 @@ _SCHEMA = [
         model_version TEXT NOT NULL,
         fields TEXT NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS tz_decisions_tenant ON tz_decisions (tenant, at)",
-    """CREATE TABLE IF NOT EXISTS tz_rate (
-        k TEXT PRIMARY KEY,
-        tat DOUBLE PRECISION NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS tz_feedback (
+        "CREATE INDEX IF NOT EXISTS tz_decisions_tenant ON tz_decisions (tenant, at)",
+        """CREATE TABLE IF NOT EXISTS tz_feedback (
         request_id TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
         at DOUBLE PRECISION NOT NULL,
         correct TEXT NOT NULL
     )""",
+    ]),
+    (4, "shared rate limits", [
+        """CREATE TABLE IF NOT EXISTS tz_rate (
+        k TEXT PRIMARY KEY,
+        tat DOUBLE PRECISION NOT NULL
+    )""",
+    ]),
 ]
+LATEST = MIGRATIONS[-1][0]
 
 _COLUMNS = ("id, kind, tenant, idempotency_key, request_hash, status, payload, progress, result, http_status, "
             "last_error, attempts, max_attempts, next_attempt_at, locked_by, locked_until, created_at, updated_at")
@@ -306,28 +318,65 @@ class Store:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def migrate(self) -> None:
-        """Create the tables if they do not exist. Idempotent; called by every operation."""
+        """Bring the schema to :data:`LATEST` when it is behind (every operation calls this; it costs a
+        flag test once done). With ``TZOMET_DB_AUTO_UPGRADE=0`` it only checks, and an old schema is a
+        :class:`StoreError` that says to run ``tzomet db upgrade``."""
         if self._migrated:
             return
         with self._migrate_lock:
             if self._migrated:
                 return
-            try:
-                with self._tx() as conn:
-                    if self.backend == "postgresql":
-                        # Several processes may start at once; serialise their CREATE TABLEs.
-                        conn.execute("SELECT pg_advisory_xact_lock(72120001)")
-                    for statement in _SCHEMA:
-                        conn.execute(statement)
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open the SQLite store: {exc}") from None
-            except StoreError:
-                raise
-            except Exception as exc:
-                if _is_pg_error(exc):
-                    raise StoreError(f"cannot prepare the PostgreSQL store: {type(exc).__name__}") from None
-                raise
+            if os.environ.get("TZOMET_DB_AUTO_UPGRADE", "1").strip().lower() in ("0", "false", "no", "off"):
+                current = self.schema_version()
+                if current < LATEST:
+                    raise StoreError(f"the store's schema is at version {current}, this version of Tzomet needs "
+                                     f"{LATEST}: run `tzomet db upgrade`")
+            else:
+                self.upgrade()
             self._migrated = True
+
+    def schema_version(self) -> int:
+        """The highest migration applied (0 for an empty database)."""
+        try:
+            with self._borrow() as conn:
+                conn.execute("CREATE TABLE IF NOT EXISTS tz_schema (version INTEGER PRIMARY KEY, applied_at "
+                             "DOUBLE PRECISION NOT NULL)")
+                row = conn.execute("SELECT MAX(version) FROM tz_schema").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the SQLite store: {exc}") from None
+        except Exception as exc:
+            if _is_pg_error(exc):
+                raise StoreError(f"cannot reach the PostgreSQL store: {type(exc).__name__}") from None
+            raise
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def upgrade(self) -> tuple[int, int]:
+        """Apply the migrations this database lacks, in one transaction, serialised across processes;
+        ``(version before, version after)``."""
+        try:
+            with self._tx() as conn:
+                if self.backend == "postgresql":
+                    # Several processes may start at once; serialise their migrations.
+                    conn.execute("SELECT pg_advisory_xact_lock(72120001)")
+                conn.execute("CREATE TABLE IF NOT EXISTS tz_schema (version INTEGER PRIMARY KEY, applied_at "
+                             "DOUBLE PRECISION NOT NULL)")
+                row = conn.execute("SELECT MAX(version) FROM tz_schema").fetchone()
+                before = int(row[0]) if row and row[0] is not None else 0
+                for version, _, statements in MIGRATIONS:
+                    if version > before:
+                        for statement in statements:
+                            conn.execute(statement)
+                        conn.execute(self._sql("INSERT INTO tz_schema (version, applied_at) VALUES (?, ?)"),
+                                     (version, time.time()))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the SQLite store: {exc}") from None
+        except StoreError:
+            raise
+        except Exception as exc:
+            if _is_pg_error(exc):
+                raise StoreError(f"cannot prepare the PostgreSQL store: {type(exc).__name__}") from None
+            raise
+        return before, LATEST
 
     def ping(self) -> tuple[bool, str]:
         """``(True, "")`` when the store answers, else ``(False, reason)``."""

@@ -172,3 +172,23 @@ def test_a_shared_rate_limit_admits_its_burst_then_one_per_interval(store: Store
     assert store.rate_take("key:a", now + 1.0, 1.0, 60.0) is None  # and then one more
     assert store.rate_take("key:b", now, 1.0, 60.0) is None  # another key has its own
     assert store.rate_take("key:c", now, 61.0, 60.0) == 1.0  # more than the burst: never all at once
+
+
+def test_the_schema_is_versioned_and_upgraded_by_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from nodes.cli import main as cli
+    from nodes.core.store import LATEST
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    monkeypatch.setenv("TZOMET_DB_URL", url)
+    monkeypatch.setenv("TZOMET_DB_AUTO_UPGRADE", "0")
+    with pytest.raises(StoreError, match="run `tzomet db upgrade`"):
+        Store(url).kv_get("x")  # an empty database is not upgraded behind the operator's back
+    status = CliRunner().invoke(cli, ["db", "status"])
+    assert status.exit_code == 0 and '"schema_version": 0' in status.output
+    done = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert done.exit_code == 0 and f'"to": {LATEST}' in done.output and "shared rate limits" in done.output
+    assert Store(url).kv_get("x") is None  # now it serves
+    again = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert '"applied": []' in again.output
