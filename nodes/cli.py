@@ -225,15 +225,16 @@ def evaluate(action: str, data_path: str | None, as_json: bool, html_path: str |
         sys.exit(1)
 
 
-def _minimums(values: tuple[str, ...]) -> dict[str, float]:
-    out = {}
+def _minimums(values: tuple[str, ...]) -> list[str]:
+    """The ``--min`` gates, checked before any training (the gate itself is ``check_minimums``)."""
+    from nodes.engine.metrics import parse_minimum
+
     for value in values:
-        name, _, number = value.partition("=")
         try:
-            out[name.strip()] = float(number)
+            parse_minimum(value)
         except ValueError:
             raise click.BadParameter(f"{value!r}: use METRIC=VALUE, e.g. macro_f1=0.8", param_hint="--min") from None
-    return out
+    return list(values)
 
 
 @main.command()

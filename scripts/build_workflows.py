@@ -88,6 +88,13 @@ class Flow:
         self.link(trigger, CONFIG)
         self.link(sample, CONFIG)
 
+    def webhook_entry(self, name: str, path: str, sample: dict[str, Any], key: str) -> tuple[str, str]:
+        """A webhook and the sample-input branch into the config node; the expressions of the
+        request's body and of ``key`` (written over ``$json``) as the later nodes read them."""
+        self.webhook(name, path, (0, 0))
+        self.config_after(name, self.manual_sample(sample, (0, 1)), {"base_url": "http://localhost:8080"}, (2, 0))
+        return f"{CFG}.body", key.replace("$json", CFG)
+
     def call(self, name: str, action: str, body: str, key: str, at: tuple[int, int]) -> str:
         """An HTTP Request to `POST {base_url}/v1/<action>` with the API key and an idempotency key."""
         return self.node(name, "httpRequest", 4.2, {
@@ -203,11 +210,7 @@ FORM_KEY = "'form-' + ($json.body.submission_id ?? $json.body.id ?? JSON.stringi
 
 def web_form_lead() -> dict[str, Any]:
     f = Flow("TzWebFormLead001", "Tzomet · Web form lead → Zoho CRM")
-    f.webhook("Web form", "tzomet/web-form-lead", (0, 0))
-    sample = f.manual_sample(FORM_SAMPLE, (0, 1))
-    f.config_after("Web form", sample, {"base_url": "http://localhost:8080"}, (2, 0))
-    body = f"{CFG}.body"
-    key = FORM_KEY.replace("$json", CFG)
+    body, key = f.webhook_entry("Web form", "tzomet/web-form-lead", FORM_SAMPLE, FORM_KEY)
     f.call("Classify lead", "classify-lead",
            f"{{ text: {body}.message ?? {body}.text, channel: 'web_form', "
            f"sender: {{ name: {body}.name ?? null, phone: {body}.phone ?? null, email: {body}.email ?? null }} }}",
@@ -254,11 +257,7 @@ CONVERSATION_KEY = ("'conv-' + ($json.body.conversation_id ?? "
 
 def conversation() -> dict[str, Any]:
     f = Flow("TzConversation01", "Tzomet · WhatsApp conversation → Zoho note and tasks")
-    f.webhook("Conversation", "tzomet/conversation", (0, 0))
-    sample = f.manual_sample(CONVERSATION_SAMPLE, (0, 1))
-    f.config_after("Conversation", sample, {"base_url": "http://localhost:8080"}, (2, 0))
-    body = f"{CFG}.body"
-    key = CONVERSATION_KEY.replace("$json", CFG)
+    body, key = f.webhook_entry("Conversation", "tzomet/conversation", CONVERSATION_SAMPLE, CONVERSATION_KEY)
     f.call("Summarize conversation", "summarize-conversation",
            f"Object.assign({body}.transcript ? {{ transcript: {body}.transcript }} : "
            f"{{ messages: {body}.messages }}, {body}.customer_name ? {{ customer_name: {body}.customer_name }} : {{}})",
@@ -364,11 +363,7 @@ def crm_correction() -> dict[str, Any]:
     request id classify-lead answered with (kept in a custom field) and the right category; the
     correction goes to POST /v1/feedback. The sample classifies a message first, then corrects it."""
     f = Flow("TzCrmFeedback01", "Tzomet · CRM correction → feedback")
-    f.webhook("CRM workflow rule", "tzomet/crm-feedback", (0, 0))
-    sample = f.manual_sample(FIX_SAMPLE, (0, 1))
-    f.config_after("CRM workflow rule", sample, {"base_url": "http://localhost:8080"}, (2, 0))
-    body = f"{CFG}.body"
-    key = FIX_KEY.replace("$json", CFG)
+    body, key = f.webhook_entry("CRM workflow rule", "tzomet/crm-feedback", FIX_SAMPLE, FIX_KEY)
     f.if_("From the CRM?", f"{body}.tzomet_request_id ?? ''", NOT_EMPTY, (3, 0))
     f.call("Classify the sample", "classify-lead", f"{{ text: {body}.text, channel: 'other' }}", key, (4, 1))
     handoff = (f"...({body}.handoff === undefined ? {{}} : "

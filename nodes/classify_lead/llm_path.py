@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nodes.core.config import Settings
-from nodes.engine.llm import LLMAnswer, LLMResult, Prompt, ask, config_for
+from nodes.engine.llm import LLMAnswer, LLMResult, Prompt, ask
 
 #: below this local confidence a hybrid tenant asks the LLM
 DEFAULT_LLM_THRESHOLD = 0.6
@@ -55,9 +55,8 @@ def ask_category(text: str, labels: dict[str, str], names: list[str], settings: 
                        "confidence": {"type": "number", "minimum": 0, "maximum": 1}},
     }
     listing = "\n".join(f"- {name}: {meaning}" if meaning else f"- {name}" for name, meaning in labels.items())
-    return ask(config_for(settings, options), PROMPT, PROMPT.render(labels=listing), text, schema,
-               name="lead_category", names=names, redact=options.get("redact_pii", True) is not False,
-               tenant=tenant, action="classify-lead", engine=engine)
+    return ask(settings, options, PROMPT, PROMPT.render(labels=listing), text, schema, name="lead_category",
+               names=names, tenant=tenant, action="classify-lead", engine=engine)
 
 
 def blend(scores: dict[str, float], answer: LLMAnswer) -> dict[str, float]:

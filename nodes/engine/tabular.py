@@ -206,8 +206,7 @@ def stratified_split(rows: list[dict[str, Any]], share: float = 0.2, seed: int =
     held: list[dict[str, Any]] = []
     for label_rows in by_label.values():
         ordered = sorted(label_rows, key=lambda r: hash_text(r["text"], seed))
-        k = round(len(ordered) * share) if len(ordered) >= 3 else 0
-        k = max(k, 1) if len(ordered) >= 3 else 0
+        k = max(1, round(len(ordered) * share)) if len(ordered) >= 3 else 0
         held += ordered[:k]
         train += ordered[k:]
     return train, held

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nodes.core.config import Settings
-from nodes.engine.llm import LLMResult, Prompt, ask, config_for
+from nodes.engine.llm import LLMResult, Prompt, ask
 from nodes.summarize_conversation.conversation import Msg
 
 PROMPT = Prompt.load(Path(__file__).parent / "prompts" / "summary.md")
@@ -38,10 +38,9 @@ def ask_summary(msgs: list[Msg], language: str, settings: Settings, options: dic
     lines = [f"{_ROLES.get(m.role, 'Customer')}: {m.text}" for m in msgs]
     text = "\n".join(lines)[-MAX_CHARS:]
     names = sorted({m.author for m in msgs if m.author})
-    return ask(config_for(settings, options), PROMPT, PROMPT.render(language=_LANGUAGES.get(language, "Hebrew")),
-               text, SCHEMA, name="conversation_summary", names=names,
-               redact=options.get("redact_pii", True) is not False, tenant=tenant,
-               action="summarize-conversation", engine=engine)
+    return ask(settings, options, PROMPT, PROMPT.render(language=_LANGUAGES.get(language, "Hebrew")), text, SCHEMA,
+               name="conversation_summary", names=names, tenant=tenant, action="summarize-conversation",
+               engine=engine)
 
 
 def summary_of(result: LLMResult) -> str | None:
