@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 WORKERS ?= 2
 
-.PHONY: serve test lint bench stress eval clean
+.PHONY: serve test lint bench bench-scale stress eval clean
 
 $(BIN)/tzomet: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench: $(BIN)/tzomet
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
 		|| { echo "make bench needs wrk: sudo apt-get install wrk"; exit 2; }
 	$(BIN)/python bench/run.py
+
+# outbox drain with 1/2/4 writer processes and classify-lead with 1/2 instances, on a throwaway PostgreSQL
+bench-scale: $(BIN)/tzomet
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "make bench-scale needs wrk: sudo apt-get install wrk"; exit 2; }
+	$(BIN)/python bench/scale.py
 
 # adversarial text at every finder and action, in-process, for TZOMET_STRESS_MINUTES (default 3); not in `make test`
 stress: $(BIN)/tzomet

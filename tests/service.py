@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -49,7 +50,9 @@ class Service:
         cmd = [sys.executable, "-c", "from nodes.cli import main; main()", "serve", "--host", "127.0.0.1",
                "--port", str(self.port), "--workers", "2"]
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            # Its own process group, so :meth:`kill` takes the master and its workers, as a crash would.
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
         if wait_until_ok(f"{self.url}/readyz", self.proc, timeout):
             return self
         what = "exited" if self.proc.poll() is not None else "did not become ready"
@@ -63,4 +66,11 @@ class Service:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL the master and every worker at once (a machine dying): nothing is shut down cleanly."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
         self.proc = None

@@ -339,8 +339,11 @@ class Store:
         """The highest migration applied (0 for an empty database)."""
         try:
             with self._borrow() as conn:
-                conn.execute("CREATE TABLE IF NOT EXISTS tz_schema (version INTEGER PRIMARY KEY, applied_at "
-                             "DOUBLE PRECISION NOT NULL)")
+                # Read-only (several instances may ask at once): an empty database has no tz_schema yet.
+                exists = ("SELECT to_regclass('tz_schema') IS NOT NULL" if self.backend == "postgresql" else
+                          "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'tz_schema'")
+                if not conn.execute(exists).fetchone()[0]:
+                    return 0
                 row = conn.execute("SELECT MAX(version) FROM tz_schema").fetchone()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the SQLite store: {exc}") from None
@@ -413,6 +416,7 @@ class Store:
             job = self.get(job_id)
             if job is None:  # pragma: no cover - we just committed it
                 raise StoreError("the job vanished after it was written")
+            self.notify(f"{kind}:queued")
             return job, True
         if idempotency_key is None:  # pragma: no cover - uuid4 collision
             raise StoreError("could not write the job")
@@ -469,15 +473,16 @@ class Store:
         """
         if status not in TERMINAL:
             raise ValueError(f"not a terminal status: {status}")
-        done = bool(self._run(
+        row = self._run(
             "UPDATE tz_jobs SET status = ?, result = ?, http_status = ?, last_error = ?, payload = ?, progress = '{}', "
-            "locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND locked_by = ?",
+            "locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ? AND locked_by = ? RETURNING kind",
             (status, _dumps(result) if result is not None else None, http_status, error, _dumps(keep or {}),
-             time.time(), job_id, worker),
-        ))
-        if done:
+             time.time(), job_id, worker), fetch="one",
+        )
+        if row:
             self.checkpoint()
-        return done
+            self.notify(f"{row[0]}:done")
+        return bool(row)
 
     def checkpoint(self) -> bool:
         """Copy SQLite's WAL into the database file and truncate it; True when done (always on PostgreSQL).
@@ -502,6 +507,53 @@ class Store:
             "locked_until = NULL, updated_at = ? WHERE id = ? AND locked_by = ?",
             (at, error, time.time(), job_id, worker),
         ))
+
+    def release(self, worker: str) -> int:
+        """Give back every job ``worker`` holds (a graceful shutdown): queued again, due now, the
+        attempt it had started not counted. Another process claims them without waiting for the
+        lease to expire. Returns how many."""
+        now = time.time()
+        rows = self._run(
+            "UPDATE tz_jobs SET status = 'queued', next_attempt_at = ?, attempts = attempts - 1, locked_by = NULL, "
+            "locked_until = NULL, updated_at = ? WHERE status = 'running' AND locked_by = ? AND attempts > 0 "
+            "RETURNING kind", (now, now, worker), fetch="all")
+        for kind in sorted({row[0] for row in rows}):
+            self.notify(f"{kind}:queued")
+        return len(rows)
+
+    # --- waking other processes (PostgreSQL LISTEN/NOTIFY) ---------------------------------------
+    def notify(self, payload: str) -> None:
+        """Tell every process listening on this store (``NOTIFY tz_jobs``); nothing on SQLite, whose
+        writers poll. Best effort: a lost notification costs one poll interval, never a job."""
+        if self.backend != "postgresql":
+            return
+        with contextlib.suppress(StoreError):
+            self._run("SELECT pg_notify('tz_jobs', ?)", (payload,), fetch="one")
+
+    def notifications(self, stop: threading.Event, timeout: float = 1.0) -> Iterator[str]:
+        """Yield the payloads of :meth:`notify` from any process until ``stop`` is set, on one
+        dedicated connection (``LISTEN tz_jobs``). Raises :class:`StoreError` when PostgreSQL goes
+        away (the caller reconnects); on SQLite it returns at once."""
+        if self.backend != "postgresql":
+            return
+        self.migrate()
+        conn = self._connect()
+        try:
+            conn.execute("LISTEN tz_jobs")
+            while not stop.is_set():
+                for note in conn.notifies(timeout=timeout):
+                    yield note.payload
+                    if stop.is_set():
+                        return
+        except StoreError:
+            raise
+        except Exception as exc:
+            if _is_pg_error(exc):
+                raise StoreError(f"lost the PostgreSQL listener: {type(exc).__name__}") from None
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def depth(self, kind: str | None = None) -> int:
         """How many jobs are waiting or running (of ``kind``, or of every kind)."""

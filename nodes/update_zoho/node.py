@@ -108,9 +108,15 @@ class UpdateZohoNode(Node):
         runtime_for(settings)
 
     def ready(self, settings: Any) -> tuple[bool, str]:
-        """Ready when the store answers (Zoho being down is what the outbox is for)."""
+        """Ready when the store answers and, with Zoho configured, this process's writer runs (Zoho
+        being down is what the outbox is for, so it does not count)."""
         ok, reason = store_ready(settings)
-        return ok, ("store unreachable: " + reason) if not ok else ""
+        if not ok:
+            return False, "store unreachable: " + reason
+        writer = runtime_for(settings).writer
+        if writer is not None and not writer.alive:
+            return False, "the outbox writer is not running"
+        return True, ""
 
     def routes(self) -> list[Route]:
         """``GET /v1/jobs/<job_id>``: where a queued write stands."""

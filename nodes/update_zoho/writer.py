@@ -1,8 +1,11 @@
 """The outbox writer: one thread per process that executes queued Zoho writes.
 
 A request commits its write as a job (see :mod:`nodes.core.store`) and then waits, a bounded
-time, for the outcome. The writer claims due jobs (its own process's first, woken at once;
-others' by polling), runs them through the Zoho adapter and records the outcome:
+time, for the outcome. The writer claims due jobs and runs them through the Zoho adapter. It is
+woken at once by its own process's requests and, on PostgreSQL, by every instance's (``LISTEN
+tz_jobs``: a new job, a finished one its requests wait for, a job a stopping instance gave
+back); polling every ``poll_interval_s`` remains for jobs whose retry comes due and as a safety
+net. It records the outcome:
 
 - Zoho's rejection (422-like) or refused credentials: ``failed`` at once.
 - Timeouts, connection errors, 429 and 5xx: back to ``queued`` with exponential backoff and
@@ -89,6 +92,7 @@ class Writer:
         self._changed = threading.Condition()
         self._generation = 0
         self._thread: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
         self._last_purge = 0.0
 
     # --- lifecycle ---
@@ -99,15 +103,30 @@ class Writer:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="tzomet-zoho-writer", daemon=True)
         self._thread.start()
+        if self.store.backend == "postgresql" and not (self._listener and self._listener.is_alive()):
+            self._listener = threading.Thread(target=self._listen, name="tzomet-zoho-listener", daemon=True)
+            self._listener.start()
         self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop after the current job; a job interrupted by a crash is resumed by its lease."""
+        """Stop after the current job (a graceful shutdown), then give back any job still held so
+        another instance takes it at once; a job interrupted by a crash is resumed when its lease ends."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        for thread in (self._thread, self._listener):
+            if thread is not None:
+                thread.join(timeout)
+        still_working = self._thread is not None and self._thread.is_alive()
+        self._thread = self._listener = None
+        if still_working:  # giving its job back now could repeat a step; its lease ends instead
+            log.warning("update-zoho writer %s did not finish its job within %.0f s", self.worker_id, timeout)
+            return
+        try:
+            released = self.store.release(self.worker_id)
+            if released:
+                log.info("update-zoho writer %s gave back %d job(s) on stopping", self.worker_id, released)
+        except StoreError as exc:  # their leases expire instead
+            log.warning("update-zoho writer could not give back its jobs: %s", exc)
 
     @property
     def alive(self) -> bool:
@@ -145,13 +164,31 @@ class Writer:
                     self._changed.wait(timeout=min(remaining, 0.05))
 
     # --- the loop ---
+    def _listen(self) -> None:
+        """Turn other instances' notifications into wake-ups (PostgreSQL only); reconnect when lost."""
+        while not self._stop.is_set():
+            try:
+                for payload in self.store.notifications(self._stop):
+                    kind, _, event = payload.partition(":")
+                    if kind == KIND and event == "queued":
+                        self._wake.set()
+                    elif kind == KIND and event == "done":
+                        self._notify()
+            except StoreError as exc:
+                log.info("update-zoho writer listens again after: %s", exc)
+            self._stop.wait(self.options.poll_interval_s)
+
     def _run(self) -> None:
         try:
             self.client.warm(list(self.options.warm_modules))
         except Exception as exc:  # Zoho may be down at start; the first job initialises again
             log.info("zoho warm-up deferred: %s", getattr(exc, "reason", type(exc).__name__))
+        orphaned = False  # a job of ours whose outcome could not be recorded is still leased to us
         while not self._stop.is_set():
             try:
+                if orphaned:  # we hold no job in hand now: give it back rather than wait out its lease
+                    self.store.release(self.worker_id)
+                    orphaned = False
                 job = self.store.claim(KIND, self.worker_id, self.options.lease_s)
             except StoreError as exc:
                 log.warning("zoho writer cannot claim jobs: %s", exc)
@@ -164,8 +201,9 @@ class Writer:
                 continue
             try:
                 self.execute(job)
-            except StoreError as exc:  # the lease expires and another attempt follows
+            except StoreError as exc:  # given back once the store answers again (or its lease ends)
                 log.warning("zoho writer lost the store while finishing job %s: %s", job.id, exc)
+                orphaned = True
             except Exception:  # never let one job stop the writer
                 log.exception("zoho writer failed on job %s", job.id)
             self._notify()

@@ -192,3 +192,77 @@ def test_the_schema_is_versioned_and_upgraded_by_command(tmp_path: Path, monkeyp
     assert Store(url).kv_get("x") is None  # now it serves
     again = CliRunner().invoke(cli, ["db", "upgrade"])
     assert '"applied": []' in again.output
+
+
+def test_a_stopping_worker_gives_its_jobs_back_uncounted(store: Store) -> None:
+    job, _ = store.enqueue("k", {})
+    assert store.claim("k", "w1", lease_s=300) is not None
+    assert store.claim("k", "w2", lease_s=300) is None  # leased for five minutes
+    assert store.release("w2") == 0  # nothing of w2's
+    assert store.release("w1") == 1
+    again = store.claim("k", "w2", lease_s=300)  # at once, not after the lease
+    assert again is not None and again.id == job.id and again.attempts == 1
+
+
+def test_instances_wake_each_other_through_postgresql(tmp_path: Path) -> None:
+    url = database_url_or_skip()
+    listener, other = Store(url), Store(url)  # two instances' stores
+    heard: list[str] = []
+    stop = threading.Event()
+    listening = threading.Event()
+
+    def listen() -> None:
+        listening.set()
+        for payload in listener.notifications(stop, timeout=0.1):
+            heard.append(payload)
+
+    thread = threading.Thread(target=listen)
+    thread.start()
+    listening.wait()
+    deadline = time.monotonic() + 10
+    while not heard and time.monotonic() < deadline:  # LISTEN is issued once the thread runs
+        other.notify("probe:queued")
+        time.sleep(0.1)
+    job, _ = other.enqueue("k", {})
+    assert other.claim("k", "w1", lease_s=30) is not None
+    assert other.finish(job.id, "w1", "succeeded", result={})
+    deadline = time.monotonic() + 10
+    while "k:done" not in heard and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(5)
+    assert "k:queued" in heard and "k:done" in heard
+    assert heard.index("k:queued") < heard.index("k:done")
+
+
+def test_sqlite_has_no_listener_and_needs_none(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    assert list(store.notifications(threading.Event())) == []
+    store.notify("k:queued")  # a no-op, not an error
+
+
+def test_instances_starting_at_once_migrate_once() -> None:
+    from nodes.core.store import LATEST, MIGRATIONS
+
+    url = database_url_or_skip()
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def boot() -> None:
+        try:
+            start.wait()
+            Store(url).kv_get("x")  # the first operation upgrades the schema
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=boot) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    store = Store(url)
+    assert store.schema_version() == LATEST
+    rows = store._run("SELECT version FROM tz_schema ORDER BY version", fetch="all")
+    assert [r[0] for r in rows] == [m[0] for m in MIGRATIONS]
+    assert store.upgrade() == (LATEST, LATEST)  # run again: nothing to do
