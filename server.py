@@ -312,9 +312,15 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
         charge = caller(call, req, action)
         return registry.get(action), charge
 
+    #: node routes on an action's own path (``GET /v1/knowledge`` beside ``POST /v1/knowledge``), by method
+    same_path: dict[tuple[str, str], Callable[..., Response]] = {}
+
     @app.route("/v1/<action>", methods=_ANY_METHOD)
     def run_action(action: str) -> Response:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        view = same_path.get((req.method, action))
+        if view is not None:  # werkzeug prefers this rule to the node's own on the same path
+            return view()
         call = _call(req)
         node, charge = checked(call, req, action, action)
         charge(1)
@@ -390,7 +396,10 @@ def create_app(settings: Settings | None = None, *, workers: int = 1) -> Flask:
 
     for name in registry.names():
         for route in registry.get(name).routes():
-            app.add_url_rule(route.path, f"route:{name}:{route.path}", node_route(name, route), methods=[route.method])
+            view = node_route(name, route)
+            app.add_url_rule(route.path, f"route:{name}:{route.method}:{route.path}", view, methods=[route.method])
+            if route.path.count("/") == 2 and "<" not in route.path:
+                same_path[(route.method, route.path.split("/")[2])] = view
 
     @app.get("/openapi.json")
     def openapi() -> Response:

@@ -206,14 +206,16 @@ def keys_new(tenant: str) -> None:
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write an HTML report here.")
 @click.option("--min-macro-f1", type=float, help="Exit 1 when macro-F1 is below this.")
 @click.option("--min", "minimums", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC < VALUE.")
+@click.option("--kb", "kb_dir", type=click.Path(exists=True, file_okay=False),
+              help="answer-question: the knowledge base's documents (default: the shipped set).")
 def evaluate(action: str, data_path: str | None, as_json: bool, html_path: str | None,
-             min_macro_f1: float | None, minimums: tuple[str, ...]) -> None:
+             min_macro_f1: float | None, minimums: tuple[str, ...], kb_dir: str | None) -> None:
     """Score ACTION on gold data and print its report."""
     from nodes.engine.metrics import check_minimums, format_report, write_html
 
     node = _action(action)
     node.load(_settings())
-    report = node.evaluate(data_path)
+    report = node.evaluate(data_path, **({"kb_dir": kb_dir} if kb_dir else {}))
     if html_path:
         write_html(report, Path(html_path), title=f"{action} evaluation")
     click.echo(_dump(report) if as_json else format_report(report))

@@ -381,12 +381,79 @@ def crm_correction() -> dict[str, Any]:
     return f.workflow()
 
 
+# --- 6. WhatsApp question -> answer from the business's documents, or the owner ------------------
+
+QUESTION_SAMPLE = {
+    "messaging_product": "whatsapp",
+    "metadata": {"display_phone_number": "972533000000", "phone_number_id": "100000000000001"},
+    "contacts": [{"profile": {"name": "מיכל"}, "wa_id": "972547654321"}],
+    "messages": [
+        {"from": "972547654321", "id": "wamid.HBgMOTcyNTQ3NjU0MzIxFQIAEhggQUESTION0001", "timestamp": "1795770000",
+         "type": "text", "text": {"body": "היי, כמה עולה ניקוי אבנית אצלכם?"}},
+        {"from": "972547654321", "id": "wamid.HBgMOTcyNTQ3NjU0MzIxFQIAEhggQUESTION0002", "timestamp": "1795770030",
+         "type": "text", "text": {"body": "ויש לכם חניה לאופנועים ליד הסניף?"}},
+    ],
+    "field": "messages",
+}
+WA_SEND = "={{ %s.whatsapp_api_url }}/{{ %s.whatsapp_phone_number_id }}/messages"
+
+
+def whatsapp_question() -> dict[str, Any]:
+    """A customer's WhatsApp question answered from the tenant's knowledge base (POST /v1/knowledge) and
+    the answer sent back on WhatsApp; a question the documents do not answer goes to the owner instead."""
+    f = Flow("TzWhatsAppAnswer", "Tzomet · WhatsApp question → answer from your documents")
+    f.node("WhatsApp Trigger", "whatsAppTrigger", 1, {"updates": ["messages"]}, (0, 0),
+           credentials={"whatsAppTriggerApi": {"id": "tzometWaTrigger1", "name": "WhatsApp OAuth account"}},
+           webhookId=_id(f.wf_id, "whatsapp-trigger"))
+    sample = f.manual_sample(QUESTION_SAMPLE, (0, 1))
+    f.config_after("WhatsApp Trigger", sample, {"base_url": "http://localhost:8080", "owner_whatsapp": "",
+                                                "whatsapp_phone_number_id": "",
+                                                "whatsapp_api_url": "https://graph.facebook.com/v21.0"}, (2, 0))
+    f.node("One item per message", "splitOut", 1, {
+        "fieldToSplitOut": "messages", "include": "allOtherFields",
+        "options": {"destinationFieldName": "message"}}, (3, 0),
+        notes="WhatsApp may deliver several messages in one webhook: each is answered on its own.")
+    f.if_("Text message?", "$json.message?.type", EQUALS, (4, 0), right="text")
+    msg = "$('One item per message').item.json.message"
+    key = f"'wa-' + {msg}.id"
+    f.call("Answer question", "answer-question", f"{{ question: {msg}.text.body }}", key, (5, 0))
+    f.if_("Answered?", "$json.answered", IS_TRUE, (6, 0))
+    send = WA_SEND % (CFG, CFG)
+    whatsapp = {"whatsAppApi": {"id": "tzometWaApi00001", "name": "WhatsApp account"}}
+    f.node("Reply to the customer", "httpRequest", 4.2, {
+        "method": "POST", "url": send,
+        "authentication": "predefinedCredentialType", "nodeCredentialType": "whatsAppApi",
+        "sendBody": True, "specifyBody": "json",
+        "jsonBody": "={{ { messaging_product: 'whatsapp', to: " + f"{msg}.from, type: 'text', "
+                    "context: { message_id: " + f"{msg}.id }}, text: {{ body: $json.answer }}, "
+                    f"biz_opaque_callback_data: {key} }} }}}}",
+        "options": {"timeout": 30000},
+    }, (7, -1), credentials=whatsapp, **RETRY)
+    f.if_("Owner set?", f"!!{CFG}.owner_whatsapp && !!{CFG}.whatsapp_phone_number_id", IS_TRUE, (7, 1))
+    f.node("Ask the owner", "httpRequest", 4.2, {
+        "method": "POST", "url": send,
+        "authentication": "predefinedCredentialType", "nodeCredentialType": "whatsAppApi",
+        "sendBody": True, "specifyBody": "json",
+        "jsonBody": "={{ { messaging_product: 'whatsapp', to: " + f"{CFG}.owner_whatsapp, type: 'text', "
+                    "text: { body: '❓ שאלה שהמסמכים לא עונים עליה, מחכה לתשובה שלך\\n' + ("
+                    f"{CFG}.contacts?.[0]?.profile?.name ?? '') + ' +' + {msg}.from + '\\n«' + "
+                    f"{msg}.text.body.slice(0, 300) + '»' }}, biz_opaque_callback_data: {key} }} }}}}",
+        "options": {"timeout": 30000},
+    }, (8, 1), credentials=whatsapp, **RETRY)
+    f.chain(CONFIG, "One item per message", "Text message?", "Answer question", "Answered?")
+    f.link("Answered?", "Reply to the customer", 0)
+    f.link("Answered?", "Owner set?", 1)
+    f.link("Owner set?", "Ask the owner", 0)
+    return f.workflow()
+
+
 BUILDERS = {
     "whatsapp-lead-to-zoho.json": whatsapp_lead,
     "web-form-lead-to-zoho.json": web_form_lead,
     "conversation-to-zoho.json": conversation,
     "contract-intake-to-zoho.json": contract_intake,
     "crm-correction-to-feedback.json": crm_correction,
+    "whatsapp-question-to-answer.json": whatsapp_question,
 }
 
 

@@ -9,7 +9,8 @@ mid-way: fewer bytes than its Content-Length), ``"json_mode_only"`` (400 naming
 the first N requests fail. Every request body and its headers are kept in ``received``.
 
 The answer is ``answer(user_text, labels)`` — by default the first label — with confidence 0.9;
-asked for a ``summary`` (the schema requires one), it is ``summary(user_text)``.
+asked for a ``summary`` (the schema requires one), it is ``summary(user_text)``; asked to answer a
+question from passages (the schema requires ``sentences``), it is ``qa(user_text, system_prompt)``.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ class LLMDouble:
     """One server on a free loopback port; ``url`` ends with ``/v1``."""
 
     def __init__(self, answer: Callable[[str, list[str]], str] | None = None,
-                 summary: Callable[[str], str] | None = None) -> None:
+                 summary: Callable[[str], str] | None = None,
+                 qa: Callable[[str, str], dict[str, Any]] | None = None) -> None:
         self.answer = answer or (lambda text, labels: labels[0])
         self.summary = summary or (lambda text: "The customer wrote; the business answered.")
+        self.qa = qa or (lambda text, system: {"answered": False, "sentences": []})
         self.fault: str | None = None
         self.fail_first = 0
         self.delay = 5.0
@@ -73,8 +76,11 @@ class LLMDouble:
         schema = (fmt.get("json_schema") or {}).get("schema") or _schema_in_prompt(body)
         labels = list(schema.get("properties", {}).get("category", {}).get("enum", ["?"]))
         user = next((m["content"] for m in body.get("messages", []) if m.get("role") == "user"), "")
+        system = next((m["content"] for m in body.get("messages", []) if m.get("role") == "system"), "")
         if "summary" in schema.get("required", []):
             content = {"summary": 42 if fault == "schema" else self.summary(user)}
+        elif "sentences" in schema.get("required", []):
+            content = self.qa(user, system)
         else:
             content = {"category": "not-a-label" if fault == "schema" else self.answer(user, labels), "confidence": 0.9}
         payload = {

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((Path(__file__).parent / "n8n_workflow.schema.json").read_text(encoding="utf-8"))
 WORKFLOWS = shipped(ROOT / "workflows")
 EXPECTED = {"whatsapp-lead-to-zoho.json", "web-form-lead-to-zoho.json", "conversation-to-zoho.json",
-            "contract-intake-to-zoho.json", "crm-correction-to-feedback.json"}
+            "contract-intake-to-zoho.json", "crm-correction-to-feedback.json", "whatsapp-question-to-answer.json"}
 TRIGGERS = {"n8n-nodes-base.webhook", "n8n-nodes-base.whatsAppTrigger", "n8n-nodes-base.manualTrigger"}
 URL = re.compile(r"https?://", re.I)
 
@@ -54,7 +54,7 @@ def service_calls(workflow: dict[str, Any]) -> list[dict[str, Any]]:
             and "base_url" in n["parameters"]["url"]]
 
 
-def test_the_five_workflows_are_shipped() -> None:
+def test_the_six_workflows_are_shipped() -> None:
     assert set(WORKFLOWS) == EXPECTED
 
 
@@ -196,4 +196,4 @@ def test_render_from_the_installed_command(tmp_path: Path) -> None:
     done = subprocess.run([str(tzomet), "workflows", "render", "--base-url", "http://10.0.0.5:8080",
                            "--out", str(tmp_path), "--tenant", "acme"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert len(done.stdout.split()) == 5
+    assert len(done.stdout.split()) == len(EXPECTED)

@@ -37,6 +37,19 @@ OWNER = "972509998877"
 PHONE_NUMBER_ID = "100000000000001"
 PDF = ROOT / "nodes" / "extract_contract_fields" / "data" / "eval" / "files" / "he01_lease_residential.pdf"
 
+#: the knowledge base the question workflow answers from
+PRICE_LIST = """# מחירון המרפאה
+
+| טיפול | מחיר |
+|---|---|
+| ניקוי אבנית | 290 ₪ |
+| הלבנה במרפאה | 1,400 ₪ |
+
+## שעות פתיחה
+
+ימים א'-ה' 08:00 עד 19:00. יום ו' 08:00 עד 13:00.
+"""
+
 # one n8n for the whole module: make test sends a module to one xdist worker (--dist loadscope)
 pytestmark = pytest.mark.timeout(900)
 
@@ -62,7 +75,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with EmulatorServer() as zoho, WhatsAppDouble() as whatsapp:
         servers = _Servers(base / "tzomet-data")
         service = servers(env={"TZOMET_API_KEYS": API_KEY}, zoho_client_id="client", zoho_client_secret="secret",
-                          zoho_refresh_token="refresh", zoho_api_url=zoho.url, zoho_accounts_url=zoho.token_url)
+                          zoho_refresh_token="refresh", zoho_api_url=zoho.url, zoho_accounts_url=zoho.token_url,
+                          embedder="off")
+        added = requests.post(f"{service}/v1/knowledge", headers={"X-API-Key": API_KEY}, timeout=60,
+                              json={"document": "מחירון.md", "text": PRICE_LIST})
+        assert added.status_code == 200, added.text
         rendered = base / "workflows"
         render_all(rendered, service, values={"whatsapp_api_url": f"{whatsapp.url}/v21.0",
                                               "owner_whatsapp": OWNER, "whatsapp_phone_number_id": PHONE_NUMBER_ID})
@@ -116,7 +133,7 @@ def runs(stack: Stack) -> Runs:
     second = stack.n8n.execute_all()
     after_second = {m: stack.records(m) for m in MODULES}
     assert set(first) == set(second) == {"TzWhatsAppLead01", "TzWebFormLead001", "TzConversation01",
-                                          "TzContractIntake", "TzCrmFeedback01"}
+                                          "TzContractIntake", "TzCrmFeedback01", "TzWhatsAppAnswer"}
     return Runs(first, second, after_first, after_second, sent_first)
 
 
@@ -139,6 +156,17 @@ def test_whatsapp_lead_to_zoho(runs: Runs) -> None:
     sent = [m for m in runs.sent_first if "+972541234567" in m.get("text", {}).get("body", "")]
     assert len(sent) == 1 and sent[0]["to"] == OWNER and sent[0]["phone_number_id"] == PHONE_NUMBER_ID
     assert sent[0]["messaging_product"] == "whatsapp"
+
+
+def test_whatsapp_question_is_answered_or_goes_to_the_owner(runs: Runs) -> None:
+    runs.succeeded("TzWhatsAppAnswer")
+    customer = "972547654321"
+    replies = [m for m in runs.sent_first if m.get("to") == customer]
+    assert len(replies) == 1, runs.sent_first  # the first question, answered from the price list
+    assert "290" in replies[0]["text"]["body"] and replies[0]["phone_number_id"] == PHONE_NUMBER_ID
+    assert replies[0]["context"]["message_id"].endswith("QUESTION0001")
+    asked = [m for m in runs.sent_first if m.get("to") == OWNER and "לאופנועים" in m["text"]["body"]]
+    assert len(asked) == 1 and "+" + customer in asked[0]["text"]["body"]  # the second: a person answers
 
 
 def test_web_form_lead_to_zoho(runs: Runs) -> None:

@@ -253,7 +253,7 @@ class ClassifyLeadNode(Node):
 
     # --- evaluation and training ---------------------------------------------------------
 
-    def evaluate(self, data_path: str | None = None) -> dict[str, Any]:
+    def evaluate(self, data_path: str | None = None, **options: Any) -> dict[str, Any]:
         from nodes.classify_lead.eval import evaluate
 
         return evaluate(self, Path(data_path) if data_path else None)

@@ -24,15 +24,13 @@ import numpy as np
 from nodes.classify_lead.models import CategorySpec
 from nodes.core.config import Settings
 from nodes.engine import fewshot
-from nodes.engine.embed import CachedEmbedder, EmbedderConfig, EmbeddingUnavailable, embedder_for
+from nodes.engine.embed import CachedEmbedder, EmbeddingUnavailable, embedder_from
 from nodes.engine.linear import CategoryModel
 
 
 def embedder_of(settings: Settings | None) -> CachedEmbedder | None:
     """The process's embedder for ``settings`` (``None`` when embeddings are off)."""
-    s = settings or Settings()
-    return embedder_for(EmbedderConfig(backend=s.embedder, url=s.embedder_url, model=s.embedder_model,
-                                       api_key=s.embedder_api_key, timeout_s=s.embedder_timeout_s))
+    return embedder_from(settings or Settings())
 
 
 def head_probabilities(head: dict[str, Any], vector: np.ndarray) -> dict[str, float]:

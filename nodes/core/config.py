@@ -241,7 +241,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 
 #: the actions that have an LLM path; an ``engine`` option on another action is refused at start
-LLM_ACTIONS = frozenset({"classify-lead", "summarize-conversation"})
+LLM_ACTIONS = frozenset({"classify-lead", "summarize-conversation", "answer-question"})
 
 
 def _shared_limits(env_value: str | None, file_value: Any, db_url: str | None) -> bool:

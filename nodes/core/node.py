@@ -241,8 +241,9 @@ class Node:
         """Compute the output for one validated input. Raise :class:`NodeError` on failure."""
         raise NotImplementedError
 
-    def evaluate(self, data_path: str | None = None) -> dict[str, Any]:
-        """Score the node on its gold data; return a report dictionary."""
+    def evaluate(self, data_path: str | None = None, **options: Any) -> dict[str, Any]:
+        """Score the node on its gold data; return a report dictionary. ``options`` are the node's own
+        (``kb_dir`` for answer-question); a node ignores the ones it does not know."""
         raise NotImplementedError(f"{self.name} has no evaluation")
 
     def train(self, data_path: str | None = None, out: str | None = None, settings: Any = None) -> dict[str, Any]:

@@ -110,6 +110,18 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         tat DOUBLE PRECISION NOT NULL
     )""",
     ]),
+    (5, "knowledge bases", [
+        """CREATE TABLE IF NOT EXISTS tz_kb_docs (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        added_at DOUBLE PRECISION NOT NULL,
+        info TEXT NOT NULL,
+        chunks TEXT NOT NULL,
+        PRIMARY KEY (tenant, id)
+    )""",
+    ]),
 ]
 LATEST = MIGRATIONS[-1][0]
 
@@ -603,6 +615,41 @@ class Store:
         current = self._run("SELECT tat FROM tz_rate WHERE k = ?", (key,), fetch="one")
         tat = float(current[0]) if current else now
         return max(0.0, max(tat, now) + cost_s - now - burst_s)
+
+    # --- knowledge bases (answer-question) -----------------------------------------------------
+    def kb_put(self, tenant: str, doc_id: str, name: str, sha256: str, info: dict[str, Any],
+               chunks: list[dict[str, Any]], added_at: float) -> None:
+        """Store a document's chunks (replacing a document of the same id) and bump the tenant's revision."""
+        self._run("INSERT INTO tz_kb_docs (tenant, id, name, sha256, added_at, info, chunks) VALUES (?,?,?,?,?,?,?) "
+                  "ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, sha256 = excluded.sha256, "
+                  "added_at = excluded.added_at, info = excluded.info, chunks = excluded.chunks",
+                  (tenant, doc_id, name, sha256, added_at, _dumps(info), _dumps(chunks)))
+        self.kv_set(f"kb-revision:{tenant}", uuid.uuid4().hex)
+
+    def kb_docs(self, tenant: str, doc_id: str | None = None, *, with_chunks: bool = False
+                ) -> list[tuple[Any, ...]]:
+        """``(id, name, sha256, added_at, info[, chunks])`` of a tenant's documents (one when ``doc_id``), oldest
+        first; ``info`` and ``chunks`` decoded."""
+        columns = "id, name, sha256, added_at, info" + (", chunks" if with_chunks else "")
+        sql = f"SELECT {columns} FROM tz_kb_docs WHERE tenant = ?"
+        params: list[Any] = [tenant]
+        if doc_id is not None:
+            sql += " AND id = ?"
+            params.append(doc_id)
+        rows = self._run(sql + " ORDER BY added_at, id", params, fetch="all")
+        return [(*row[:4], json.loads(row[4]), *([json.loads(row[5])] if with_chunks else [])) for row in rows]
+
+    def kb_delete(self, tenant: str, doc_id: str) -> bool:
+        """Delete one of a tenant's documents; False when it has none of that id."""
+        deleted = bool(self._run("DELETE FROM tz_kb_docs WHERE tenant = ? AND id = ?", (tenant, doc_id)))
+        if deleted:
+            self.kv_set(f"kb-revision:{tenant}", uuid.uuid4().hex)
+        return deleted
+
+    def kb_revision(self, tenant: str) -> str | None:
+        """A token that changes whenever the tenant's knowledge base does (``None``: never had one)."""
+        value = self.kv_get(f"kb-revision:{tenant}")
+        return str(value) if value is not None else None
 
     # --- model versions (nodes.core.versions reads and writes them) ----------------------------
     def model_rows(self, tenant: str, action: str, version: str | None = None) -> list[tuple[Any, ...]]:

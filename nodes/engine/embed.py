@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import requests
@@ -256,3 +256,11 @@ def embedder_for(config: EmbedderConfig) -> CachedEmbedder | None:
                 raise ValueError(f"unknown embedder backend {config.backend!r} (local, remote or off)")
             embedder = _embedders[config] = CachedEmbedder(inner)
     return embedder
+
+
+def embedder_from(settings: Any) -> CachedEmbedder | None:
+    """:func:`embedder_for` the configuration a settings object carries (``embedder``, ``embedder_url``,
+    ``embedder_model``, ``embedder_api_key``, ``embedder_timeout_s``: :class:`nodes.core.config.Settings`)."""
+    return embedder_for(EmbedderConfig(backend=settings.embedder, url=settings.embedder_url,
+                                       model=settings.embedder_model, api_key=settings.embedder_api_key,
+                                       timeout_s=settings.embedder_timeout_s))

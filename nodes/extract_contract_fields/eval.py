@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nodes.core.documents import read_document
 from nodes.engine.metrics import prf
 
-from .documents import read_document
 from .extract import extract
 from .models import STANDARD_FIELDS
 

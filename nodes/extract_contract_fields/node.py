@@ -10,12 +10,12 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from nodes.core import documents
+from nodes.core.documents import Document
 from nodes.core.limits import Deadline, check_text_chars
 from nodes.core.node import Context, Node, NodeError
+from nodes.text.bidi import repair_visual_lines
 
-from . import documents
-from .bidi import repair_visual_lines
-from .documents import Document
 from .extract import extract
 from .models import CustomField, ExtractContractFieldsInput, ExtractContractFieldsOutput
 
@@ -140,7 +140,7 @@ class ExtractContractFieldsNode(Node):
             fields[f.name] = f
         return list(fields.values())
 
-    def evaluate(self, data_path: str | None = None) -> dict[str, Any]:
+    def evaluate(self, data_path: str | None = None, **options: Any) -> dict[str, Any]:
         """Score on the bundled gold contracts (or ``data_path``); see :mod:`.eval`."""
         from .eval import evaluate
 

@@ -373,7 +373,7 @@ class SummarizeConversationNode(Node):
         return Reply(output, engine="llm", model=llm.answer.model, model_version=llm.prompt,
                      meta_extra={"llm": llm.meta()})
 
-    def evaluate(self, data_path: str | None = None) -> dict[str, Any]:
+    def evaluate(self, data_path: str | None = None, **options: Any) -> dict[str, Any]:
         """Score on the gold conversations (see :mod:`nodes.summarize_conversation.eval`)."""
         from nodes.summarize_conversation.eval import evaluate
 

@@ -59,7 +59,7 @@ def test_bad_env_values_are_named(var: str, value: str) -> None:
 
 @pytest.mark.parametrize(("body", "needle"), [
     ('engine = "llm"\n', "engine 'llm' needs an LLM"),
-    ('[[tenants]]\nname = "a"\nengine = "hybrid"\n', "tenant a: classify-lead: engine 'hybrid' needs an LLM"),
+    ('[[tenants]]\nname = "a"\nengine = "hybrid"\n', "tenant a: answer-question: engine 'hybrid' needs an LLM"),
     ('[[tenants]]\nname = "a"\nstore_bodies = true\n', "never stores message bodies"),
 ])
 def test_settings_this_version_cannot_honour_are_refused(tmp_path: Path, body: str, needle: str) -> None:

@@ -266,3 +266,16 @@ def test_instances_starting_at_once_migrate_once() -> None:
     rows = store._run("SELECT version FROM tz_schema ORDER BY version", fetch="all")
     assert [r[0] for r in rows] == [m[0] for m in MIGRATIONS]
     assert store.upgrade() == (LATEST, LATEST)  # run again: nothing to do
+
+
+def test_knowledge_base_documents_per_tenant(store: Store) -> None:
+    assert store.kb_revision("acme") is None and store.kb_docs("acme") == []
+    chunks = [{"text": "ניקוי אבנית: 290 ₪", "heading": "מחירון", "start": 0, "end": 18, "kind": "row"}]
+    store.kb_put("acme", "d1", "מחירון.md", "h1", {"chunks": 1}, chunks, 1.0)
+    first = store.kb_revision("acme")
+    store.kb_put("acme", "d1", "מחירון.md", "h2", {"chunks": 1}, chunks, 2.0)  # replaced, not added
+    assert store.kb_revision("acme") != first
+    (row,) = store.kb_docs("acme", with_chunks=True)
+    assert row[:5] == ("d1", "מחירון.md", "h2", 2.0, {"chunks": 1}) and row[5] == chunks
+    assert store.kb_docs("other") == [] and not store.kb_delete("other", "d1")  # tenants apart
+    assert store.kb_delete("acme", "d1") and store.kb_docs("acme") == []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from nodes.extract_contract_fields import documents
+from nodes.core import documents
 
 DATA = Path(__file__).resolve().parents[3] / "nodes" / "extract_contract_fields" / "data" / "eval"
 FILES = DATA / "files"

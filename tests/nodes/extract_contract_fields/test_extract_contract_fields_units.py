@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.extract_contract_fields.bidi import is_visual_line, visual_to_logical
 from nodes.extract_contract_fields.clauses import find_durations
 from nodes.extract_contract_fields.node import extract
+from nodes.text.bidi import is_visual_line, visual_to_logical
 
 
 def _visual(logical: str) -> str:

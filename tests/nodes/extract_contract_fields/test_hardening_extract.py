@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import requests
 
+from nodes.core import documents
 from nodes.core.config import LIMITS, ConfigError, Settings, load_settings
 from nodes.core.limits import TIME_BUDGET_TYPE, Deadline
 from nodes.core.node import NodeError
-from nodes.extract_contract_fields import documents
 from nodes.extract_contract_fields.patterns import check_pattern
 
 ACTION = "/v1/extract-contract-fields"

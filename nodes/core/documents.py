@@ -38,8 +38,7 @@ from functools import cache
 from nodes.core.config import MIB, Settings
 from nodes.core.limits import Deadline
 from nodes.core.node import NodeError
-
-from .bidi import repair_visual_lines, visual_to_logical
+from nodes.text.bidi import repair_visual_lines, visual_to_logical
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -1,0 +1,161 @@
+"""A tenant's knowledge base: documents read and chunked once, stored, and indexed in memory.
+
+Adding a document reads it (:mod:`.readers`), splits it (:mod:`.chunks`), embeds each chunk when
+an embedder is configured, and stores the chunks with their vectors (float16) in the store, per
+tenant. A document's id comes from its name, so adding a file again replaces it. Every process
+keeps one :class:`KnowledgeIndex` per tenant and rebuilds it when the tenant's revision changes
+(checked at most once a second), so every worker and instance answers from the same documents.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from nodes.core.config import Settings
+from nodes.core.limits import Deadline
+from nodes.core.node import NodeError
+from nodes.core.store import Store
+
+from . import readers
+from .answer import Passage
+from .chunks import chunk_blocks, document_text
+from .index import Hit, Index
+
+#: chunks embedded per call (a batch costs less per chunk than one by one)
+EMBED_BATCH = 32
+#: how often a process asks the store whether a tenant's knowledge base changed
+REFRESH_S = 1.0
+
+
+def document_id(name: str) -> str:
+    """The id of a document called ``name`` (the same name: the same document, replaced when added again)."""
+    return hashlib.sha256(name.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def _encode(vector: np.ndarray) -> str:
+    return base64.b64encode(vector.astype(np.float16).tobytes()).decode("ascii")
+
+
+def _decode(text: str, dim: int) -> np.ndarray:
+    row = np.frombuffer(base64.b64decode(text), dtype=np.float16).astype(np.float32)
+    return row if row.shape == (dim,) else np.zeros(dim, dtype=np.float32)
+
+
+def embed_text(chunk: dict[str, Any]) -> str:
+    """What a chunk is embedded (and lexically indexed) as: its heading path, then its text."""
+    return f"{chunk['heading']}\n{chunk['text']}" if chunk.get("heading") else str(chunk["text"])
+
+
+def read(name: str, data: bytes, content_type: str | None, settings: Settings, deadline: Deadline,
+         embed: Callable[[list[str]], np.ndarray] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Read, chunk and (with ``embed``) embed one document: ``(info, chunks)`` ready for :meth:`Store.kb_put`."""
+    kind = readers.media_type(name, content_type, data)
+    blocks = readers.read_blocks(data, kind, settings, deadline)
+    chunks = [c.as_dict() for c in chunk_blocks(blocks)]
+    if not chunks:
+        raise NodeError(422, f"No text could be read from {name!r}.", errors=[{"loc": "file", "msg": "no text"}])
+    dense = False
+    if embed is not None:
+        texts = [embed_text(c) for c in chunks]
+        for i in range(0, len(texts), EMBED_BATCH):
+            deadline.check()
+            for chunk, row in zip(chunks[i:i + EMBED_BATCH], embed(texts[i:i + EMBED_BATCH]), strict=True):
+                chunk["vector"] = _encode(row)
+        dense = True
+    info = {"media_type": kind, "chars": len(document_text(blocks)), "chunks": len(chunks), "dense": dense}
+    return info, chunks
+
+
+def add(store: Store, tenant: str, name: str, data: bytes, content_type: str | None, settings: Settings,
+        deadline: Deadline, embed: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, Any]:
+    """Read ``data`` and store it as the tenant's document ``name``; return its listing (see :func:`listing`)."""
+    info, chunks = read(name, data, content_type, settings, deadline, embed)
+    doc_id = document_id(name)
+    store.kb_put(tenant, doc_id, name, hashlib.sha256(data).hexdigest(), info, chunks, time.time())
+    INDEXES.forget(store, tenant)
+    return listing((doc_id, name, hashlib.sha256(data).hexdigest(), time.time(), info))
+
+
+def listing(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A stored document as ``GET /v1/knowledge`` shows it."""
+    doc_id, name, sha256, added_at, info = row[:5]
+    return {"id": doc_id, "document": name, "sha256": sha256,
+            "added_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(added_at)), **info}
+
+
+@dataclass
+class KnowledgeIndex:
+    """A tenant's documents ready to answer from."""
+
+    revision: str | None
+    passages: list[Passage]
+    index: Index
+    documents: int
+
+    @classmethod
+    def build(cls, revision: str | None, rows: list[tuple[Any, ...]], dim: int | None) -> KnowledgeIndex:
+        """From :meth:`Store.kb_docs` rows (with chunks); vectors are used when every chunk has one."""
+        passages: list[Passage] = []
+        texts: list[str] = []
+        vectors: list[np.ndarray] = []
+        for _, name, _, _, _, chunks in rows:
+            for chunk in chunks:
+                passages.append(Passage(name, chunk["heading"], chunk["text"], int(chunk["start"]), chunk["kind"],
+                                        Hit(len(passages), 0.0, 0.0, None)))
+                texts.append(embed_text(chunk))
+                if dim and chunk.get("vector"):
+                    vectors.append(_decode(chunk["vector"], dim))
+        matrix = np.stack(vectors) if dim and vectors and len(vectors) == len(texts) else None
+        return cls(revision, passages, Index(texts, matrix), len(rows))
+
+
+class IndexCache:
+    """Each tenant's :class:`KnowledgeIndex` in this process, rebuilt when its revision changes."""
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, str], tuple[float, KnowledgeIndex]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, store: Store, tenant: str, dim: int | None) -> KnowledgeIndex:
+        """The tenant's index, re-reading the store when its revision changed (asked at most once a second)."""
+        key = (store.url, tenant)
+        now = time.monotonic()
+        held = self._held.get(key)
+        if held is not None and now - held[0] < REFRESH_S:
+            return held[1]
+        revision = store.kb_revision(tenant)
+        if held is not None and held[1].revision == revision:
+            self._held[key] = (now, held[1])
+            return held[1]
+        with self._lock:
+            built = KnowledgeIndex.build(revision, store.kb_docs(tenant, with_chunks=True), dim)
+            self._held[key] = (now, built)
+        return built
+
+    def forget(self, store: Store, tenant: str) -> None:
+        """Drop the tenant's index here (this process changed its documents; the others see it within a second)."""
+        with self._lock:
+            self._held.pop((store.url, tenant), None)
+
+    def clear(self) -> None:
+        """Forget every index (tests)."""
+        with self._lock:
+            self._held.clear()
+
+
+INDEXES = IndexCache()
+
+
+def search(kindex: KnowledgeIndex, question: str, limit: int,
+           embed_query: Callable[[str], np.ndarray | None] | None = None) -> list[Passage]:
+    """The best ``limit`` passages of ``kindex`` for ``question``, each with its :class:`Hit`."""
+    return [replace(kindex.passages[hit.chunk], hit=hit)
+            for hit in kindex.index.search(question, limit, embed_query)]

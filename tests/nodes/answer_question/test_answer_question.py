@@ -1,0 +1,296 @@
+"""answer-question and the knowledge base over real HTTP: documents in every format, answers quoted
+and cited, no answer (and a person asked) when the documents do not say, tenants apart, bad input
+as problem+json, and the LLM engine against an OpenAI-compatible double."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+import requests
+from click.testing import CliRunner
+
+from nodes.cli import main as cli
+from nodes.core.config import hash_key
+from tests.llm_double import LLMDouble
+from tests.nodes.extract_contract_fields.test_hardening_extract import make_docx, make_pdf
+
+PRICES_MD = """# מחירון המרפאה
+
+## טיפולים
+
+| טיפול | מחיר | הערות |
+|---|---|---|
+| ניקוי אבנית | 290 ₪ | כולל ליטוש |
+| הלבנה במרפאה | 1,400 ₪ | טיפול אחד |
+| כתר חרסינה | 3,200 ₪ | אחריות 5 שנים |
+
+## תשלומים
+
+אפשר לשלם במזומן, באשראי ובביט. עד 10 תשלומים ללא ריבית בטיפול מעל 1,500 ₪.
+"""
+
+HOURS_HTML = """<html><body><h1>סניפים ושעות פתיחה</h1>
+<h2>סניף חיפה</h2><p>הסניף נמצא ברחוב מוריה 45, חיפה. חניה חינם בחניון הבניין.</p>
+<ul><li>ימים א'-ה': 08:00 עד 19:00</li><li>יום ו': 08:00 עד 13:00</li></ul>
+<h2>סניף תל אביב</h2><p>רחוב אבן גבירול 120. אין חניה למטופלים.</p>
+<script>var secret = "not text";</script></body></html>"""
+
+
+def _docx() -> bytes:
+    document = docx.Document()
+    document.add_heading("מדיניות ביטולים", 1)
+    document.add_paragraph("ביטול תור פחות מ-24 שעות מראש יחויב בדמי ביטול של 100 ₪.")
+    table = document.add_table(rows=2, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "סוג תור", "דמי ביטול"
+    table.rows[1].cells[0].text, table.rows[1].cells[1].text = "ניתוח השתלה", "250 ₪"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _add(url: str, name: str, data: bytes | str, key: str | None = None, **extra: Any) -> requests.Response:
+    body: dict[str, Any] = {"document": name, **extra}
+    if isinstance(data, str):
+        body["text"] = data
+    else:
+        body["content_base64"] = base64.b64encode(data).decode()
+    return requests.post(f"{url}/v1/knowledge", json=body, headers={"X-API-Key": key} if key else {}, timeout=60)
+
+
+def _ask(url: str, question: str, key: str | None = None, **extra: Any) -> dict[str, Any]:
+    r = requests.post(f"{url}/v1/answer-question", json={"question": question, **extra},
+                      headers={"X-API-Key": key} if key else {}, timeout=60)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+@pytest.fixture
+def clinic(serve: Any) -> str:
+    """A service with the lexical retrievers only (fast), and a small clinic's documents."""
+    url = serve(embedder="off")
+    assert _add(url, "prices.md", PRICES_MD).status_code == 200
+    assert _add(url, "branches.html", HOURS_HTML.encode(), content_type="text/html").status_code == 200
+    assert _add(url, "cancellations.docx", _docx()).status_code == 200
+    return url
+
+
+def test_documents_are_read_on_their_structure(clinic: str) -> None:
+    listed = requests.get(f"{clinic}/v1/knowledge", timeout=30).json()["documents"]
+    assert [d["document"] for d in listed] == ["prices.md", "branches.html", "cancellations.docx"]
+    prices = next(d for d in listed if d["document"] == "prices.md")
+    shown = requests.get(f"{clinic}/v1/knowledge/{prices['id']}", timeout=30).json()
+    rows = [p for p in shown["passages"] if p["kind"] == "row"]
+    assert rows[1]["text"] == "טיפול: הלבנה במרפאה | מחיר: 1,400 ₪ | הערות: טיפול אחד"  # with its header row
+    assert rows[1]["heading"] == "מחירון המרפאה > טיפולים"
+    html = requests.get(f"{clinic}/v1/knowledge/{listed[1]['id']}", timeout=30).json()
+    texts = " ".join(p["text"] for p in html["passages"])
+    assert "08:00 עד 13:00" in texts and "secret" not in texts
+    assert {p["heading"] for p in html["passages"]} >= {"סניפים ושעות פתיחה > סניף חיפה"}
+    word = requests.get(f"{clinic}/v1/knowledge/{listed[2]['id']}", timeout=30).json()
+    assert any(p["text"] == "סוג תור: ניתוח השתלה | דמי ביטול: 250 ₪" for p in word["passages"])
+
+
+def test_an_answer_is_quoted_verbatim_and_cited(clinic: str) -> None:
+    out = _ask(clinic, "היי כמה עולה הלבנה אצלכם?")
+    assert out["answered"] and not out["handoff"]["required"]
+    assert "1,400" in out["answer"]
+    best = out["citations"][0]
+    assert best["document"] == "prices.md" and best["quote"] in out["answer"]
+    assert best["span"][1] > best["span"][0] >= 0
+    assert out["meta"]["model"] == "kb-retrieval" and out["meta"]["engine"] == "local"
+
+
+@pytest.mark.parametrize(("question", "fact"), [
+    ("עד מתי פתוח בשישי בסניף חיפה", "13:00"),
+    ("כמה עולה לבטל ניתוח השתלה?", "250"),
+    ("אפשר לשלם בתשלומים?", "10 תשלומים"),
+])
+def test_questions_as_customers_write_them(clinic: str, question: str, fact: str) -> None:
+    out = _ask(clinic, question)
+    assert out["answered"], out
+    assert fact in out["answer"], out
+
+
+@pytest.mark.parametrize("question", ["יש לכם סניף באילת?", "אתם מטפלים גם בחתולים?", "כמה עולה יישור שיניים?"])
+def test_what_the_documents_do_not_say_is_handed_over(clinic: str, question: str) -> None:
+    out = _ask(clinic, question)
+    assert not out["answered"] and out["answer"] == "" and out["citations"] == []
+    assert out["handoff"]["required"] and out["handoff"]["reasons"]
+
+
+def test_an_empty_knowledge_base_hands_over_with_a_hint(serve: Any) -> None:
+    out = _ask(serve(embedder="off"), "כמה עולה ניקוי?")
+    assert not out["answered"] and out["handoff"] == {"required": True, "reasons": ["the knowledge base is empty"]}
+    assert "POST /v1/knowledge" in out["hint"]
+
+
+def test_adding_again_replaces_and_deleting_removes(clinic: str) -> None:
+    again = _add(clinic, "prices.md", PRICES_MD.replace("1,400", "1,250"))
+    assert again.status_code == 200 and again.json()["replaced"] is True
+    assert "1,250" in _ask(clinic, "כמה עולה הלבנה במרפאה?")["answer"]
+    doc_id = again.json()["id"]
+    assert requests.delete(f"{clinic}/v1/knowledge/{doc_id}", timeout=30).json() == {"deleted": doc_id}
+    assert requests.delete(f"{clinic}/v1/knowledge/{doc_id}", timeout=30).status_code == 404
+    assert not _ask(clinic, "כמה עולה הלבנה במרפאה?")["answered"]
+
+
+def test_multipart_upload(serve: Any) -> None:
+    url = serve(embedder="off")
+    r = requests.post(f"{url}/v1/knowledge", files={"file": ("hours.txt", "שעות פתיחה\nפתוח בימים א-ה מ-9 עד 17.\n"
+                                                                          .encode())}, timeout=30)
+    assert r.status_code == 200 and r.json()["document"] == "hours.txt" and r.json()["media_type"] == "text/plain"
+    missing = requests.post(f"{url}/v1/knowledge", files={"other": ("a.txt", b"x")}, timeout=30)
+    assert missing.status_code == 422 and missing.json()["errors"][0]["loc"] == "file"
+
+
+@pytest.fixture
+def tenants(serve: Any, tmp_path: Path) -> str:
+    config = tmp_path / "tenants.toml"
+    config.write_text(f'[[tenants]]\nname = "clinic"\nkeys = ["{hash_key("k-clinic")}"]\n'
+                      f'[[tenants]]\nname = "agency"\nkeys = ["{hash_key("k-agency")}"]\n', encoding="utf-8")
+    return str(serve(env={"TZOMET_CONFIG": str(config)}, embedder="off"))
+
+
+def test_tenants_never_see_each_others_documents(tenants: str) -> None:
+    added = _add(tenants, "prices.md", PRICES_MD, key="k-clinic")
+    assert added.status_code == 200
+    doc_id = added.json()["id"]
+    assert _ask(tenants, "כמה עולה הלבנה?", key="k-clinic")["answered"]
+    other = _ask(tenants, "כמה עולה הלבנה?", key="k-agency")
+    assert not other["answered"] and other["hint"]
+    for method in ("GET", "DELETE"):
+        r = requests.request(method, f"{tenants}/v1/knowledge/{doc_id}", headers={"X-API-Key": "k-agency"}, timeout=30)
+        assert r.status_code == 404 and r.headers["Content-Type"].startswith("application/problem+json")
+    assert requests.get(f"{tenants}/v1/knowledge", headers={"X-API-Key": "k-agency"}, timeout=30).json() == \
+        {"documents": []}
+    assert requests.get(f"{tenants}/v1/knowledge", timeout=30).status_code == 401
+
+
+@pytest.mark.parametrize(("body", "loc"), [
+    ({"question": ""}, "question"),
+    ({"question": "   "}, "question"),
+    ({"question": "א" * 2001}, "question"),
+    ({"question": 42}, "question"),
+    ({"question": "שלום", "max_passages": 0}, "max_passages"),
+    ({"question": "שלום", "extra": 1}, "extra"),
+])
+def test_bad_questions_are_422_naming_the_field(clinic: str, body: dict[str, Any], loc: str) -> None:
+    r = requests.post(f"{clinic}/v1/answer-question", json=body, timeout=30)
+    assert r.status_code == 422 and r.headers["Content-Type"].startswith("application/problem+json"), r.text
+    assert r.json()["errors"][0]["loc"] == loc
+
+
+def test_bad_documents_are_problems_not_500(clinic: str) -> None:
+    cases = [
+        (_add(clinic, "a.txt", b"%PDF-1.7 this is not text"), 422, "file"),  # not what its type says
+        (_add(clinic, "a.pdf", b"%PDF-1.7 broken"), 422, "file"),
+        (_add(clinic, "bomb.docx", make_docx(zeros=200 << 20)), 413, "file"),
+        (_add(clinic, "huge.pdf", make_pdf(2_000, 100)), 413, "file"),
+        (requests.post(f"{clinic}/v1/knowledge", json={"document": "x.md", "content_base64": "***"}, timeout=30),
+         422, "content_base64"),
+        (requests.post(f"{clinic}/v1/knowledge", json={"document": "x.md"}, timeout=30), 422, None),
+        (requests.post(f"{clinic}/v1/knowledge", json={"document": " ", "text": "x"}, timeout=30), 422, "document"),
+        (_add(clinic, "empty.md", "\n\n   \n"), 422, "file"),
+    ]
+    for response, status, loc in cases:
+        assert response.status_code == status, response.text
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        if loc:
+            assert response.json()["errors"][0]["loc"] == loc, response.text
+
+
+def test_the_cli_adds_lists_and_deletes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZOMET_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TZOMET_EMBEDDER", "off")
+    (tmp_path / "prices.md").write_text(PRICES_MD, encoding="utf-8")
+    added = CliRunner().invoke(cli, ["kb", "add", "--tenant", "acme", str(tmp_path / "prices.md")])
+    assert added.exit_code == 0, added.output
+    doc_id = json.loads(added.output.strip().splitlines()[-1])["id"]
+    listed = CliRunner().invoke(cli, ["kb", "list", "--tenant", "acme"])
+    assert "prices.md" in listed.output
+    assert CliRunner().invoke(cli, ["kb", "list", "--tenant", "other"]).output == ""
+    assert CliRunner().invoke(cli, ["kb", "delete", "--tenant", "acme", doc_id]).exit_code == 0
+    assert CliRunner().invoke(cli, ["kb", "delete", "--tenant", "acme", doc_id]).exit_code != 0
+
+
+# --- the LLM engine ------------------------------------------------------------------------------
+
+@pytest.fixture
+def double() -> Iterator[LLMDouble]:
+    def qa(question: str, system: str) -> dict[str, Any]:
+        if "הלבנה" not in question:
+            return {"answered": False, "sentences": []}
+        number = next(line[1:line.index("]")] for line in system.splitlines() if "1,400" in line
+                      or (line.startswith("[") and "1,400" in system.split(line, 1)[1].split("\n[", 1)[0]))
+        return {"answered": True, "sentences": [{"text": "הלבנה במרפאה עולה 1,400 ₪, [NAME_1].",
+                                                 "passage": int(number)}]}
+
+    d = LLMDouble(qa=qa)
+    yield d
+    d.close()
+
+
+def test_the_llm_writes_the_answer_from_the_passages_only(serve: Any, double: LLMDouble) -> None:
+    url = serve(env={"TZOMET_ENGINE": "llm", "TZOMET_LLM_BASE_URL": double.url, "TZOMET_LLM_MODEL": "double-1",
+                     "TZOMET_LLM_TIMEOUT_S": "2"}, embedder="off")
+    assert _add(url, "prices.md", PRICES_MD).status_code == 200
+    out = _ask(url, "שלום, אני דנה כהן, 052-7654321, כמה עולה הלבנה?")
+    assert out["meta"]["engine"] == "llm" and out["meta"]["model_version"].startswith("answer@")
+    assert out["answered"] and "1,400" in out["answer"] and out["citations"][0]["document"] == "prices.md"
+    sent = "\n".join(m["content"] for m in double.received[-1]["messages"])
+    assert "052-7654321" not in sent and "1,400" in sent  # the question redacted; the passages as they are
+    declined = _ask(url, "יש לכם חניה?")
+    assert not declined["answered"] and declined["handoff"]["required"]
+
+
+def test_the_local_answer_when_the_llm_fails(serve: Any, double: LLMDouble) -> None:
+    double.fault = "500"
+    url = serve(env={"TZOMET_ENGINE": "llm", "TZOMET_LLM_BASE_URL": double.url, "TZOMET_LLM_MODEL": "double-1",
+                     "TZOMET_LLM_TIMEOUT_S": "1"}, embedder="off")
+    assert _add(url, "prices.md", PRICES_MD).status_code == 200
+    out = _ask(url, "כמה עולה הלבנה במרפאה?")
+    assert out["meta"]["engine"] == "local" and out["meta"]["llm"]["error"]
+    assert out["answered"] and "1,400" in out["answer"]
+
+
+def test_a_cited_passage_it_was_not_given_is_refused(serve: Any) -> None:
+    liar = LLMDouble(qa=lambda q, s: {"answered": True, "sentences": [{"text": "99 ₪", "passage": 9}]})
+    try:
+        url = serve(env={"TZOMET_ENGINE": "llm", "TZOMET_LLM_BASE_URL": liar.url, "TZOMET_LLM_MODEL": "double-1"},
+                    embedder="off")
+        assert _add(url, "prices.md", PRICES_MD).status_code == 200
+        out = _ask(url, "כמה עולה הלבנה במרפאה?")
+        assert out["meta"]["engine"] == "local" and "99" not in out["answer"]
+    finally:
+        liar.close()
+
+
+def test_the_shipped_eval_runs_and_holds_its_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tzomet eval answer-question` on the shipped knowledge base, lexical retrievers only (the dense
+    run embeds every passage, ~25 s: `make eval-answer`). Floors a little under what it scores, so a
+    regression fails here; the numbers are in docs/answer-question.md."""
+    monkeypatch.setenv("TZOMET_EMBEDDER", "off")
+    result = CliRunner().invoke(cli, ["eval", "answer-question", "--json", "--min", "recall_at_5=0.78",
+                                      "--min", "answers_with_gold_facts=0.25"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["answerable"] >= 60 and report["unanswerable"] >= 20
+    assert report["unanswerable_answered"] <= 0.15
+
+
+def test_a_pdf_is_read_in_logical_order_and_answered_from(serve: Any) -> None:
+    url = serve(embedder="off")
+    pdf = Path(__file__).resolve().parents[3] / "nodes" / "extract_contract_fields" / "data" / "eval" / "files" / \
+        "he01_lease_residential.pdf"
+    added = requests.post(f"{url}/v1/knowledge", files={"file": ("חוזה.pdf", pdf.read_bytes(), "application/pdf")},
+                          timeout=60)
+    assert added.status_code == 200 and added.json()["media_type"] == "application/pdf", added.text
+    out = _ask(url, "כמה דמי השכירות לחודש?")
+    assert out["answered"] and "6,200" in out["answer"] and out["citations"][0]["document"] == "חוזה.pdf"
