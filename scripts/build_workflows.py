@@ -88,6 +88,24 @@ class Flow:
         self.link(trigger, CONFIG)
         self.link(sample, CONFIG)
 
+    def whatsapp_entry(self, sample: dict[str, Any]) -> None:
+        """The WhatsApp Trigger and the sample-input branch into the config node, with the WhatsApp values."""
+        self.node("WhatsApp Trigger", "whatsAppTrigger", 1, {"updates": ["messages"]}, (0, 0),
+                  credentials={"whatsAppTriggerApi": {"id": "tzometWaTrigger1", "name": "WhatsApp OAuth account"}},
+                  webhookId=_id(self.wf_id, "whatsapp-trigger"))
+        self.config_after("WhatsApp Trigger", self.manual_sample(sample, (0, 1)), {
+            "base_url": "http://localhost:8080", "owner_whatsapp": "", "whatsapp_phone_number_id": "",
+            "whatsapp_api_url": "https://graph.facebook.com/v21.0"}, (2, 0))
+
+    def whatsapp_send(self, name: str, body: str, at: tuple[int, int]) -> str:
+        """An HTTP Request to the WhatsApp Cloud API's send-message endpoint (n8n's WhatsApp credential)."""
+        return self.node(name, "httpRequest", 4.2, {
+            "method": "POST",
+            "url": f"={{{{ {CFG}.whatsapp_api_url }}}}/{{{{ {CFG}.whatsapp_phone_number_id }}}}/messages",
+            "authentication": "predefinedCredentialType", "nodeCredentialType": "whatsAppApi",
+            "sendBody": True, "specifyBody": "json", "jsonBody": body, "options": {"timeout": 30000},
+        }, at, credentials={"whatsAppApi": {"id": "tzometWaApi00001", "name": "WhatsApp account"}}, **RETRY)
+
     def webhook_entry(self, name: str, path: str, sample: dict[str, Any], key: str) -> tuple[str, str]:
         """A webhook and the sample-input branch into the config node; the expressions of the
         request's body and of ``key`` (written over ``$json``) as the later nodes read them."""
@@ -153,13 +171,7 @@ WA_SAMPLE = {
 
 def whatsapp_lead() -> dict[str, Any]:
     f = Flow("TzWhatsAppLead01", "Tzomet · WhatsApp lead → Zoho CRM")
-    f.node("WhatsApp Trigger", "whatsAppTrigger", 1, {"updates": ["messages"]}, (0, 0),
-           credentials={"whatsAppTriggerApi": {"id": "tzometWaTrigger1", "name": "WhatsApp OAuth account"}},
-           webhookId=_id(f.wf_id, "whatsapp-trigger"))
-    sample = f.manual_sample(WA_SAMPLE, (0, 1))
-    f.config_after("WhatsApp Trigger", sample, {"base_url": "http://localhost:8080", "owner_whatsapp": "",
-                                                "whatsapp_phone_number_id": "",
-                                                "whatsapp_api_url": "https://graph.facebook.com/v21.0"}, (2, 0))
+    f.whatsapp_entry(WA_SAMPLE)
     f.if_("Text message?", "$json.messages?.[0]?.type", EQUALS, (3, 0), right="text")
     msg = f"{CFG}.messages[0]"
     key = f"'wa-' + {msg}.id"
@@ -180,18 +192,12 @@ def whatsapp_lead() -> dict[str, Any]:
            key, (6, 0))
     f.if_("Human needed and owner set?", f"$('Classify lead').item.json.handoff.required && "
           f"!!{CFG}.owner_whatsapp && !!{CFG}.whatsapp_phone_number_id", IS_TRUE, (7, 0))
-    f.node("Notify owner on WhatsApp", "httpRequest", 4.2, {
-        "method": "POST",
-        "url": f"={{{{ {CFG}.whatsapp_api_url }}}}/{{{{ {CFG}.whatsapp_phone_number_id }}}}/messages",
-        "authentication": "predefinedCredentialType", "nodeCredentialType": "whatsAppApi",
-        "sendBody": True, "specifyBody": "json",
-        "jsonBody": "={{ { messaging_product: 'whatsapp', to: " + f"{CFG}.owner_whatsapp, type: 'text', "
+    f.whatsapp_send("Notify owner on WhatsApp",
+                    "={{ { messaging_product: 'whatsapp', to: " + f"{CFG}.owner_whatsapp, type: 'text', "
                     "text: { body: '🔔 ליד מחכה למענה אנושי (' + $('Classify lead').item.json.handoff.reasons"
                     ".join(', ') + ')\\n' + (" + f"{CFG}.contacts?.[0]?.profile?.name ?? '') + ' +' + {msg}.from"
                     " + '\\n«' + " + f"{msg}.text.body.slice(0, 300) + '»\\nZoho: ' + ($json.record_id ?? "
-                    "$json.job_id ?? '') }, biz_opaque_callback_data: " + key + " } }}",
-        "options": {"timeout": 30000},
-    }, (8, 0), credentials={"whatsAppApi": {"id": "tzometWaApi00001", "name": "WhatsApp account"}}, **RETRY)
+                    "$json.job_id ?? '') }, biz_opaque_callback_data: " + key + " } }}", (8, 0))
     f.chain(CONFIG, "Text message?", "Classify lead", "Spam?")
     f.link("Spam?", "Spam: stop here", 0)
     f.link("Spam?", "Update Zoho lead", 1)
@@ -395,20 +401,13 @@ QUESTION_SAMPLE = {
     ],
     "field": "messages",
 }
-WA_SEND = "={{ %s.whatsapp_api_url }}/{{ %s.whatsapp_phone_number_id }}/messages"
 
 
 def whatsapp_question() -> dict[str, Any]:
     """A customer's WhatsApp question answered from the tenant's knowledge base (POST /v1/knowledge) and
     the answer sent back on WhatsApp; a question the documents do not answer goes to the owner instead."""
     f = Flow("TzWhatsAppAnswer", "Tzomet · WhatsApp question → answer from your documents")
-    f.node("WhatsApp Trigger", "whatsAppTrigger", 1, {"updates": ["messages"]}, (0, 0),
-           credentials={"whatsAppTriggerApi": {"id": "tzometWaTrigger1", "name": "WhatsApp OAuth account"}},
-           webhookId=_id(f.wf_id, "whatsapp-trigger"))
-    sample = f.manual_sample(QUESTION_SAMPLE, (0, 1))
-    f.config_after("WhatsApp Trigger", sample, {"base_url": "http://localhost:8080", "owner_whatsapp": "",
-                                                "whatsapp_phone_number_id": "",
-                                                "whatsapp_api_url": "https://graph.facebook.com/v21.0"}, (2, 0))
+    f.whatsapp_entry(QUESTION_SAMPLE)
     f.node("One item per message", "splitOut", 1, {
         "fieldToSplitOut": "messages", "include": "allOtherFields",
         "options": {"destinationFieldName": "message"}}, (3, 0),
@@ -418,28 +417,16 @@ def whatsapp_question() -> dict[str, Any]:
     key = f"'wa-' + {msg}.id"
     f.call("Answer question", "answer-question", f"{{ question: {msg}.text.body }}", key, (5, 0))
     f.if_("Answered?", "$json.answered", IS_TRUE, (6, 0))
-    send = WA_SEND % (CFG, CFG)
-    whatsapp = {"whatsAppApi": {"id": "tzometWaApi00001", "name": "WhatsApp account"}}
-    f.node("Reply to the customer", "httpRequest", 4.2, {
-        "method": "POST", "url": send,
-        "authentication": "predefinedCredentialType", "nodeCredentialType": "whatsAppApi",
-        "sendBody": True, "specifyBody": "json",
-        "jsonBody": "={{ { messaging_product: 'whatsapp', to: " + f"{msg}.from, type: 'text', "
+    f.whatsapp_send("Reply to the customer",
+                    "={{ { messaging_product: 'whatsapp', to: " + f"{msg}.from, type: 'text', "
                     "context: { message_id: " + f"{msg}.id }}, text: {{ body: $json.answer }}, "
-                    f"biz_opaque_callback_data: {key} }} }}}}",
-        "options": {"timeout": 30000},
-    }, (7, -1), credentials=whatsapp, **RETRY)
+                    f"biz_opaque_callback_data: {key} }} }}}}", (7, -1))
     f.if_("Owner set?", f"!!{CFG}.owner_whatsapp && !!{CFG}.whatsapp_phone_number_id", IS_TRUE, (7, 1))
-    f.node("Ask the owner", "httpRequest", 4.2, {
-        "method": "POST", "url": send,
-        "authentication": "predefinedCredentialType", "nodeCredentialType": "whatsAppApi",
-        "sendBody": True, "specifyBody": "json",
-        "jsonBody": "={{ { messaging_product: 'whatsapp', to: " + f"{CFG}.owner_whatsapp, type: 'text', "
+    f.whatsapp_send("Ask the owner",
+                    "={{ { messaging_product: 'whatsapp', to: " + f"{CFG}.owner_whatsapp, type: 'text', "
                     "text: { body: '❓ שאלה שהמסמכים לא עונים עליה, מחכה לתשובה שלך\\n' + ("
                     f"{CFG}.contacts?.[0]?.profile?.name ?? '') + ' +' + {msg}.from + '\\n«' + "
-                    f"{msg}.text.body.slice(0, 300) + '»' }}, biz_opaque_callback_data: {key} }} }}}}",
-        "options": {"timeout": 30000},
-    }, (8, 1), credentials=whatsapp, **RETRY)
+                    f"{msg}.text.body.slice(0, 300) + '»' }}, biz_opaque_callback_data: {key} }} }}}}", (8, 1))
     f.chain(CONFIG, "One item per message", "Text message?", "Answer question", "Answered?")
     f.link("Answered?", "Reply to the customer", 0)
     f.link("Answered?", "Owner set?", 1)

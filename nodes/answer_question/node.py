@@ -194,17 +194,13 @@ class KnowledgeNode(Node):
     def parse_body(self, content_type: str, body: bytes, form: Any = None) -> dict[str, Any]:
         """A multipart upload (``file``, optional ``document`` name) or the raw file (named by ``?document=``)."""
         if content_type == "multipart/form-data":
-            upload = form.files.get("file") if form is not None else None
-            if upload is None:
-                raise NodeError(422, "The multipart body has no part named 'file'.",
-                                errors=[{"loc": "file", "msg": "field required: a file part named 'file'"}])
-            data = upload.read()
-            name = (form.form.get("document") or upload.filename or "").strip()
+            data, filename, mimetype = documents.uploaded_file(form)
+            name = (form.form.get("document") or filename or "").strip()
             if not name:
                 raise NodeError(422, "Name the document: a 'document' form part, or a file name.",
                                 errors=[{"loc": "document", "msg": "field required"}])
-            return {"document": name, "content_base64": base64.b64encode(data).decode("ascii") or None,
-                    "content_type": upload.mimetype or None}
+            return {"document": name, "content_base64": base64.b64encode(data).decode("ascii"),
+                    "content_type": mimetype}
         raise NodeError(415, "Send the document as JSON ({document, content_base64 | text}) or as multipart/form-data "
                              "with a 'file' part.")
 

@@ -78,6 +78,19 @@ class Document:
     warnings: list[str] = field(default_factory=list)
 
 
+def uploaded_file(form: object, part: str = "file") -> tuple[bytes, str | None, str | None]:
+    """The bytes, file name and type of a multipart body's file ``part``; a 422 naming it when it is
+    missing or empty."""
+    upload = form.files.get(part) if form is not None else None  # type: ignore[attr-defined]
+    if upload is None:
+        raise NodeError(422, f"The multipart body has no part named '{part}'.",
+                        errors=[{"loc": part, "msg": f"field required: a file part named '{part}'"}])
+    data = upload.read()
+    if not data:
+        raise NodeError(422, "The file is empty.", errors=[{"loc": part, "msg": "empty file"}])
+    return data, upload.filename or None, upload.mimetype or None
+
+
 def _unprocessable(detail: str) -> NodeError:
     return NodeError(422, detail, errors=[{"loc": "file", "msg": detail}])
 

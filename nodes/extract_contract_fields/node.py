@@ -50,19 +50,10 @@ class ExtractContractFieldsNode(Node):
     def parse_body(self, content_type: str, body: bytes, form: Any = None) -> dict[str, Any]:
         """Turn a multipart upload or a raw file body into the JSON input form."""
         if content_type == "multipart/form-data":
-            upload = form.files.get("file") if form is not None else None
-            if upload is None:
-                raise NodeError(422, "The multipart body has no part named 'file'.",
-                                errors=[{"loc": "file", "msg": "field required: a file part named 'file'"}])
-            data = upload.read()
-            if not data:
-                raise NodeError(422, "The file is empty.", errors=[{"loc": "file", "msg": "empty file"}])
+            data, filename, mimetype = documents.uploaded_file(form)
             data_in: dict[str, Any] = {
-                "file": {
-                    "content_base64": base64.b64encode(data).decode("ascii"),
-                    "filename": upload.filename or None,
-                    "content_type": upload.mimetype or None,
-                }
+                "file": {"content_base64": base64.b64encode(data).decode("ascii"), "filename": filename,
+                         "content_type": mimetype}
             }
             for key in ("contract_type", "language"):
                 if form.form.get(key):
