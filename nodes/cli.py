@@ -446,6 +446,60 @@ def render_workflows(base_url: str, out_dir: str, tenant: str | None, values: tu
         click.echo(str(path))
 
 
+@main.group()
+def jobs() -> None:
+    """The outbox: writes to a CRM waiting, done, failed or dead (all tenants; --tenant to narrow)."""
+
+
+def _store() -> Any:
+    from nodes.core.store import open_store
+
+    return open_store(_settings().database_url)
+
+
+@jobs.command(name="list")
+@click.option("--tenant", help="Only this tenant's jobs.")
+@click.option("--kind", help="Only this action's jobs, e.g. update-zoho.")
+@click.option("--status", type=click.Choice(["queued", "running", "succeeded", "failed", "dead"]))
+@click.option("--limit", type=int, default=50, show_default=True)
+def jobs_list(tenant: str | None, kind: str | None, status: str | None, limit: int) -> None:
+    """Jobs, newest first, one JSON line each."""
+    from nodes.core.outbox import job_view
+
+    for job in _store().jobs(tenant=tenant, kind=kind, status=status, limit=limit):
+        click.echo(json.dumps({**job_view(job), "tenant": job.tenant}, ensure_ascii=False))
+
+
+@jobs.command(name="show")
+@click.argument("job_id")
+def jobs_show(job_id: str) -> None:
+    """One job: its state, attempts, last error and outcome."""
+    from nodes.core.outbox import job_view
+
+    job = _store().get(job_id)
+    if job is None:
+        raise click.ClickException(f"no job {job_id!r}")
+    click.echo(_dump({**job_view(job), "tenant": job.tenant}))
+
+
+@jobs.command(name="retry")
+@click.argument("job_id")
+def jobs_retry(job_id: str) -> None:
+    """Put a dead job back in the queue with all its attempts (once the CRM or its credentials are fixed)."""
+    if not _store().requeue(job_id):
+        raise click.ClickException(f"no dead job {job_id!r} that can be retried (see `tzomet jobs show {job_id}`)")
+    click.echo(f"job {job_id} is queued again")
+
+
+@jobs.command(name="discard")
+@click.argument("job_id")
+def jobs_discard(job_id: str) -> None:
+    """Give up a queued or dead job: it is not written, and its record and note are dropped."""
+    if not _store().discard(job_id):
+        raise click.ClickException(f"no queued or dead job {job_id!r}")
+    click.echo(f"job {job_id} is discarded")
+
+
 def _add_node_commands() -> None:
     """Add the commands each action declares (:meth:`nodes.core.node.Node.commands`)."""
     for name in registry.names():

@@ -520,6 +520,50 @@ class Store:
             (at, error, time.time(), job_id, worker),
         ))
 
+    def defer(self, job_id: str, worker: str, *, at: float) -> bool:
+        """Put a claimed job back until ``at`` without spending the attempt its claim counted (its CRM
+        account's breaker is open). False if the lease was lost."""
+        return bool(self._run(
+            "UPDATE tz_jobs SET status = 'queued', next_attempt_at = ?, attempts = attempts - 1, locked_by = NULL, "
+            "locked_until = NULL, updated_at = ? WHERE id = ? AND locked_by = ? AND attempts > 0",
+            (at, time.time(), job_id, worker)))
+
+    def jobs(self, *, tenant: str | None = None, kind: str | None = None, status: str | None = None,
+             limit: int = 50) -> list[Job]:
+        """Jobs, newest first, filtered by tenant, kind and status (an operator's view)."""
+        sql = f"SELECT {_COLUMNS} FROM tz_jobs WHERE 1 = 1"
+        params: list[Any] = []
+        for column, value in (("tenant", tenant), ("kind", kind), ("status", status)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        rows = self._run(sql + " ORDER BY created_at DESC, id LIMIT ?", [*params, max(1, limit)], fetch="all")
+        return [Job.from_row(row) for row in rows]
+
+    def requeue(self, job_id: str) -> bool:
+        """Put a ``dead`` job back in the queue, due now, with all its attempts again (``tzomet jobs retry``).
+        False when there is no such dead job (a finished or failed job is not written again)."""
+        row = self._run(
+            "UPDATE tz_jobs SET status = 'queued', attempts = 0, next_attempt_at = ?, result = NULL, "
+            "http_status = NULL, updated_at = ? WHERE id = ? AND status = 'dead' "
+            "AND (http_status IS NULL OR http_status <> 410) RETURNING kind",
+            (time.time(), time.time(), job_id), fetch="one")
+        if row:
+            self.notify(f"{row[0]}:queued")
+        return bool(row)
+
+    def discard(self, job_id: str, reason: str = "discarded by an operator") -> bool:
+        """Give up a queued or dead job: ``dead`` with ``reason``, its payload dropped but for where it
+        was going. False when there is no such job, or it is running or finished otherwise."""
+        job = self.get(job_id)
+        if job is None or job.status not in ("queued", "dead"):
+            return False
+        keep = {k: job.payload[k] for k in ("module", "object", "board_id", "account") if job.payload.get(k)}
+        return bool(self._run(
+            "UPDATE tz_jobs SET status = 'dead', last_error = ?, result = ?, http_status = 410, payload = ?, "
+            "progress = '{}', updated_at = ? WHERE id = ? AND status IN ('queued', 'dead')",
+            (reason, _dumps({"detail": reason}), _dumps(keep), time.time(), job_id)))
+
     def release(self, worker: str) -> int:
         """Give back every job ``worker`` holds (a graceful shutdown): queued again, due now, the
         attempt it had started not counted. Another process claims them without waiting for the

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -11,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodes.core.node import Context, Node, NodeError, Reply, Route
+from nodes.core.outbox import job_view
 from nodes.core.store import Job, StoreError
 from nodes.update_zoho.mapping import DEFAULT_DUPLICATE_CHECK, MappingError, check_record, map_sources, profile
 from nodes.update_zoho.models import UpdateZohoInput, UpdateZohoOutput
@@ -25,12 +25,6 @@ MISSING_CREDENTIALS = (
 )
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 REPLAYED = "Idempotent-Replayed"
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -56,18 +50,7 @@ def get_job(settings: Any, job_id: str, tenant: str | None) -> dict[str, Any] | 
         raise NodeError(503, "The job store is unavailable; try again shortly.") from None
     if job is None or job.kind != KIND or job.tenant != tenant:
         return None
-    return {
-        "job_id": job.id,
-        "status": job.status,
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "last_error": job.last_error,
-        "result": job.result,
-        "module": job.payload.get("module") or (job.result or {}).get("module"),
-        "created_at": _iso(job.created_at),
-        "updated_at": _iso(job.updated_at),
-        "next_attempt_at": _iso(job.next_attempt_at) if job.status == "queued" else None,
-    }
+    return job_view(job)
 
 
 def outbox_depth(settings: Any) -> int:
@@ -121,7 +104,9 @@ class UpdateZohoNode(Node):
     def routes(self) -> list[Route]:
         """``GET /v1/jobs/<job_id>``: where a queued write stands."""
         return [Route("GET", "/v1/jobs/<job_id>", self._job, metric="jobs",
-                      summary="Where a queued update-zoho write stands")]
+                      summary="Where a queued update-zoho write stands"),
+                Route("POST", "/v1/jobs/<job_id>/retry", self._retry, metric="jobs_retry",
+                      summary="Put a dead update-zoho write back in the queue")]
 
     @staticmethod
     def _job(ctx: Context, job_id: str) -> dict[str, Any]:
@@ -129,6 +114,22 @@ class UpdateZohoNode(Node):
         if job is None:
             raise NodeError(404, f"No job {job_id!r}.")
         return job
+
+    @staticmethod
+    def _retry(ctx: Context, job_id: str) -> dict[str, Any]:
+        job = get_job(ctx.settings, job_id, ctx.tenant)
+        if job is None:
+            raise NodeError(404, f"No job {job_id!r}.")
+        try:
+            requeued = runtime_for(ctx.settings).store.requeue(job_id)
+        except StoreError:
+            raise NodeError(503, "The job store is unavailable; try again shortly.") from None
+        if not requeued:
+            raise NodeError(409, f"Job {job_id} is {job['status']}: only a dead job can be put back in the queue.")
+        writer = runtime_for(ctx.settings).writer
+        if writer is not None:
+            writer.wake()
+        return get_job(ctx.settings, job_id, ctx.tenant) or {}
 
     def outbox_depth(self, settings: Any) -> int:
         """See :func:`outbox_depth`."""

@@ -344,6 +344,17 @@ def test_dead_after_the_last_attempt(zoho: Callable[..., str], emulator: Emulato
     assert replay.status_code == 502 and replay.headers.get("Idempotent-Replayed") == "true"
     assert emulator.records("Leads") == []
 
+    # Zoho is back: an operator puts the dead write back in the queue, and it is written once
+    emulator.configure(down=False)
+    job_id = r.json()["job_id"]
+    retried = requests.post(f"{url}/v1/jobs/{job_id}/retry", timeout=30)
+    assert retried.status_code == 200 and retried.json()["status"] in ("queued", "running", "succeeded")
+    assert wait_job(url, job_id)["status"] == "succeeded"
+    assert [r["Last_Name"] for r in emulator.records("Leads")] == ["X"]
+    again = requests.post(f"{url}/v1/jobs/{job_id}/retry", timeout=30)
+    assert again.status_code == 409 and "only a dead job" in again.json()["detail"]
+    assert requests.post(f"{url}/v1/jobs/{'0' * 32}/retry", timeout=30).status_code == 404
+
 
 def test_bad_credentials_fail_with_502_naming_the_variables(serve: Callable[..., str], emulator: EmulatorServer,
                                                               db_url: str | None) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from nodes.core.outbox import OutboxOptions
 from nodes.update_zoho.mapping import DEFAULT_PROFILE, MappingError, check_record, map_sources, profile
-from nodes.update_zoho.writer import WriterOptions
 from tests.zoho_emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -93,11 +93,11 @@ def test_check_record_moves_what_zoho_would_refuse_when_mapped() -> None:
 
 
 def test_backoff_grows_with_jitter_and_respects_retry_after() -> None:
-    options = WriterOptions(backoff_base_s=1, backoff_max_s=10)
+    options = OutboxOptions(backoff_base_s=1, backoff_max_s=10)
     assert all(0.5 <= options.backoff(1) <= 1 for _ in range(50))
     assert all(5 <= options.backoff(10) <= 10 for _ in range(50))
     assert options.backoff(1, retry_after=30) == 30
-    assert WriterOptions.from_options({"max_attempts": "x", "wait_seconds": 2}).wait_seconds == 2
+    assert OutboxOptions.from_options({"max_attempts": "x", "wait_seconds": 2}).wait_seconds == 2
 
 
 def test_emulator_semantics() -> None:

@@ -7,8 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nodes.core.outbox import OutboxOptions, Writer
 from nodes.core.store import Store, StoreError
-from nodes.update_zoho.writer import KIND, Writer, WriterOptions
+from nodes.update_zoho.writer import KIND, ZohoHandler
 from nodes.update_zoho.zoho_sdk import ZohoClient, ZohoConfig
 from tests.zoho_emulator import EmulatorServer
 
@@ -37,7 +38,8 @@ def _client(emulator: EmulatorServer, store: Store, tmp_path: Path) -> ZohoClien
 def test_a_job_whose_outcome_was_lost_is_given_back_not_left_leased(emulator: EmulatorServer,
                                                                      tmp_path: Path) -> None:
     store = BlinkingStore(f"sqlite:///{tmp_path / 'store.db'}")
-    writer = Writer(store, _client(emulator, store, tmp_path), WriterOptions(poll_interval_s=0.1, lease_s=300))
+    writer = Writer(store, KIND, ZohoHandler(_client(emulator, store, tmp_path)),
+                    OutboxOptions(poll_interval_s=0.1, lease_s=300))
     job, _ = store.enqueue(KIND, PAYLOAD)
     writer.start()
     try:
@@ -54,7 +56,8 @@ def test_a_job_whose_outcome_was_lost_is_given_back_not_left_leased(emulator: Em
 def test_a_stopped_writer_leaves_nothing_leased(emulator: EmulatorServer, tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     emulator.configure(latency_ms=600)
-    writer = Writer(store, _client(emulator, store, tmp_path), WriterOptions(poll_interval_s=0.1, lease_s=300))
+    writer = Writer(store, KIND, ZohoHandler(_client(emulator, store, tmp_path)),
+                    OutboxOptions(poll_interval_s=0.1, lease_s=300))
     jobs = [store.enqueue(KIND, {**PAYLOAD, "record": {"Last_Name": "x", "Email": f"s{i}@example.co.il"}})[0]
             for i in range(3)]
     writer.start()
