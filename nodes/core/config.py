@@ -78,6 +78,9 @@ class Settings:
     zoho_dc: str = "us"
     zoho_api_url: str | None = None
     zoho_accounts_url: str | None = None
+    #: a HubSpot private app's access token (update-hubspot); never in the config file
+    hubspot_token: str | None = field(default=None, repr=False)
+    hubspot_api_url: str | None = None
     # The limits of one request (see LIMITS below and docs/configuration.md).
     max_body_bytes: int = 10 * MIB
     max_upload_bytes: int = 25 * MIB
@@ -390,6 +393,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         "zoho_dc": dc,
         "zoho_api_url": env.get("ZOHO_API_URL"),
         "zoho_accounts_url": env.get("ZOHO_ACCOUNTS_URL"),
+        "hubspot_token": env.get("HUBSPOT_TOKEN"),
+        "hubspot_api_url": env.get("HUBSPOT_API_URL"),
         "tenants": tuple(tenants),
         "default_rate_limit_per_minute": default_rate,
         "enable_echo": _env_bool(env.get("TZOMET_ENABLE_ECHO")),

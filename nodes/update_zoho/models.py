@@ -2,55 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from nodes.core.crm import Channel, ContactIn, FromIn, NoteIn, TaskIn
 from nodes.core.node import OutputModel, StrictModel
 
+__all__ = ["Channel", "ContactIn", "FromIn", "NoteIn", "TaskIn", "UpdateZohoInput", "UpdateZohoOutput"]
+
 Module = Literal["Leads", "Contacts", "Deals", "Accounts"]
-Channel = Literal["whatsapp", "web_form", "email", "sms", "phone_call", "facebook", "instagram", "other"]
 _API_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,99}$"
-
-
-class NoteIn(StrictModel):
-    """A note attached to the record."""
-
-    title: str | None = Field(default=None, max_length=120)
-    content: str = Field(min_length=1, max_length=32_000)
-
-
-class TaskIn(StrictModel):
-    """A task linked to the record."""
-
-    subject: str = Field(min_length=1, max_length=255)
-    due_date: dt.date | None = Field(default=None, description="YYYY-MM-DD")
-    priority: Literal["High", "Normal", "Low"] = "Normal"
-
-
-class ContactIn(BaseModel):
-    """Who the record is about, when it is not (only) in the classification."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(default=None, max_length=200)
-    first_name: str | None = Field(default=None, max_length=100)
-    last_name: str | None = Field(default=None, max_length=100)
-    phone: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=200)
-    company: str | None = Field(default=None, max_length=200)
-    channel: Channel | None = Field(default=None, description="where the lead came from (becomes the lead source)")
-
-
-class FromIn(StrictModel):
-    """Outputs of the other actions to map into a record through a mapping profile."""
-
-    classification: dict[str, Any] | None = Field(default=None, description="classify-lead output")
-    summary: dict[str, Any] | None = Field(default=None, description="summarize-conversation output")
-    contract: dict[str, Any] | None = Field(default=None, description="extract-contract-fields output")
-    contact: ContactIn | None = None
-    channel: Channel | None = Field(default=None, description="where the lead came from (as contact.channel)")
 
 
 class UpdateZohoInput(StrictModel):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
-from collections.abc import Mapping
 from typing import Any
 
+from nodes.core.crm import answer, outbox_ready, queue_write
 from nodes.core.node import Context, Node, NodeError, Reply, Route
 from nodes.core.outbox import job_view
-from nodes.core.store import Job, StoreError
+from nodes.core.store import StoreError
 from nodes.update_zoho.mapping import DEFAULT_DUPLICATE_CHECK, MappingError, check_record, map_sources, profile
 from nodes.update_zoho.models import UpdateZohoInput, UpdateZohoOutput
 from nodes.update_zoho.writer import KIND, runtime_for, shutdown_runtimes
@@ -24,12 +22,6 @@ MISSING_CREDENTIALS = (
     "A dry_run works without them."
 )
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
-REPLAYED = "Idempotent-Replayed"
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == wanted), None)
 
 
 def get_job(settings: Any, job_id: str, tenant: str | None) -> dict[str, Any] | None:
@@ -48,7 +40,7 @@ def get_job(settings: Any, job_id: str, tenant: str | None) -> dict[str, Any] | 
         job = runtime_for(settings).store.get(job_id)
     except StoreError:
         raise NodeError(503, "The job store is unavailable; try again shortly.") from None
-    if job is None or job.kind != KIND or job.tenant != tenant:
+    if job is None or job.tenant != tenant:  # any CRM action's job (update-zoho, update-hubspot)
         return None
     return job_view(job)
 
@@ -59,14 +51,6 @@ def outbox_depth(settings: Any) -> int:
         return runtime_for(settings).store.depth(KIND)
     except StoreError:
         return 0
-
-
-def store_ready(settings: Any) -> tuple[bool, str]:
-    """``(True, "")`` when the store answers, else ``(False, reason)`` (for ``/readyz``)."""
-    try:
-        return runtime_for(settings).store.ping()
-    except StoreError as exc:
-        return False, str(exc)
 
 
 class UpdateZohoNode(Node):
@@ -91,15 +75,8 @@ class UpdateZohoNode(Node):
         runtime_for(settings)
 
     def ready(self, settings: Any) -> tuple[bool, str]:
-        """Ready when the store answers and, with Zoho configured, this process's writer runs (Zoho
-        being down is what the outbox is for, so it does not count)."""
-        ok, reason = store_ready(settings)
-        if not ok:
-            return False, "store unreachable: " + reason
-        writer = runtime_for(settings).writer
-        if writer is not None and not writer.alive:
-            return False, "the outbox writer is not running"
-        return True, ""
+        """Ready when the store answers and, with Zoho configured, this process's writer runs."""
+        return outbox_ready(lambda: runtime_for(settings))
 
     def routes(self) -> list[Route]:
         """``GET /v1/jobs/<job_id>``: where a queued write stands."""
@@ -154,50 +131,11 @@ class UpdateZohoNode(Node):
             raise NodeError(503, MISSING_CREDENTIALS, title="Zoho is not configured")
         runtime.writer.start()  # no-op when running; restarts a writer that was stopped
 
-        key = self._idempotency_key(data, ctx)
-        scoped = f"{ctx.tenant or '-'}:{key}" if key else None
-        # The request as sent (not the mapped payload), so a config change cannot turn a replay into a conflict;
-        # without the other actions' `meta` (request id, latency), which differs each time a workflow re-runs them.
-        sent = data.model_dump(mode="json", by_alias=True, exclude={"idempotency_key"})
-        for source in (sent.get("from") or {}).values():
-            if isinstance(source, dict):
-                source.pop("meta", None)
-        request_hash = hashlib.sha256(json.dumps(sent, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-        max_attempts = options.get("max_attempts", runtime.options.max_attempts)
-        try:
-            job, created = runtime.store.enqueue(
-                KIND, payload, idempotency_key=scoped, request_hash=request_hash, tenant=ctx.tenant,
-                max_attempts=max(1, int(max_attempts)) if isinstance(max_attempts, int | float) else 20)
-        except StoreError:
-            log.error("update-zoho could not queue a write: store unavailable (request_id=%s)", ctx.request_id)
-            raise NodeError(503, "The job store is unavailable, so the write was not accepted; try again.") from None
-        if not created and job.request_hash != request_hash:
-            raise NodeError(422, "This idempotency key was already used for a different request.",
-                            errors=[{"loc": "idempotency_key",
-                                     "msg": "already used with a different body; use a new key for a new write"}])
-        if created:
-            runtime.writer.wake()
-        wait = options.get("wait_seconds", runtime.options.wait_seconds)
-        wait = float(wait) if isinstance(wait, int | float) else runtime.options.wait_seconds
-        try:
-            final = runtime.writer.wait(job.id, max(0.0, wait)) or job
-        except StoreError:
-            final = job
-        return self._answer(final, module, replayed=not created)
+        job, created = queue_write(ctx, KIND, payload, data, data.idempotency_key, runtime.store, runtime.writer,
+                                   options)
+        return answer(job, UpdateZohoOutput, "Zoho", {"module": module}, replayed=not created)
 
     # --- helpers ---
-    @staticmethod
-    def _idempotency_key(data: UpdateZohoInput, ctx: Context) -> str | None:
-        header = _header(ctx.headers or {}, "Idempotency-Key")
-        header = header.strip() if header else None
-        if header and len(header) > 255:
-            raise NodeError(422, "The Idempotency-Key header is too long.",
-                            errors=[{"loc": "Idempotency-Key", "msg": "at most 255 characters"}])
-        if header and data.idempotency_key and header != data.idempotency_key:
-            raise NodeError(422, "The Idempotency-Key header and idempotency_key differ.",
-                            errors=[{"loc": "idempotency_key", "msg": "differs from the Idempotency-Key header"}])
-        return data.idempotency_key or header or None
-
     @staticmethod
     def _payload(data: UpdateZohoInput, options: dict[str, Any]) -> dict[str, Any]:
         module = data.module
@@ -252,22 +190,3 @@ class UpdateZohoNode(Node):
                 warnings.append(f"not checked against the org's fields: {exc.reason}")
         return UpdateZohoOutput(status="dry_run", module=module, record=record,
                                 duplicate_check_fields=payload["duplicate_check_fields"], warnings=warnings)
-
-    @staticmethod
-    def _answer(job: Job, module: str, *, replayed: bool) -> Reply:
-        headers = {REPLAYED: "true"} if replayed else {}
-        if job.status == "succeeded" and job.result:
-            body = {k: v for k, v in job.result.items() if k in UpdateZohoOutput.model_fields}
-            return Reply(UpdateZohoOutput(**body, job_id=job.id), headers=headers)
-        if job.status in {"failed", "dead"}:
-            result = job.result or {}
-            status = job.http_status or 502
-            detail = str(result.get("detail") or job.last_error or "The write failed.")
-            errors = result.get("errors") if status == 422 else None
-            raise NodeError(status, f"{detail} (job {job.id})", errors=errors, headers=headers)
-        if job.attempts >= 1 and job.last_error:
-            reason = f"{job.last_error}; the write is queued and will be retried"
-        else:
-            reason = "Zoho is slow to answer; the write is queued and continues in the background"
-        return Reply(UpdateZohoOutput(status="queued", module=module, job_id=job.id, reason=reason),
-                     status=202, headers=headers)

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from nodes.core import registry
+from tests.crm_jobs import wait_job
 from tests.zoho_emulator import EmulatorServer
 
 FAST = {
@@ -48,15 +49,6 @@ def zoho_sqlite(serve: Callable[..., str], emulator: EmulatorServer) -> Callable
 
 def post(url: str, body: dict[str, Any], **headers: str) -> requests.Response:
     return requests.post(f"{url}/v1/update-zoho", json=body, headers=headers, timeout=30)
-
-
-def wait_job(url: str, job_id: str, timeout: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = requests.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
-        if job["status"] in {"succeeded", "failed", "dead"} or time.monotonic() > deadline:
-            return job
-        time.sleep(0.1)
 
 
 # --- writes ---------------------------------------------------------------------------------------
