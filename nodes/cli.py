@@ -428,7 +428,9 @@ def workflows() -> None:
 @click.option("--tenant", help="Client name: suffixes workflow names, gives unique ids and webhook paths.")
 @click.option("--set", "values", multiple=True, metavar="NAME=VALUE",
               help="Another value of the 'Tzomet config' node, e.g. owner_whatsapp=972501234567.")
-def render_workflows(base_url: str, out_dir: str, tenant: str | None, values: tuple[str, ...]) -> None:
+@click.option("--crm", type=click.Choice(["zoho", "hubspot"]), default="zoho", show_default=True,
+              help="The CRM the workflows write to (update-zoho or update-hubspot).")
+def render_workflows(base_url: str, out_dir: str, tenant: str | None, values: tuple[str, ...], crm: str) -> None:
     """Write copies of every workflow with the config node filled in, ready to import."""
     from nodes.core.workflows import RenderError, render_all
 
@@ -439,7 +441,7 @@ def render_workflows(base_url: str, out_dir: str, tenant: str | None, values: tu
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
         pairs[name.strip()] = value
     try:
-        written = render_all(Path(out_dir), base_url, tenant, pairs)
+        written = render_all(Path(out_dir), base_url, tenant, pairs, crm=crm)
     except RenderError as err:
         raise click.ClickException(str(err)) from None
     for path in written:

@@ -197,3 +197,29 @@ def test_render_from_the_installed_command(tmp_path: Path) -> None:
                            "--out", str(tmp_path), "--tenant", "acme"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.split()) == len(EXPECTED)
+
+
+def test_render_for_hubspot_swaps_the_crm_step_only(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["workflows", "render", "--base-url", "http://tzomet:8080", "--out",
+                                      str(tmp_path), "--crm", "hubspot"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(n.replace("-to-zoho.json", "-to-hubspot.json") for n in EXPECTED)
+    for path in tmp_path.iterdir():
+        rendered = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator(SCHEMA).validate(rendered)
+        text = json.dumps(rendered, ensure_ascii=False)
+        assert "update-zoho" not in text and "module: '" not in text
+        nodes = {n["name"] for n in rendered["nodes"]}
+        for source, outs in rendered["connections"].items():
+            assert source in nodes
+            assert all(link["node"] in nodes for branches in outs.values() for branch in branches for link in branch)
+        original = WORKFLOWS[path.name.replace("-to-hubspot.json", "-to-zoho.json")]
+        if "-to-hubspot" in path.name:
+            assert rendered["id"] != original["id"] and "/v1/update-hubspot" in text and "HubSpot" in rendered["name"]
+        else:
+            assert rendered["id"] == original["id"]  # no CRM step: the same workflow
+    contract = json.loads((tmp_path / "contract-intake-to-hubspot.json").read_text(encoding="utf-8"))
+    assert "object: 'deals'" in json.dumps(contract, ensure_ascii=False)
+    assert CliRunner().invoke(cli, ["workflows", "render", "--base-url", "http://x:1", "--out", str(tmp_path),
+                                    "--crm", "salesforce"]).exit_code != 0

@@ -24,9 +24,10 @@ from typing import Any
 import pytest
 import requests
 
-from nodes.core.workflows import render_all
+from nodes.core.workflows import render_all, shipped, swap_crm
 from nodes.update_zoho.writer import shutdown_runtimes
 from tests.conftest import _Servers
+from tests.hubspot_emulator import HubSpotEmulator
 from tests.n8n_harness import N8n, require_n8n
 from tests.whatsapp_double import WhatsAppDouble
 from tests.zoho_emulator import EmulatorServer
@@ -60,6 +61,7 @@ class Stack:
     zoho: EmulatorServer
     whatsapp: WhatsAppDouble
     service: str
+    hubspot: HubSpotEmulator
 
     def records(self, module: str) -> list[dict[str, Any]]:
         return self.zoho.records(module)
@@ -72,17 +74,19 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     launcher = require_n8n()
     base = tmp_path_factory.mktemp("n8n-stack")
-    with EmulatorServer() as zoho, WhatsAppDouble() as whatsapp:
+    with EmulatorServer() as zoho, WhatsAppDouble() as whatsapp, HubSpotEmulator() as hubspot:
         servers = _Servers(base / "tzomet-data")
         service = servers(env={"TZOMET_API_KEYS": API_KEY}, zoho_client_id="client", zoho_client_secret="secret",
                           zoho_refresh_token="refresh", zoho_api_url=zoho.url, zoho_accounts_url=zoho.token_url,
-                          embedder="off")
+                          hubspot_token=hubspot.state.token, hubspot_api_url=hubspot.url, embedder="off")
         added = requests.post(f"{service}/v1/knowledge", headers={"X-API-Key": API_KEY}, timeout=60,
                               json={"document": "מחירון.md", "text": PRICE_LIST})
         assert added.status_code == 200, added.text
         rendered = base / "workflows"
-        render_all(rendered, service, values={"whatsapp_api_url": f"{whatsapp.url}/v21.0",
-                                              "owner_whatsapp": OWNER, "whatsapp_phone_number_id": PHONE_NUMBER_ID})
+        values = {"whatsapp_api_url": f"{whatsapp.url}/v21.0", "owner_whatsapp": OWNER,
+                  "whatsapp_phone_number_id": PHONE_NUMBER_ID}
+        render_all(rendered, service, values=values)
+        render_all(rendered, service, values=values, crm="hubspot")  # the same workflows writing to HubSpot
         n8n = N8n(launcher, base / "n8n")
         n8n.import_credentials([
             {"id": "tzometApiKey0001", "name": "Tzomet API key", "type": "httpHeaderAuth",
@@ -94,7 +98,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ])
         n8n.import_workflows(rendered)
         try:
-            yield Stack(n8n, zoho, whatsapp, service)
+            yield Stack(n8n, zoho, whatsapp, service, hubspot)
         finally:
             n8n.stop()
             servers.stop_all()
@@ -110,6 +114,8 @@ class Runs:
     after_first: dict[str, list[dict[str, Any]]]
     after_second: dict[str, list[dict[str, Any]]]
     sent_first: list[dict[str, Any]]
+    hubspot: dict[str, list[dict[str, Any]]]
+    hubspot_ids: set[str]
 
     def records(self, module: str) -> list[dict[str, Any]]:
         """The records after both runs."""
@@ -132,9 +138,11 @@ def runs(stack: Stack) -> Runs:
     sent_first = list(stack.whatsapp.sent)
     second = stack.n8n.execute_all()
     after_second = {m: stack.records(m) for m in MODULES}
-    assert set(first) == set(second) == {"TzWhatsAppLead01", "TzWebFormLead001", "TzConversation01",
-                                          "TzContractIntake", "TzCrmFeedback01", "TzWhatsAppAnswer"}
-    return Runs(first, second, after_first, after_second, sent_first)
+    zoho_ids = {"TzWhatsAppLead01", "TzWebFormLead001", "TzConversation01", "TzContractIntake"}
+    hubspot_ids = {swap_crm(wf, "hubspot")["id"] for wf in shipped().values() if wf["id"] in zoho_ids}
+    assert set(first) == set(second) == zoho_ids | hubspot_ids | {"TzCrmFeedback01", "TzWhatsAppAnswer"}
+    hubspot = {kind: stack.hubspot.records(kind) for kind in ("contacts", "deals", "notes", "tasks")}
+    return Runs(first, second, after_first, after_second, sent_first, hubspot, hubspot_ids)
 
 
 def _of(records: list[dict[str, Any]], field: str, record_id: object) -> list[dict[str, Any]]:
@@ -153,7 +161,8 @@ def test_whatsapp_lead_to_zoho(runs: Runs) -> None:
     task = _of(runs.records("Tasks"), "What_Id", lead["id"])
     assert len(task) == 1 and task[0]["Priority"] == "High" and "human_request" in task[0]["Subject"]
     # the owner was told on WhatsApp, through the Graph API's wire format
-    sent = [m for m in runs.sent_first if "+972541234567" in m.get("text", {}).get("body", "")]
+    sent = [m for m in runs.sent_first if "+972541234567" in m.get("text", {}).get("body", "")
+            and "Zoho: " in m["text"]["body"]]
     assert len(sent) == 1 and sent[0]["to"] == OWNER and sent[0]["phone_number_id"] == PHONE_NUMBER_ID
     assert sent[0]["messaging_product"] == "whatsapp"
 
@@ -167,6 +176,24 @@ def test_whatsapp_question_is_answered_or_goes_to_the_owner(runs: Runs) -> None:
     assert replies[0]["context"]["message_id"].endswith("QUESTION0001")
     asked = [m for m in runs.sent_first if m.get("to") == OWNER and "לאופנועים" in m["text"]["body"]]
     assert len(asked) == 1 and "+" + customer in asked[0]["text"]["body"]  # the second: a person answers
+
+
+def test_the_same_workflows_write_to_hubspot_once(runs: Runs) -> None:
+    """`tzomet workflows render --crm hubspot`: the same four workflows, run twice, each record once."""
+    for workflow_id in runs.hubspot_ids:
+        runs.succeeded(workflow_id)
+    contacts = {c["properties"][k]: c for c in runs.hubspot["contacts"] for k in ("phone", "email")
+                if c["properties"].get(k)}
+    assert set(contacts) >= {"+972541234567", "yossi.levi@example.com", "+972501112233"}
+    assert len(runs.hubspot["contacts"]) == 3  # delivered twice each, written once
+    dana = contacts["+972541234567"]["properties"]
+    assert dana["firstname"] == "דנה" and dana["lastname"] == "כהן" and "human_request" in dana["message"]
+    (deal,) = runs.hubspot["deals"]
+    assert deal["properties"]["amount"] == "7200" and deal["properties"]["dealname"].startswith("lease")
+    assert len(runs.hubspot["notes"]) == 4  # one per workflow, none twice
+    assert any("שמאי" in t["properties"]["hs_task_subject"] for t in runs.hubspot["tasks"])
+    told = [m for m in runs.sent_first if "HubSpot: " + contacts["+972541234567"]["id"] in m["text"]["body"]]
+    assert len(told) == 1 and told[0]["to"] == OWNER  # the owner's notice names the HubSpot record
 
 
 def test_web_form_lead_to_zoho(runs: Runs) -> None:

@@ -5,7 +5,10 @@ the other per-client values (the WhatsApp Cloud API address, the business owner'
 every HTTP Request node builds its URL from it. Rendering writes copies with those values
 filled in, so an agency imports a ready workflow per client. With ``tenant``, each copy
 also gets its own workflow id, name suffix and webhook paths (``<tenant>/<path>``), so
-several clients' copies live side by side in one n8n without clashing.
+several clients' copies live side by side in one n8n without clashing. With ``crm``
+(``hubspot``), the Zoho step of each workflow becomes the same step for that CRM: the CRM
+actions share one envelope, so only the action, the record type (``module: 'Leads'`` →
+``object: 'contacts'``) and the names change.
 """
 
 from __future__ import annotations
@@ -84,10 +87,61 @@ def slug(tenant: str) -> str:
     return value
 
 
-def render(workflow: Mapping[str, Any], base_url: str, tenant: str | None = None,
-           values: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """A copy of ``workflow`` with its config filled in (and made unique per ``tenant``)."""
+#: the CRMs a workflow can write to, and how Zoho's words become theirs
+CRMS: dict[str, dict[str, Any]] = {
+    "zoho": {},
+    "hubspot": {
+        "action": "update-hubspot",
+        "body": {"module: 'Leads'": "object: 'contacts'", "module: 'Contacts'": "object: 'contacts'",
+                 "module: 'Deals'": "object: 'deals'", "zoho:": "hubspot:", "Zoho: ": "HubSpot: "},
+        "names": {"Update Zoho lead": "Update HubSpot contact", "Update Zoho deal": "Update HubSpot deal",
+                  "Update Zoho: note and tasks": "Update HubSpot: note and tasks", "Zoho CRM": "HubSpot",
+                  "Zoho deal": "HubSpot deal", "Zoho note and tasks": "HubSpot note and tasks"},
+        "file": ("-to-zoho.json", "-to-hubspot.json"),
+    },
+}
+
+
+def _renamed(text: str, names: Mapping[str, str]) -> str:
+    for old, new in names.items():
+        text = text.replace(old, new)
+    return text
+
+
+def swap_crm(workflow: Mapping[str, Any], crm: str) -> dict[str, Any]:
+    """``workflow`` writing to ``crm`` instead of Zoho (the same workflow when it writes to no CRM, or ``zoho``)."""
+    if crm not in CRMS:
+        raise RenderError(f"--crm must be one of {', '.join(CRMS)}, not {crm!r}")
+    spec = CRMS[crm]
     out = copy.deepcopy(dict(workflow))
+    crm_nodes = [n for n in out["nodes"] if "/v1/update-zoho" in str(n["parameters"].get("url", ""))]
+    if not spec or not crm_nodes:
+        return out
+    for node in out["nodes"]:
+        params = node["parameters"]
+        if node in crm_nodes:  # the URL and the request id header name the action
+            params = node["parameters"] = json.loads(json.dumps(params).replace("update-zoho", spec["action"]))
+        for key in ("jsonBody", "responseBody"):
+            if isinstance(params.get(key), str):
+                params[key] = _renamed(params[key], spec["body"])
+        node["name"] = _renamed(node["name"], spec["names"])
+        node["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"tzomet/{crm}/{node['id']}"))
+        if node.get("webhookId"):
+            node["webhookId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"tzomet/{crm}/{node['webhookId']}"))
+    out["connections"] = {
+        _renamed(src, spec["names"]): {kind: [[{**link, "node": _renamed(link["node"], spec["names"])}
+                                                for link in branch] for branch in branches]
+                                       for kind, branches in outs.items()}
+        for src, outs in out["connections"].items()}
+    out["name"] = _renamed(out["name"], spec["names"])
+    out["id"] = ("tz" + hashlib.sha256(f"{crm}/{out['id']}".encode()).hexdigest())[:16]
+    return out
+
+
+def render(workflow: Mapping[str, Any], base_url: str, tenant: str | None = None,
+           values: Mapping[str, str] | None = None, crm: str = "zoho") -> dict[str, Any]:
+    """A copy of ``workflow`` with its config filled in (made unique per ``tenant``, writing to ``crm``)."""
+    out = swap_crm(workflow, crm)
     wanted = {"base_url": check_base_url(base_url), **(values or {})}
     assignments = config_node(out)["parameters"]["assignments"]["assignments"]
     known = {a["name"]: a for a in assignments}
@@ -110,7 +164,8 @@ def render(workflow: Mapping[str, Any], base_url: str, tenant: str | None = None
 
 
 def render_all(out_dir: Path, base_url: str, tenant: str | None = None,
-               values: Mapping[str, str] | None = None, source: Path = WORKFLOWS_DIR) -> list[Path]:
+               values: Mapping[str, str] | None = None, source: Path = WORKFLOWS_DIR,
+               crm: str = "zoho") -> list[Path]:
     """Render every shipped workflow into ``out_dir``; returns the files written.
 
     A value in ``values`` is applied to each workflow whose config node has it; a name
@@ -127,8 +182,9 @@ def render_all(out_dir: Path, base_url: str, tenant: str | None = None,
     written = []
     for file_name, workflow in workflows.items():
         mine = {k: v for k, v in values.items() if k in config_values(workflow)}
-        path = out_dir / file_name
-        path.write_text(json.dumps(render(workflow, base_url, tenant, mine), ensure_ascii=False, indent=2) + "\n",
-                        encoding="utf-8")
+        suffix = CRMS.get(crm, {}).get("file")
+        path = out_dir / (file_name.replace(*suffix) if suffix else file_name)
+        path.write_text(json.dumps(render(workflow, base_url, tenant, mine, crm), ensure_ascii=False, indent=2)
+                        + "\n", encoding="utf-8")
         written.append(path)
     return written

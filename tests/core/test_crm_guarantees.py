@@ -100,12 +100,15 @@ def test_an_outage_loses_nothing_and_writes_once(crm: tuple[Crm, Service]) -> No
 
 def test_a_429_storm_writes_each_once(crm: tuple[Crm, Service]) -> None:
     target, service = crm
+    # One write first: Zoho's SDK mints its access token then (a throttled token refresh is read as refused
+    # credentials by the SDK: a known gap, see docs/update-zoho.md), and HubSpot's client is built.
+    _settle(service, [_post(service, target, {**target.body(99), "idempotency_key": "warm"})])
     target.throttle(20)
     with cf.ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda i: _post(service, target, {**target.body(i), "idempotency_key": f"s-{i}"}),
                                 range(12)))
     _settle(service, answers)
-    assert sorted(target.emails()) == sorted(f"g{i}@example.co.il" for i in range(12))
+    assert sorted(target.emails()) == sorted(f"g{i}@example.co.il" for i in [*range(12), 99])
 
 
 def test_twenty_concurrent_requests_with_one_key_write_once(crm: tuple[Crm, Service]) -> None:
