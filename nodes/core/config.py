@@ -81,6 +81,10 @@ class Settings:
     #: a HubSpot private app's access token (update-hubspot); never in the config file
     hubspot_token: str | None = field(default=None, repr=False)
     hubspot_api_url: str | None = None
+    #: a Monday.com API token (update-monday); never in the config file
+    monday_token: str | None = field(default=None, repr=False)
+    monday_api_url: str | None = None
+    monday_board_id: str | None = None
     # The limits of one request (see LIMITS below and docs/configuration.md).
     max_body_bytes: int = 10 * MIB
     max_upload_bytes: int = 25 * MIB
@@ -395,6 +399,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         "zoho_accounts_url": env.get("ZOHO_ACCOUNTS_URL"),
         "hubspot_token": env.get("HUBSPOT_TOKEN"),
         "hubspot_api_url": env.get("HUBSPOT_API_URL"),
+        "monday_token": env.get("MONDAY_TOKEN"),
+        "monday_api_url": env.get("MONDAY_API_URL"),
+        "monday_board_id": env.get("MONDAY_BOARD_ID"),
         "tenants": tuple(tenants),
         "default_rate_limit_per_minute": default_rate,
         "enable_echo": _env_bool(env.get("TZOMET_ENABLE_ECHO")),

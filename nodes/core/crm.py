@@ -13,14 +13,16 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from nodes.core.node import Context, NodeError, OutputModel, Reply, StrictModel
-from nodes.core.outbox import Writer
-from nodes.core.store import Job, Store, StoreError
+from nodes.core.outbox import Handler, OutboxOptions, Writer
+from nodes.core.store import Job, Store, StoreError, open_store
 
 log = logging.getLogger("tzomet.crm")
 
@@ -161,3 +163,43 @@ def outbox_ready(runtime: Callable[[], Any]) -> tuple[bool, str]:
     if current.writer is not None and not current.writer.alive:
         return False, "the outbox writer is not running"
     return True, ""
+
+
+class Runtime:
+    """A CRM action in one process: its store and its outbox writer."""
+
+    def __init__(self, store: Store, writer: Writer) -> None:
+        self.store, self.writer = store, writer
+
+
+class Runtimes:
+    """Each configuration's :class:`Runtime` in this process, made (and its writer started) on first use."""
+
+    def __init__(self, kind: str, handler: Callable[[Any, dict[str, Any]], Handler],
+                 key: Callable[[Any], tuple[Any, ...]]) -> None:
+        self.kind, self.handler, self.key = kind, handler, key
+        self._held: dict[tuple[Any, ...], Runtime] = {}
+        self._lock = threading.Lock()
+
+    def get(self, settings: Any) -> Runtime:
+        key = (*self.key(settings), settings.database_url, str(settings.data_dir), os.getpid())
+        runtime = self._held.get(key)
+        if runtime is not None:
+            return runtime
+        with self._lock:
+            runtime = self._held.get(key)
+            if runtime is None:
+                options = settings.action_options(self.kind, None)
+                store = open_store(settings.database_url)
+                writer = Writer(store, self.kind, self.handler(settings, options), OutboxOptions.from_options(options))
+                writer.start()
+                runtime = self._held[key] = Runtime(store, writer)
+        return runtime
+
+    def shutdown(self) -> None:
+        """Stop every writer this process started."""
+        with self._lock:
+            held = list(self._held.values())
+            self._held.clear()
+        for runtime in held:
+            runtime.writer.stop()

@@ -9,12 +9,11 @@ repeats it. A job names its account, never its token: ``default`` (``HUBSPOT_TOK
 from __future__ import annotations
 
 import os
-import threading
-from dataclasses import dataclass
 from typing import Any
 
-from nodes.core.outbox import OutboxOptions, Rejected, Save, Writer
-from nodes.core.store import Job, Store, open_store
+from nodes.core.crm import Runtime, Runtimes
+from nodes.core.outbox import Rejected, Save
+from nodes.core.store import Job
 
 from .hubspot_client import HubSpotClient, HubSpotConfig
 
@@ -97,39 +96,14 @@ def _task_key(index: int) -> str:
     return "task_id" if index == 0 else f"task_id.{index}"
 
 
-@dataclass
-class Runtime:
-    """update-hubspot in one process: the store and the writer."""
-
-    store: Store
-    writer: Writer
-
-
-_RUNTIMES: dict[tuple[Any, ...], Runtime] = {}
-_LOCK = threading.Lock()
+RUNTIMES = Runtimes(KIND, HubSpotHandler, lambda settings: (settings.hubspot_api_url,))
 
 
 def runtime_for(settings: Any) -> Runtime:
     """This process's runtime for ``settings`` (its writer started on first use)."""
-    key = (settings.database_url, settings.hubspot_api_url, str(settings.data_dir), os.getpid())
-    runtime = _RUNTIMES.get(key)
-    if runtime is not None:
-        return runtime
-    with _LOCK:
-        runtime = _RUNTIMES.get(key)
-        if runtime is None:
-            options = settings.action_options(KIND, None)
-            store = open_store(settings.database_url)
-            writer = Writer(store, KIND, HubSpotHandler(settings, options), OutboxOptions.from_options(options))
-            writer.start()
-            runtime = _RUNTIMES[key] = Runtime(store, writer)
-    return runtime
+    return RUNTIMES.get(settings)
 
 
 def shutdown_runtimes() -> None:
     """Stop every writer of this process."""
-    with _LOCK:
-        runtimes = list(_RUNTIMES.values())
-        _RUNTIMES.clear()
-    for runtime in runtimes:
-        runtime.writer.stop()
+    RUNTIMES.shutdown()

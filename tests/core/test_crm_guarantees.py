@@ -1,4 +1,4 @@
-"""The outbox's guarantees, the same test for every CRM action (update-zoho, update-hubspot), each against
+"""The outbox's guarantees, the same test for every CRM action (update-zoho, -hubspot, -monday), each against
 its emulator over HTTP, through `tzomet serve` (gunicorn, 2 workers): accepted means written exactly once —
 across an outage, a 429 storm, 20 concurrent requests with one key, and a SIGKILL of the service mid-drain."""
 
@@ -20,6 +20,7 @@ import requests
 from tests.conftest import MODELS_DIR
 from tests.crm_jobs import wait_job
 from tests.hubspot_emulator import HubSpotEmulator
+from tests.monday_emulator import BOARD, MondayEmulator
 from tests.service import Service
 from tests.zoho_emulator import EmulatorServer
 
@@ -56,12 +57,21 @@ def _hubspot() -> Crm:
                lambda n: emu.configure(throttle_next=n, retry_after=0))
 
 
-@pytest.fixture(params=["zoho", "hubspot"])
+def _monday() -> Crm:
+    emu = MondayEmulator().start()
+    return Crm("update-monday", emu, {"MONDAY_TOKEN": emu.state.token, "MONDAY_API_URL": emu.api_url,
+                                      "MONDAY_BOARD_ID": BOARD},
+               lambda i: {"name": f"לקוח {i}", "record": {"email": {"email": f"g{i}@example.co.il", "text": "x"}}},
+               lambda: [str(i["column_values"]["email"]["email"]) for i in emu.items()],
+               lambda n: emu.configure(throttle_next=n, retry_after=0))
+
+
+@pytest.fixture(params=["zoho", "hubspot", "monday"])
 def crm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Crm, Service]]:
-    target = _zoho() if request.param == "zoho" else _hubspot()
+    target = {"zoho": _zoho, "hubspot": _hubspot, "monday": _monday}[request.param]()
     config = tmp_path / "tzomet.json"
     config.write_text(json.dumps({"actions": {target.action: OPTIONS}}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOHO_", "HUBSPOT_", "TZOMET_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOHO_", "HUBSPOT_", "MONDAY_", "TZOMET_"))}
     env.update({"TZOMET_DATA_DIR": str(tmp_path / "data"), "TZOMET_CONFIG": str(config),
                 "TZOMET_MODELS_DIR": str(MODELS_DIR), **target.env})
     service = Service(env, tmp_path / "serve.log").start()
@@ -113,7 +123,8 @@ def test_a_429_storm_writes_each_once(crm: tuple[Crm, Service]) -> None:
 
 def test_twenty_concurrent_requests_with_one_key_write_once(crm: tuple[Crm, Service]) -> None:
     target, service = crm
-    body = {**target.body(0), "idempotency_key": "same", "note": {"content": "פעם אחת"}}
+    note = {"update": "פעם אחת"} if target.action == "update-monday" else {"note": {"content": "פעם אחת"}}
+    body = {**target.body(0), "idempotency_key": "same", **note}
     with cf.ThreadPoolExecutor(20) as pool:
         answers = list(pool.map(lambda _: _post(service, target, body), range(20)))
     _settle(service, answers)
