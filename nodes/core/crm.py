@@ -70,6 +70,19 @@ class FromIn(StrictModel):
     channel: Channel | None = Field(default=None, description="where the lead came from (as contact.channel)")
 
 
+def account_for(options: Mapping[str, Any]) -> str:
+    """The CRM account a tenant's writes go to: ``env:NAME`` for its ``token_env`` option, else ``default``
+    (the service-wide token). A job carries this name, never the token."""
+    return f"env:{options['token_env']}" if options.get("token_env") else "default"
+
+
+def account_token(account: str, default_token: str | None) -> str | None:
+    """The token of ``account`` (read from its environment variable when the job runs), or ``None``."""
+    if account.startswith("env:"):
+        return os.environ.get(account[4:]) or None
+    return default_token or None
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
     return next((v for k, v in headers.items() if k.lower() == wanted), None)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nodes.core.crm import answer, idempotency_key, outbox_ready, queue_write
+from nodes.core.crm import account_for, account_token, answer, idempotency_key, outbox_ready, queue_write
 from nodes.core.mapping import MappingError, map_sources, profile
 from nodes.core.node import Context, Node, NodeError, Reply
 from nodes.core.store import StoreError
 
 from .models import UpdateHubspotInput, UpdateHubspotOutput
-from .writer import KIND, account_token, runtime_for, shutdown_runtimes
+from .writer import KIND, runtime_for, shutdown_runtimes
 
 log = logging.getLogger("tzomet.hubspot")
 
@@ -91,8 +91,8 @@ class UpdateHubspotNode(Node):
         record, warnings = self._record(data, options)
         if data.dry_run:
             return Reply(UpdateHubspotOutput(status="dry_run", object=data.object, record=record, warnings=warnings))
-        account = f"env:{options['token_env']}" if options.get("token_env") else "default"
-        if not account_token(account, ctx.settings):
+        account = account_for(options)
+        if not account_token(account, ctx.settings.hubspot_token):
             raise NodeError(503, MISSING_TOKEN, title="HubSpot is not configured")
         key = idempotency_key(data.idempotency_key, ctx)
         payload = {

@@ -8,10 +8,9 @@ repeats it. A job names its account, never its token: ``default`` (``HUBSPOT_TOK
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from nodes.core.crm import Runtime, Runtimes
+from nodes.core.crm import Runtime, Runtimes, account_token
 from nodes.core.outbox import Rejected, Save
 from nodes.core.store import Job
 
@@ -19,13 +18,6 @@ from .hubspot_client import HubSpotClient, HubSpotConfig
 
 KIND = "update-hubspot"
 PRIORITIES = {"High": "HIGH", "Normal": "MEDIUM", "Low": "LOW"}
-
-
-def account_token(account: str, settings: Any) -> str | None:
-    """The token of ``account`` (``default`` or ``env:NAME``), or ``None`` when it is not set."""
-    if account.startswith("env:"):
-        return os.environ.get(account[4:]) or None
-    return settings.hubspot_token or None
 
 
 class HubSpotHandler:
@@ -37,7 +29,7 @@ class HubSpotHandler:
         self._clients: dict[tuple[str, str], HubSpotClient] = {}
 
     def client(self, account: str) -> HubSpotClient:
-        token = account_token(account, self.settings)
+        token = account_token(account, self.settings.hubspot_token)
         if not token:
             raise Rejected(502, "no HubSpot token", {"detail": f"HubSpot is not configured for account {account!r}: "
                                                                "set HUBSPOT_TOKEN (or the tenant's token_env)"})

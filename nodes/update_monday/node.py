@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.core.crm import answer, idempotency_key, outbox_ready, queue_write
+from nodes.core.crm import account_for, account_token, answer, idempotency_key, outbox_ready, queue_write
 from nodes.core.mapping import MappingError, map_sources, profile
 from nodes.core.node import Context, Node, NodeError, Reply
 from nodes.core.store import StoreError
 
 from .models import UpdateMondayInput, UpdateMondayOutput
-from .writer import KIND, account_token, runtime_for, shutdown_runtimes
+from .writer import KIND, runtime_for, shutdown_runtimes
 
 #: the board's columns for each logical value (a tenant's ``columns`` option overrides any of them)
 DEFAULT_COLUMNS = {"phone": "phone", "email": "email", "status": "status", "text": "long_text",
@@ -84,8 +84,8 @@ class UpdateMondayNode(Node):
         if data.dry_run:
             return Reply(UpdateMondayOutput(status="dry_run", board_id=board or None, name=name, record=record,
                                             warnings=warnings))
-        account = f"env:{options['token_env']}" if options.get("token_env") else "default"
-        if not account_token(account, ctx.settings) or not board:
+        account = account_for(options)
+        if not account_token(account, ctx.settings.monday_token) or not board:
             raise NodeError(503, MISSING, title="Monday is not configured")
         key = idempotency_key(data.idempotency_key, ctx)
         scoped = f"{ctx.tenant or '-'}:{key}" if key else None

@@ -8,10 +8,9 @@ token: ``default`` (``MONDAY_TOKEN``) or ``env:NAME`` (a tenant's ``token_env`` 
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from nodes.core.crm import Runtime, Runtimes
+from nodes.core.crm import Runtime, Runtimes, account_token
 from nodes.core.outbox import Rejected, Save
 from nodes.core.store import Job
 
@@ -19,13 +18,6 @@ from .monday_client import MondayClient, MondayConfig
 
 KIND = "update-monday"
 DEFAULT_API_URL = "https://api.monday.com/v2"
-
-
-def account_token(account: str, settings: Any) -> str | None:
-    """The token of ``account`` (``default`` or ``env:NAME``), or ``None`` when it is not set."""
-    if account.startswith("env:"):
-        return os.environ.get(account[4:]) or None
-    return settings.monday_token or None
 
 
 class MondayHandler:
@@ -37,7 +29,7 @@ class MondayHandler:
         self._clients: dict[tuple[str, str], MondayClient] = {}
 
     def client(self, account: str) -> MondayClient:
-        token = account_token(account, self.settings)
+        token = account_token(account, self.settings.monday_token)
         if not token:
             raise Rejected(502, "no Monday token", {"detail": f"Monday is not configured for account {account!r}: "
                                                               "set MONDAY_TOKEN (or the tenant's token_env)"})
