@@ -191,6 +191,10 @@ def _whatsapp(text: str) -> str:
     return export(text[:len(text) - (len(out) - LONG_MAX)]) if len(out) > LONG_MAX else out
 
 
+#: the longest question answer-question reads
+QUESTION_MAX = 2_000
+
+
 def targets() -> list[Target]:
     """Every finder and every action, ready to call with one text."""
     settings = load_settings(env={})
@@ -208,6 +212,23 @@ def targets() -> list[Target]:
                    "channel": "whatsapp"}
         return run("update-zoho", {"from": {"classification": classification, "contact": contact},
                                    "note": {"content": text[:NOTE_MAX]}, "dry_run": True})
+
+    from nodes.answer_question import kb as knowledge
+    from nodes.answer_question.answer import answer
+    from nodes.answer_question.eval import SHIPPED, build
+    from nodes.answer_question.readers import markdown_blocks, text_blocks
+
+    clinic, _ = build(SHIPPED / "kb")  # the shipped knowledge base, lexical
+
+    def index_text(text: str) -> object:
+        """What adding a document does before it is stored, and what each process then builds."""
+        rows = [("d", "stress.md", "", 0.0, {}, [c.as_dict() for c in knowledge.chunk_blocks(blocks)])
+                for blocks in (markdown_blocks(text), text_blocks(text))]
+        return knowledge.KnowledgeIndex.build("stress", rows, None)
+
+    def ask(text: str) -> object:
+        passages = knowledge.search(clinic, text, 10)
+        return answer(text, passages, clinic.index.words)
 
     return [
         Target("find_phones", find_phones, LONG_MAX),
@@ -227,6 +248,8 @@ def targets() -> list[Target]:
                LONG_MAX),
         Target("extract-contract-fields", lambda t: run("extract-contract-fields", {"text": t}), LONG_MAX),
         Target("update-zoho (dry run)", zoho, NOTE_MAX),
+        Target("knowledge (chunk, index)", index_text, LONG_MAX),
+        Target("answer-question (lexical)", ask, QUESTION_MAX),
     ]
 
 
