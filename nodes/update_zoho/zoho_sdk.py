@@ -430,6 +430,9 @@ class ZohoClient:
             if "access denied" in message.lower() or "too many" in message.lower():
                 return ZohoTransient("Zoho refused to mint more access tokens for now (10 per 10 minutes)",
                                      retry_after=60.0)
+            status = getattr(_tls, "last_status", None)
+            if status == 429 or (isinstance(status, int) and status >= 500):  # the accounts server, not the keys
+                return ZohoTransient(f"Zoho's accounts server answered {status} to the token refresh")
             return ZohoAuthError(f"Zoho refused the credentials ({message or 'no access token'}): check "
                                  "ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN")
         if code == "INVALID_TOKEN":

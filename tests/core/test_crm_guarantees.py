@@ -110,8 +110,7 @@ def test_an_outage_loses_nothing_and_writes_once(crm: tuple[Crm, Service]) -> No
 
 def test_a_429_storm_writes_each_once(crm: tuple[Crm, Service]) -> None:
     target, service = crm
-    # One write first: Zoho's SDK mints its access token then (a throttled token refresh is read as refused
-    # credentials by the SDK: a known gap, see docs/update-zoho.md), and HubSpot's client is built.
+    # One write first, so the storm meets the writes, not the clients' start (token, metadata).
     _settle(service, [_post(service, target, {**target.body(99), "idempotency_key": "warm"})])
     target.throttle(20)
     with cf.ThreadPoolExecutor(6) as pool:

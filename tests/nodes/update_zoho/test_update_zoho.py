@@ -291,6 +291,17 @@ def test_429_storm_every_write_lands_exactly_once(zoho: Callable[..., str], emul
     assert emulator.state.calls["throttled"] == 25
 
 
+def test_a_throttled_token_refresh_waits_instead_of_failing(zoho: Callable[..., str],
+                                                            emulator: EmulatorServer) -> None:
+    emulator.configure(throttle_next=3, retry_after=0)  # the very first calls, the token refresh among them
+    url = zoho()
+    first = post(url, {"record": {"Last_Name": "Cold", "Email": "cold@example.com"}, "idempotency_key": "cold-1"})
+    assert first.status_code in (200, 202), first.text
+    if first.status_code == 202:
+        assert wait_job(url, first.json()["job_id"], timeout=30)["status"] == "succeeded"
+    assert [r["Email"] for r in emulator.records("Leads")] == ["cold@example.com"]
+
+
 def test_token_expiry_mid_run_refreshes_and_retries_once(zoho: Callable[..., str], emulator: EmulatorServer) -> None:
     url = zoho()
     assert post(url, {"record": {"Last_Name": "A", "Email": "a@example.com"}}).status_code == 200
