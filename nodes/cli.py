@@ -428,8 +428,8 @@ def workflows() -> None:
 @click.option("--tenant", help="Client name: suffixes workflow names, gives unique ids and webhook paths.")
 @click.option("--set", "values", multiple=True, metavar="NAME=VALUE",
               help="Another value of the 'Tzomet config' node, e.g. owner_whatsapp=972501234567.")
-@click.option("--crm", type=click.Choice(["zoho", "hubspot"]), default="zoho", show_default=True,
-              help="The CRM the workflows write to (update-zoho or update-hubspot).")
+@click.option("--crm", type=click.Choice(["zoho", "hubspot", "monday"]), default="zoho", show_default=True,
+              help="The CRM the workflows write to (update-zoho, update-hubspot or update-monday).")
 def render_workflows(base_url: str, out_dir: str, tenant: str | None, values: tuple[str, ...], crm: str) -> None:
     """Write copies of every workflow with the config node filled in, ready to import."""
     from nodes.core.workflows import RenderError, render_all

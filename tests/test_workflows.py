@@ -223,3 +223,14 @@ def test_render_for_hubspot_swaps_the_crm_step_only(tmp_path: Path) -> None:
     assert "object: 'deals'" in json.dumps(contract, ensure_ascii=False)
     assert CliRunner().invoke(cli, ["workflows", "render", "--base-url", "http://x:1", "--out", str(tmp_path),
                                     "--crm", "salesforce"]).exit_code != 0
+
+
+def test_render_for_monday_drops_the_module_and_keeps_the_envelope(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["workflows", "render", "--base-url", "http://tzomet:8080", "--out",
+                                      str(tmp_path), "--crm", "monday"])
+    assert result.exit_code == 0, result.output
+    for path in tmp_path.glob("*-to-monday.json"):
+        rendered = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator(SCHEMA).validate(rendered)
+        text = json.dumps(rendered, ensure_ascii=False)
+        assert "/v1/update-monday" in text and "update-zoho" not in text and "module:" not in text

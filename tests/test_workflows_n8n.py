@@ -28,6 +28,7 @@ from nodes.core.workflows import render_all, shipped, swap_crm
 from nodes.update_zoho.writer import shutdown_runtimes
 from tests.conftest import _Servers
 from tests.hubspot_emulator import HubSpotEmulator
+from tests.monday_emulator import BOARD, MondayEmulator
 from tests.n8n_harness import N8n, require_n8n
 from tests.whatsapp_double import WhatsAppDouble
 from tests.zoho_emulator import EmulatorServer
@@ -62,6 +63,7 @@ class Stack:
     whatsapp: WhatsAppDouble
     service: str
     hubspot: HubSpotEmulator
+    monday: MondayEmulator
 
     def records(self, module: str) -> list[dict[str, Any]]:
         return self.zoho.records(module)
@@ -74,11 +76,14 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     launcher = require_n8n()
     base = tmp_path_factory.mktemp("n8n-stack")
-    with EmulatorServer() as zoho, WhatsAppDouble() as whatsapp, HubSpotEmulator() as hubspot:
+    with EmulatorServer() as zoho, WhatsAppDouble() as whatsapp, HubSpotEmulator() as hubspot, \
+            MondayEmulator() as monday:
         servers = _Servers(base / "tzomet-data")
         service = servers(env={"TZOMET_API_KEYS": API_KEY}, zoho_client_id="client", zoho_client_secret="secret",
                           zoho_refresh_token="refresh", zoho_api_url=zoho.url, zoho_accounts_url=zoho.token_url,
-                          hubspot_token=hubspot.state.token, hubspot_api_url=hubspot.url, embedder="off")
+                          hubspot_token=hubspot.state.token, hubspot_api_url=hubspot.url,
+                          monday_token=monday.state.token, monday_api_url=monday.api_url, monday_board_id=BOARD,
+                          embedder="off")
         added = requests.post(f"{service}/v1/knowledge", headers={"X-API-Key": API_KEY}, timeout=60,
                               json={"document": "מחירון.md", "text": PRICE_LIST})
         assert added.status_code == 200, added.text
@@ -87,6 +92,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                   "whatsapp_phone_number_id": PHONE_NUMBER_ID}
         render_all(rendered, service, values=values)
         render_all(rendered, service, values=values, crm="hubspot")  # the same workflows writing to HubSpot
+        render_all(rendered, service, values=values, crm="monday")  # and to Monday
         n8n = N8n(launcher, base / "n8n")
         n8n.import_credentials([
             {"id": "tzometApiKey0001", "name": "Tzomet API key", "type": "httpHeaderAuth",
@@ -98,7 +104,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ])
         n8n.import_workflows(rendered)
         try:
-            yield Stack(n8n, zoho, whatsapp, service, hubspot)
+            yield Stack(n8n, zoho, whatsapp, service, hubspot, monday)
         finally:
             n8n.stop()
             servers.stop_all()
@@ -116,6 +122,9 @@ class Runs:
     sent_first: list[dict[str, Any]]
     hubspot: dict[str, list[dict[str, Any]]]
     hubspot_ids: set[str]
+    monday_items: list[dict[str, Any]]
+    monday_updates: list[dict[str, Any]]
+    monday_ids: set[str]
 
     def records(self, module: str) -> list[dict[str, Any]]:
         """The records after both runs."""
@@ -140,9 +149,12 @@ def runs(stack: Stack) -> Runs:
     after_second = {m: stack.records(m) for m in MODULES}
     zoho_ids = {"TzWhatsAppLead01", "TzWebFormLead001", "TzConversation01", "TzContractIntake"}
     hubspot_ids = {swap_crm(wf, "hubspot")["id"] for wf in shipped().values() if wf["id"] in zoho_ids}
-    assert set(first) == set(second) == zoho_ids | hubspot_ids | {"TzCrmFeedback01", "TzWhatsAppAnswer"}
+    monday_ids = {swap_crm(wf, "monday")["id"] for wf in shipped().values() if wf["id"] in zoho_ids}
+    assert set(first) == set(second) == \
+        zoho_ids | hubspot_ids | monday_ids | {"TzCrmFeedback01", "TzWhatsAppAnswer"}
     hubspot = {kind: stack.hubspot.records(kind) for kind in ("contacts", "deals", "notes", "tasks")}
-    return Runs(first, second, after_first, after_second, sent_first, hubspot, hubspot_ids)
+    return Runs(first, second, after_first, after_second, sent_first, hubspot, hubspot_ids,
+                stack.monday.items(), list(stack.monday.state.updates), monday_ids)
 
 
 def _of(records: list[dict[str, Any]], field: str, record_id: object) -> list[dict[str, Any]]:
@@ -194,6 +206,19 @@ def test_the_same_workflows_write_to_hubspot_once(runs: Runs) -> None:
     assert any("שמאי" in t["properties"]["hs_task_subject"] for t in runs.hubspot["tasks"])
     told = [m for m in runs.sent_first if "HubSpot: " + contacts["+972541234567"]["id"] in m["text"]["body"]]
     assert len(told) == 1 and told[0]["to"] == OWNER  # the owner's notice names the HubSpot record
+
+
+def test_the_same_workflows_write_to_monday_once(runs: Runs) -> None:
+    """`tzomet workflows render --crm monday`: the same four workflows, run twice, each item once."""
+    for workflow_id in runs.monday_ids:
+        runs.succeeded(workflow_id)
+    assert len(runs.monday_items) == 4, [i["name"] for i in runs.monday_items]  # delivered twice, written once
+    names = {i["name"] for i in runs.monday_items}
+    assert "דנה כהן" in names and any(n.startswith("lease") for n in names)
+    phones = {i["column_values"].get("phone", {}).get("phone") for i in runs.monday_items}
+    assert "+972541234567" in phones
+    assert len(runs.monday_updates) == 4  # the notes, each once
+    assert any("☐" in u["body"] and "שמאי" in u["body"] for u in runs.monday_updates)  # tasks listed
 
 
 def test_web_form_lead_to_zoho(runs: Runs) -> None:

@@ -99,6 +99,16 @@ CRMS: dict[str, dict[str, Any]] = {
                   "Zoho deal": "HubSpot deal", "Zoho note and tasks": "HubSpot note and tasks"},
         "file": ("-to-zoho.json", "-to-hubspot.json"),
     },
+    "monday": {
+        "action": "update-monday",
+        # the board is the tenant's (MONDAY_BOARD_ID); the note becomes the item's update, tasks are listed in it
+        "body": {"module: 'Leads', ": "", "module: 'Contacts', ": "", "module: 'Deals', ": "", "zoho:": "monday:",
+                 "Zoho: ": "Monday: "},
+        "names": {"Update Zoho lead": "Update Monday item", "Update Zoho deal": "Update Monday item",
+                  "Update Zoho: note and tasks": "Update Monday: item and update", "Zoho CRM": "Monday.com",
+                  "Zoho deal": "Monday item", "Zoho note and tasks": "Monday item and update"},
+        "file": ("-to-zoho.json", "-to-monday.json"),
+    },
 }
 
 

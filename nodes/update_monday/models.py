@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from nodes.core.crm import FromIn
+from nodes.core.crm import FromIn, NoteIn, TaskIn
 from nodes.core.node import OutputModel, StrictModel
 
 _COLUMN = re.compile(r"^[A-Za-z0-9_]{1,100}$")
@@ -24,6 +24,9 @@ class UpdateMondayInput(StrictModel):
         None, description="column id -> value in Monday's format (direct form); wins over mapped values")
     from_: FromIn | None = Field(default=None, alias="from", description="mapped form: other actions' outputs")
     update: str | None = Field(None, min_length=1, max_length=20_000, description="an update (comment) on the item")
+    note: NoteIn | None = Field(None, description="update-zoho's note: becomes the update (title, then text)")
+    task: TaskIn | None = Field(None, description="Monday items have no tasks: listed in the update")
+    tasks: list[TaskIn] | None = Field(None, max_length=20, description="listed in the update too")
     idempotency_key: str | None = Field(None, min_length=1, max_length=255,
                                         description="or the Idempotency-Key header")
     dry_run: bool = False

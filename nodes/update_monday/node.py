@@ -98,11 +98,25 @@ class UpdateMondayNode(Node):
             if text:
                 lookups.append((columns[logical], str(text)))
         payload = {"board_id": board, "account": account, "name": name, "record": record, "lookups": lookups,
-                   "update": data.update, "warnings": warnings}
+                   "update": self._update(data, warnings), "warnings": warnings}
         runtime = runtime_for(ctx.settings)
         runtime.writer.start()
         job, created = queue_write(ctx, KIND, payload, data, key, runtime.store, runtime.writer, options)
         return answer(job, UpdateMondayOutput, "Monday", {"board_id": board}, replayed=not created)
+
+    @staticmethod
+    def _update(data: UpdateMondayInput, warnings: list[str]) -> str | None:
+        """The update's text: ``update``, else update-zoho's note (title, then text); tasks listed under it
+        (a Monday item has no tasks of its own), so the shipped workflows' bodies work unchanged."""
+        parts = [data.update] if data.update else []
+        if data.note is not None and not data.update:
+            parts.append(f"{data.note.title}\n{data.note.content}" if data.note.title else data.note.content)
+        tasks = ([data.task] if data.task else []) + (data.tasks or [])
+        if tasks:
+            parts.append("\n".join(f"☐ {t.subject}" + (f" ({t.due_date.isoformat()})" if t.due_date else "")
+                                   for t in tasks))
+            warnings.append(f"Monday items have no tasks: {len(tasks)} listed in the update")
+        return "\n\n".join(parts) or None
 
     @staticmethod
     def _item(data: UpdateMondayInput, columns: dict[str, str]) -> tuple[str, dict[str, Any], list[str]]:
@@ -111,13 +125,14 @@ class UpdateMondayNode(Node):
         warnings: list[str] = []
         name = data.name
         if data.from_ is not None:
+            role = "Deals" if data.from_.contract else "Leads"  # a contract names the item after itself
             try:
-                logical, warnings = map_sources("Leads", data.from_.model_dump(exclude_none=True),
+                logical, warnings = map_sources(role, data.from_.model_dump(exclude_none=True),
                                                 profile("default", {}, PROFILE))
             except MappingError as exc:
                 raise NodeError(422, str(exc), errors=[{"loc": exc.loc, "msg": exc.msg}]) from None
             full = " ".join(str(logical[k]) for k in ("first_name", "last_name") if logical.get(k))
-            name = name or full or None
+            name = name or logical.get("name") or full or None
             if logical.get("phone"):
                 record[columns["phone"]] = {"phone": str(logical["phone"]), "countryShortName": "IL"}
             if logical.get("email"):

@@ -117,3 +117,14 @@ def test_a_timeout_after_the_create_finds_the_item_by_its_key(service: Callable[
     job = wait_job(url, queued.json()["job_id"], timeout=30)
     assert job["status"] == "succeeded" and job["result"]["matched_on"] == "tzomet_key"
     assert len(monday.items()) == 1
+
+
+def test_update_zohos_note_and_tasks_become_the_update(service: Callable[..., str], monday: MondayEmulator) -> None:
+    url = service()
+    out = post(url, {"name": "דנה", "note": {"title": "WhatsApp", "content": "רוצה הצעת מחיר"},
+                     "task": {"subject": "לחזור ללקוחה", "due_date": "2026-12-10"},
+                     "tasks": [{"subject": "לשלוח הצעה"}]})
+    assert out.status_code == 200, out.text
+    assert "Monday items have no tasks: 2 listed in the update" in out.json()["warnings"]
+    (update,) = monday.state.updates
+    assert update["body"] == "WhatsApp\nרוצה הצעת מחיר\n\n☐ לחזור ללקוחה (2026-12-10)\n☐ לשלוח הצעה"
