@@ -12,7 +12,7 @@ from nodes.core.outbox import job_view
 from nodes.core.store import StoreError
 from nodes.update_zoho.mapping import DEFAULT_DUPLICATE_CHECK, MappingError, check_record, map_sources, profile
 from nodes.update_zoho.models import UpdateZohoInput, UpdateZohoOutput
-from nodes.update_zoho.writer import KIND, runtime_for, shutdown_runtimes
+from nodes.update_zoho.writer import KIND, account_of_options, missing_variables, runtime_for, shutdown_runtimes
 
 log = logging.getLogger("tzomet.zoho")
 
@@ -127,8 +127,15 @@ class UpdateZohoNode(Node):
             return self._dry_run(payload, settings)
 
         runtime = runtime_for(settings)
-        if runtime.writer is None:
+        account = account_of_options(options)
+        missing = missing_variables(account)
+        if missing:
+            raise NodeError(503, f"This tenant's Zoho account is not configured: set {', '.join(missing)}.",
+                            title="Zoho is not configured")
+        if runtime.writer is None or (account == "default" and runtime.client is None):
             raise NodeError(503, MISSING_CREDENTIALS, title="Zoho is not configured")
+        if account != "default":
+            payload["account"] = account
         runtime.writer.start()  # no-op when running; restarts a writer that was stopped
 
         job, created = queue_write(ctx, KIND, payload, data, data.idempotency_key, runtime.store, runtime.writer,

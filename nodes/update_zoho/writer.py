@@ -12,6 +12,7 @@ metadata read is the only other caller and takes the client's lock.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -52,26 +53,75 @@ class ZohoOptions:
         return cls(**values)
 
 
-class ZohoHandler:
-    """Executes one update-zoho job with one Zoho client (see the module docstring)."""
+#: a tenant's own Zoho org: the names of the variables holding its secrets, and where it is
+ACCOUNT_KEYS = ("client_id_env", "client_secret_env", "refresh_token_env", "dc", "api_url", "accounts_url")
 
-    def __init__(self, client: Any) -> None:
+
+def account_of_options(options: dict[str, Any]) -> str:
+    """The Zoho account a tenant's writes go to: ``default`` (the ``ZOHO_*`` variables), or, with a
+    ``client_id_env`` option, ``env:`` and the names of its variables and its data centre — never a secret."""
+    if not options.get("client_id_env"):
+        return "default"
+    return "env:" + json.dumps({k: options.get(k) for k in ACCOUNT_KEYS if options.get(k)}, sort_keys=True)
+
+
+def missing_variables(account: str) -> list[str]:
+    """The variables a tenant account names that are not set (empty for ``default``)."""
+    if not account.startswith("env:"):
+        return []
+    spec = json.loads(account[4:])
+    names = [spec.get(k) for k in ("client_id_env", "client_secret_env", "refresh_token_env")]
+    return [str(n) if n else f"<{k}>" for n, k in zip(names, ("client_id_env", "client_secret_env",
+                                                               "refresh_token_env"), strict=True)
+            if not n or not os.environ.get(str(n))]
+
+
+class ZohoHandler:
+    """Executes one update-zoho job with its account's Zoho client (see the module docstring)."""
+
+    def __init__(self, client: Any, settings: Any = None, zoho: ZohoOptions | None = None,
+                 store: Store | None = None) -> None:
         self.client = client
+        self.settings, self.zoho, self.store = settings, zoho or ZohoOptions(), store
+
+    def client_for(self, account: str) -> Any:
+        """The default client, or a tenant org's (its secrets read from its variables when the job runs)."""
+        if account == "default" or not account.startswith("env:"):
+            if self.client is None:
+                raise Rejected(502, "Zoho is not configured", {"detail": "Zoho is not configured: set ZOHO_CLIENT_ID, "
+                                                                         "ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN"})
+            return self.client
+        missing = missing_variables(account)
+        if missing:
+            raise Rejected(502, "Zoho account not configured",
+                           {"detail": f"the tenant's Zoho account needs {', '.join(missing)} set"})
+        from nodes.update_zoho.zoho_sdk import ZohoConfig, client_for
+
+        spec = json.loads(account[4:])
+        config = ZohoConfig(
+            client_id=os.environ[spec["client_id_env"]], client_secret=os.environ[spec["client_secret_env"]],
+            refresh_token=os.environ[spec["refresh_token_env"]], dc=str(spec.get("dc") or "us"),
+            api_url=spec.get("api_url"), accounts_url=spec.get("accounts_url"),
+            connect_timeout_s=self.zoho.connect_timeout_s, read_timeout_s=self.zoho.read_timeout_s,
+            fields_ttl_s=self.zoho.fields_ttl_s, resource_dir=Path(self.settings.data_dir) / "zoho-sdk")
+        assert self.store is not None
+        return client_for(config, self.store)
 
     def __call__(self, job: Job, save: Save) -> dict[str, Any]:
         from nodes.update_zoho.zoho_sdk import ZohoAuthError, ZohoRejected, ZohoTransient
 
         payload = job.payload
+        client = self.client_for(str(payload.get("account") or "default"))
         module = str(payload.get("module") or "Leads")
         progress = dict(job.progress)
         warnings: list[str] = list(payload.get("warnings") or [])
         try:
             if "record_id" not in progress:
-                fields = self.client.fields(module)
+                fields = client.fields(module)
                 record, checked = check_record(module, payload.get("record") or {}, fields,
                                                mapped=bool(payload.get("mapped")),
                                                fallback_field=payload.get("fallback_field"))
-                result = self.client.upsert(module, record, list(payload.get("duplicate_check_fields") or []))
+                result = client.upsert(module, record, list(payload.get("duplicate_check_fields") or []))
                 progress.update(record_id=result.record_id, action=result.action,
                                 duplicate_field=result.duplicate_field, record=record, warnings=checked)
                 save(progress)
@@ -87,13 +137,13 @@ class ZohoHandler:
                     continue
                 try:
                     if step == "note":
-                        progress[key] = self.client.add_note(module, progress["record_id"], spec.get("title"),
+                        progress[key] = client.add_note(module, progress["record_id"], spec.get("title"),
                                                              spec["content"])
                     else:
                         task = {"Subject": spec["subject"], "Priority": spec.get("priority") or "Normal"}
                         if spec.get("due_date"):
                             task["Due_Date"] = spec["due_date"]
-                        progress[key] = self.client.add_task(module, progress["record_id"], task)
+                        progress[key] = client.add_task(module, progress["record_id"], task)
                 except ZohoRejected as exc:
                     progress[key] = None
                     progress.setdefault("warnings", []).append(
@@ -150,6 +200,11 @@ def _zoho_ready(settings: Any) -> bool:
     return bool(settings.zoho_client_id and settings.zoho_client_secret and settings.zoho_refresh_token)
 
 
+def _tenant_accounts(settings: Any) -> bool:
+    """Whether any tenant writes to its own Zoho org (a ``client_id_env`` option)."""
+    return any(settings.action_options(KIND, t.name).get("client_id_env") for t in settings.tenants)
+
+
 def runtime_for(settings: Any) -> Runtime:
     """The runtime of ``settings`` in this process: created (and its writer started) on first use."""
     key = (settings.database_url, settings.zoho_client_id, settings.zoho_refresh_token, settings.zoho_dc,
@@ -176,9 +231,10 @@ def runtime_for(settings: Any) -> Runtime:
                 resource_dir=Path(settings.data_dir) / "zoho-sdk",
             )
             client = client_for(config, store)
+        if client is not None or _tenant_accounts(settings):
             zoho_client = client
-            writer = Writer(store, KIND, ZohoHandler(client), options,
-                            warm=lambda: zoho_client.warm(list(zoho.warm_modules)))
+            writer = Writer(store, KIND, ZohoHandler(client, settings, zoho, store), options,
+                            warm=(lambda: zoho_client.warm(list(zoho.warm_modules))) if zoho_client else None)
             writer.start()
         runtime = _RUNTIMES[key] = Runtime(store=store, writer=writer, client=client, options=options)
         return runtime
