@@ -78,10 +78,10 @@ def add(store: Store, tenant: str, name: str, data: bytes, content_type: str | N
         deadline: Deadline, embed: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, Any]:
     """Read ``data`` and store it as the tenant's document ``name``; return its listing (see :func:`listing`)."""
     info, chunks = read(name, data, content_type, settings, deadline, embed)
-    doc_id = document_id(name)
-    store.kb_put(tenant, doc_id, name, hashlib.sha256(data).hexdigest(), info, chunks, time.time())
+    doc_id, sha256, added_at = document_id(name), hashlib.sha256(data).hexdigest(), time.time()
+    store.kb_put(tenant, doc_id, name, sha256, info, chunks, added_at)
     INDEXES.forget(store, tenant)
-    return listing((doc_id, name, hashlib.sha256(data).hexdigest(), time.time(), info))
+    return listing((doc_id, name, sha256, added_at, info))
 
 
 def listing(row: tuple[Any, ...]) -> dict[str, Any]:

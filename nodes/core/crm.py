@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nodes.core.node import Context, NodeError, OutputModel, Reply, StrictModel
+from nodes.core.node import Context, Node, NodeError, OutputModel, Reply, StrictModel
 from nodes.core.outbox import Handler, OutboxOptions, Writer
 from nodes.core.store import Job, Store, StoreError, open_store
 
@@ -216,3 +216,35 @@ class Runtimes:
             self._held.clear()
         for runtime in held:
             runtime.writer.stop()
+
+
+class CrmNode(Node):
+    """The framework hooks every CRM action has, from its :meth:`runtime` (``.store``, ``.writer``): open
+    the store and start the writer after the fork, readiness, the outbox gauge, stopping the writers. The
+    action's job kind in the outbox is its name."""
+
+    def runtime(self, settings: Any) -> Any:
+        """This process's runtime for ``settings`` (made, its writer started, on first use)."""
+        raise NotImplementedError
+
+    def stop_writers(self) -> None:
+        """Stop every writer this process started."""
+        raise NotImplementedError
+
+    def load(self, settings: Any) -> None:
+        """Open the store and start this process's writer (after gunicorn's fork). Idempotent."""
+        self.runtime(settings)
+
+    def ready(self, settings: Any) -> tuple[bool, str]:
+        """Ready when the store answers and this process's writer runs."""
+        return outbox_ready(lambda: self.runtime(settings))
+
+    def outbox_depth(self, settings: Any) -> int:
+        """How many of this action's writes are queued or running (the ``/metrics`` gauge); 0 if unknown."""
+        try:
+            return int(self.runtime(settings).store.depth(self.name))
+        except StoreError:
+            return 0
+
+    def shutdown(self) -> None:
+        self.stop_writers()

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from nodes.core.store import Job, Store, StoreError
+from nodes.core.store import Job, Store, StoreError, kept
 
 log = logging.getLogger("tzomet.outbox")
 
@@ -280,7 +280,7 @@ class Writer:
             result = self.handle(job, save)
         except Rejected as exc:
             self.store.finish(job.id, self.worker_id, "failed", result=exc.result, http_status=exc.status,
-                              error=exc.reason, keep=_kept(job.payload))
+                              error=exc.reason, keep=kept(job.payload))
             log.info("%s job %s failed: %s", self.kind, job.id, exc.reason)
             breaker.succeeded()  # the CRM answered
             return
@@ -296,7 +296,7 @@ class Writer:
             return
         breaker.succeeded()
         self.store.finish(job.id, self.worker_id, "succeeded", result=result, http_status=200,
-                          keep=_kept(job.payload))
+                          keep=kept(job.payload))
         log.info("%s job %s succeeded (%s, attempt %d)", self.kind, job.id, result.get("status"), job.attempts)
 
     def _retry_or_bury(self, job: Job, reason: str, retry_after: float | None, status: int) -> None:
@@ -310,14 +310,6 @@ class Writer:
         delay = self.options.backoff(job.attempts, retry_after)
         self.store.retry_later(job.id, self.worker_id, at=time.time() + delay, error=reason)
         log.info("%s job %s attempt %d failed (%s); retry in %.1fs", self.kind, job.id, job.attempts, reason, delay)
-
-
-def _kept(payload: dict[str, Any]) -> dict[str, Any]:
-    """What a finished job keeps of its payload: where it was written (``module``/``object``/``board_id``
-    and ``account``), which ``GET /v1/jobs/<id>`` reports. Everything else (the record as sent, the note's
-    text, the tasks) is dropped; the outcome, with the record as written for a replay's 200, is in its result.
-    """
-    return {k: payload[k] for k in ("module", "object", "board_id", "account") if payload.get(k)}
 
 
 def _iso(epoch: float | None) -> str | None:

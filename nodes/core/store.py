@@ -558,7 +558,7 @@ class Store:
         job = self.get(job_id)
         if job is None or job.status not in ("queued", "dead"):
             return False
-        keep = {k: job.payload[k] for k in ("module", "object", "board_id", "account") if job.payload.get(k)}
+        keep = kept(job.payload)
         return bool(self._run(
             "UPDATE tz_jobs SET status = 'dead', last_error = ?, result = ?, http_status = 410, payload = ?, "
             "progress = '{}', updated_at = ? WHERE id = ? AND status IN ('queued', 'dead')",
@@ -780,6 +780,14 @@ class Store:
         for conn in pooled:
             with contextlib.suppress(Exception):
                 conn.close()
+
+
+def kept(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a finished (or discarded) job keeps of its payload: where it was written (``module``/``object``/
+    ``board_id`` and ``account``), which ``GET /v1/jobs/<id>`` reports. Everything else (the record as sent,
+    the note's text, the tasks) is dropped; the outcome, with the record as written for a replay's 200, is in
+    its result."""
+    return {k: payload[k] for k in ("module", "object", "board_id", "account") if payload.get(k)}
 
 
 def _is_pg_error(exc: BaseException) -> bool:

@@ -90,21 +90,25 @@ class HubSpotClient:
         self.config = config
         self._client = Client.create(access_token=config.token, retry=Retry(total=0, raise_on_status=False),
                                      **extra)
+        import hubspot.crm.contacts
+        import hubspot.crm.deals
+        import hubspot.crm.objects.notes
+        import hubspot.crm.objects.tasks
+
         crm = self._client.crm
-        self._apis = {
-            "contacts": (crm.contacts.basic_api, crm.contacts.search_api, "hubspot.crm.contacts"),
-            "deals": (crm.deals.basic_api, crm.deals.search_api, "hubspot.crm.deals"),
-            "notes": (crm.objects.notes.basic_api, None, "hubspot.crm.objects.notes"),
-            "tasks": (crm.objects.tasks.basic_api, None, "hubspot.crm.objects.tasks"),
+        #: per object: its basic API, its search API, and the module of its models and ApiException
+        self._apis: dict[str, tuple[Any, Any, Any]] = {
+            "contacts": (crm.contacts.basic_api, crm.contacts.search_api, hubspot.crm.contacts),
+            "deals": (crm.deals.basic_api, crm.deals.search_api, hubspot.crm.deals),
+            "notes": (crm.objects.notes.basic_api, None, hubspot.crm.objects.notes),
+            "tasks": (crm.objects.tasks.basic_api, None, hubspot.crm.objects.tasks),
         }
         self._timeout = (config.connect_timeout_s, config.read_timeout_s)
 
     def _call(self, kind: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        import importlib
-
         import urllib3
 
-        module = importlib.import_module(self._apis[kind][2])
+        module = self._apis[kind][2]
         try:
             return fn(*args, _request_timeout=self._timeout, **kwargs)
         except module.ApiException as exc:
@@ -116,9 +120,7 @@ class HubSpotClient:
 
     def search(self, kind: str, prop: str, value: str) -> str | None:
         """The id of the first ``kind`` whose ``prop`` equals ``value`` (as far as HubSpot's index knows)."""
-        import importlib
-
-        models = importlib.import_module(self._apis[kind][2])
+        models = self._apis[kind][2]
         request = models.PublicObjectSearchRequest(
             filter_groups=[models.FilterGroup(filters=[models.Filter(property_name=prop, operator="EQ",
                                                                       value=value)])],
@@ -130,9 +132,7 @@ class HubSpotClient:
     def create(self, kind: str, properties: dict[str, str],
                associate: list[tuple[str, str]] | None = None) -> str:
         """Create a ``kind`` (with associations to ``(kind, id)`` pairs); its id."""
-        import importlib
-
-        models = importlib.import_module(self._apis[kind][2])
+        models = self._apis[kind][2]
         associations = [models.PublicAssociationsForObject(
             to=models.PublicObjectId(id=target_id),
             types=[models.AssociationSpec(association_category="HUBSPOT_DEFINED",
@@ -144,9 +144,7 @@ class HubSpotClient:
         return str(created.id)
 
     def update(self, kind: str, record_id: str, properties: dict[str, str]) -> None:
-        import importlib
-
-        models = importlib.import_module(self._apis[kind][2])
+        models = self._apis[kind][2]
         self._call(kind, f"{kind[:-1]} {record_id}", self._apis[kind][0].update, record_id,
                    simple_public_object_input=models.SimplePublicObjectInput(properties=properties))
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nodes.core.crm import account_for, account_token, answer, idempotency_key, outbox_ready, queue_write
+from nodes.core.crm import CrmNode, account_for, account_token, answer, idempotency_key, queue_write
 from nodes.core.mapping import MappingError, map_sources, profile
-from nodes.core.node import Context, Node, NodeError, Reply
-from nodes.core.store import StoreError
+from nodes.core.node import Context, NodeError, Reply
 
 from .models import UpdateHubspotInput, UpdateHubspotOutput
 from .writer import KIND, runtime_for, shutdown_runtimes
@@ -53,7 +52,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-class UpdateHubspotNode(Node):
+class UpdateHubspotNode(CrmNode):
     """Upsert a HubSpot contact or deal (direct or mapped from other actions), with a note and tasks."""
 
     name = "update-hubspot"
@@ -69,22 +68,11 @@ class UpdateHubspotNode(Node):
     model = "hubspot-api-client"
     model_version = "12"
 
-    def load(self, settings: Any) -> None:
-        """Open the store and start this process's writer (after gunicorn's fork). Idempotent."""
-        runtime_for(settings)
+    def runtime(self, settings: Any) -> Any:
+        return runtime_for(settings)
 
-    def ready(self, settings: Any) -> tuple[bool, str]:
-        """Ready when the store answers and this process's writer runs."""
-        return outbox_ready(lambda: runtime_for(settings))
-
-    def shutdown(self) -> None:
+    def stop_writers(self) -> None:
         shutdown_runtimes()
-
-    def outbox_depth(self, settings: Any) -> int:
-        try:
-            return runtime_for(settings).store.depth(KIND)
-        except StoreError:
-            return 0
 
     def run(self, data: UpdateHubspotInput, ctx: Context) -> Reply:
         options = ctx.options(KIND)

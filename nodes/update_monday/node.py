@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.core.crm import account_for, account_token, answer, idempotency_key, outbox_ready, queue_write
+from nodes.core.crm import CrmNode, account_for, account_token, answer, idempotency_key, queue_write
 from nodes.core.mapping import MappingError, map_sources, profile
-from nodes.core.node import Context, Node, NodeError, Reply
-from nodes.core.store import StoreError
+from nodes.core.node import Context, NodeError, Reply
 
 from .models import UpdateMondayInput, UpdateMondayOutput
 from .writer import KIND, runtime_for, shutdown_runtimes
@@ -44,7 +43,7 @@ def columns_of(options: dict[str, Any]) -> dict[str, str]:
     return {**DEFAULT_COLUMNS, **(configured if isinstance(configured, dict) else {})}
 
 
-class UpdateMondayNode(Node):
+class UpdateMondayNode(CrmNode):
     """Create or change an item on a Monday board (direct or mapped from other actions), with an update."""
 
     name = "update-monday"
@@ -60,21 +59,11 @@ class UpdateMondayNode(Node):
     model = "monday-graphql"
     model_version = "2024-10"
 
-    def load(self, settings: Any) -> None:
-        runtime_for(settings)
+    def runtime(self, settings: Any) -> Any:
+        return runtime_for(settings)
 
-    def ready(self, settings: Any) -> tuple[bool, str]:
-        """Ready when the store answers and this process's writer runs."""
-        return outbox_ready(lambda: runtime_for(settings))
-
-    def shutdown(self) -> None:
+    def stop_writers(self) -> None:
         shutdown_runtimes()
-
-    def outbox_depth(self, settings: Any) -> int:
-        try:
-            return runtime_for(settings).store.depth(KIND)
-        except StoreError:
-            return 0
 
     def run(self, data: UpdateMondayInput, ctx: Context) -> Reply:
         options = ctx.options(KIND)

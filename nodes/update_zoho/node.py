@@ -6,8 +6,8 @@ import logging
 import re
 from typing import Any
 
-from nodes.core.crm import answer, outbox_ready, queue_write
-from nodes.core.node import Context, Node, NodeError, Reply, Route
+from nodes.core.crm import CrmNode, answer, queue_write
+from nodes.core.node import Context, NodeError, Reply, Route
 from nodes.core.outbox import job_view
 from nodes.core.store import StoreError
 from nodes.update_zoho.mapping import DEFAULT_DUPLICATE_CHECK, MappingError, check_record, map_sources, profile
@@ -45,15 +45,7 @@ def get_job(settings: Any, job_id: str, tenant: str | None) -> dict[str, Any] | 
     return job_view(job)
 
 
-def outbox_depth(settings: Any) -> int:
-    """How many update-zoho writes are queued or running (the ``/metrics`` outbox gauge); 0 if unknown."""
-    try:
-        return runtime_for(settings).store.depth(KIND)
-    except StoreError:
-        return 0
-
-
-class UpdateZohoNode(Node):
+class UpdateZohoNode(CrmNode):
     """Upsert a Zoho CRM record (direct or mapped from other actions), with a note and tasks."""
 
     name = "update-zoho"
@@ -69,14 +61,12 @@ class UpdateZohoNode(Node):
     model = "zohocrmsdk8-0"
     model_version = "7.0.0"
 
-    # --- framework hooks ---
-    def load(self, settings: Any) -> None:
-        """Open the store and start this process's writer (after gunicorn's fork). Idempotent."""
-        runtime_for(settings)
+    # --- framework hooks (the rest come from CrmNode) ---
+    def runtime(self, settings: Any) -> Any:
+        return runtime_for(settings)
 
-    def ready(self, settings: Any) -> tuple[bool, str]:
-        """Ready when the store answers and, with Zoho configured, this process's writer runs."""
-        return outbox_ready(lambda: runtime_for(settings))
+    def stop_writers(self) -> None:
+        shutdown_runtimes()
 
     def routes(self) -> list[Route]:
         """``GET /v1/jobs/<job_id>``: where a queued write stands."""
@@ -107,14 +97,6 @@ class UpdateZohoNode(Node):
         if writer is not None:
             writer.wake()
         return get_job(ctx.settings, job_id, ctx.tenant) or {}
-
-    def outbox_depth(self, settings: Any) -> int:
-        """See :func:`outbox_depth`."""
-        return outbox_depth(settings)
-
-    def shutdown(self) -> None:
-        """Stop every writer this process started (see :func:`nodes.update_zoho.writer.shutdown_runtimes`)."""
-        shutdown_runtimes()
 
     # --- the action ---
     def run(self, data: UpdateZohoInput, ctx: Context) -> UpdateZohoOutput | Reply:
