@@ -15,6 +15,12 @@ account that keeps failing: after ``breaker_failures`` transient failures in a r
 ``breaker_cooldown_s`` (at most ``backoff_max_s``) without spending an attempt, and a 429's
 ``Retry-After`` holds all of the account's jobs that long, while other accounts' jobs go on.
 
+One account's jobs run one at a time per process, in order, on that account's *lane* (a thread
+started when the account has work and ended when it has been idle a while); up to ``lanes``
+accounts are written side by side. The claiming thread leaves busy accounts' jobs in the queue, so
+a CRM account that answers slowly or hangs until its timeout (an org in trouble) holds only its
+own jobs, never another tenant's.
+
 The writer is woken at once by its own process's requests and, on PostgreSQL, by every instance's
 (``LISTEN tz_jobs``: a new job, a finished one its requests wait for, a job a stopping instance gave
 back); polling every ``poll_interval_s`` remains for jobs whose retry comes due and as a safety net.
@@ -22,9 +28,11 @@ back); polling every ``poll_interval_s`` remains for jobs whose retry comes due 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+import queue
 import random
 import threading
 import time
@@ -71,6 +79,8 @@ class OutboxOptions:
     retention_days: float = 30.0
     breaker_failures: int = 5
     breaker_cooldown_s: float = 30.0
+    #: CRM accounts written side by side per process (one job at a time per account)
+    lanes: int = 4
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> OutboxOptions:
@@ -115,11 +125,47 @@ class _Breaker:
 
 def account_of(job: Job) -> str:
     """The CRM account a job writes to (its payload's ``account``; one account by default)."""
-    return str(job.payload.get("account") or "default")
+    return str(job.payload.get("account") or job.account or "default")
+
+
+#: a lane whose account had no job for this long ends its thread
+LANE_IDLE_S = 30.0
+
+
+class _Lane:
+    """The thread that runs one CRM account's jobs, one at a time (see the module docstring)."""
+
+    def __init__(self, writer: Writer, account: str) -> None:
+        self.writer, self.account = writer, account
+        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.busy = False  # set by the claiming thread before it hands a job over, cleared when done
+        self.thread = threading.Thread(target=self._run, name=f"tzomet-{writer.kind}-lane", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        writer = self.writer
+        while True:
+            try:
+                job = self.jobs.get(timeout=LANE_IDLE_S)
+            except queue.Empty:
+                if writer._retire(self):
+                    return
+                continue
+            if job is None:
+                return
+            try:
+                if not writer._stop.is_set():  # on stopping, a job not started yet is given back
+                    writer._execute_safely(job)
+            finally:
+                with writer._lanes_lock:
+                    self.busy = False
+                writer._notify()
+                writer._wake.set()
 
 
 class Writer:
-    """Executes one kind of job of one store with one handler, on a daemon thread."""
+    """Executes one kind of job of one store with one handler: a daemon thread claims due jobs and
+    hands each to its account's lane."""
 
     def __init__(self, store: Store, kind: str, handle: Handler, options: OutboxOptions,
                  warm: Callable[[], None] | None = None) -> None:
@@ -137,6 +183,8 @@ class Writer:
         self._listener: threading.Thread | None = None
         self._last_purge = 0.0
         self._breakers: dict[str, _Breaker] = {}
+        self._lanes: dict[str, _Lane] = {}
+        self._lanes_lock = threading.Lock()
 
     # --- lifecycle ---
     def start(self) -> None:
@@ -156,10 +204,19 @@ class Writer:
         another instance takes it at once; a job interrupted by a crash is resumed when its lease ends."""
         self._stop.set()
         self._wake.set()
+        deadline = time.monotonic() + timeout
         for thread in (self._thread, self._listener):
             if thread is not None:
                 thread.join(timeout)
-        still_working = self._thread is not None and self._thread.is_alive()
+        with self._lanes_lock:
+            lanes = list(self._lanes.values())
+            self._lanes.clear()
+        for lane in lanes:
+            lane.jobs.put(None)
+        for lane in lanes:
+            lane.thread.join(max(0.0, deadline - time.monotonic()))
+        still_working = (self._thread is not None and self._thread.is_alive()) or \
+            any(lane.thread.is_alive() for lane in lanes)
         self._thread = self._listener = None
         if still_working:  # giving its job back now could repeat a step; its lease ends instead
             log.warning("%s writer %s did not finish its job within %.0f s", self.kind, self.worker_id, timeout)
@@ -227,13 +284,15 @@ class Writer:
                 self.warm()
             except Exception as exc:  # the CRM may be down at start; the first job initialises again
                 log.info("%s warm-up deferred: %s", self.kind, getattr(exc, "reason", type(exc).__name__))
-        orphaned = False  # a job of ours whose outcome could not be recorded is still leased to us
         while not self._stop.is_set():
+            with self._lanes_lock:
+                busy = {account for account, lane in self._lanes.items() if lane.busy}
+            if len(busy) >= max(1, self.options.lanes):  # every lane is writing: wait for one to finish
+                self._wake.wait(self.options.poll_interval_s)
+                self._wake.clear()
+                continue
             try:
-                if orphaned:  # we hold no job in hand now: give it back rather than wait out its lease
-                    self.store.release(self.worker_id)
-                    orphaned = False
-                job = self.store.claim(self.kind, self.worker_id, self.options.lease_s)
+                job = self.store.claim(self.kind, self.worker_id, self.options.lease_s, skip_accounts=busy)
             except StoreError as exc:
                 log.warning("%s writer cannot claim jobs: %s", self.kind, exc)
                 self._stop.wait(self.options.poll_interval_s)
@@ -243,14 +302,46 @@ class Writer:
                 self._wake.clear()
                 self._purge()
                 continue
-            try:
-                self.execute(job)
-            except StoreError as exc:  # given back once the store answers again (or its lease ends)
-                log.warning("%s writer lost the store while finishing job %s: %s", self.kind, job.id, exc)
-                orphaned = True
-            except Exception:  # never let one job stop the writer
-                log.exception("%s writer failed on job %s", self.kind, job.id)
-            self._notify()
+            if not self._hand_over(job):  # its account got busy meanwhile (a job queued by an older version)
+                with contextlib.suppress(StoreError):  # else its lease ends instead
+                    self.store.defer(job.id, self.worker_id, at=time.time() + self.options.poll_interval_s)
+
+    def _hand_over(self, job: Job) -> bool:
+        """Give ``job`` to its account's lane (started if needed); False if that lane is busy."""
+        account = account_of(job)
+        with self._lanes_lock:
+            lane = self._lanes.get(account)
+            if lane is not None and lane.busy:
+                return False
+            if lane is None:
+                lane = self._lanes[account] = _Lane(self, account)
+            lane.busy = True
+        lane.jobs.put(job)
+        return True
+
+    def _retire(self, lane: _Lane) -> bool:
+        """End an idle lane (True), unless a job is being handed to it."""
+        with self._lanes_lock:
+            if lane.busy:
+                return False
+            if self._lanes.get(lane.account) is lane:
+                del self._lanes[lane.account]
+            return True
+
+    def _execute_safely(self, job: Job) -> None:
+        """Run one job on a lane; a job whose outcome the store could not take is given back once it answers."""
+        try:
+            self.execute(job)
+        except StoreError as exc:
+            log.warning("%s writer lost the store while finishing job %s: %s", self.kind, job.id, exc)
+            while not self._stop.is_set():  # rather than wait out its lease
+                try:
+                    self.store.release(self.worker_id, job.id)
+                    return
+                except StoreError:
+                    self._stop.wait(self.options.poll_interval_s)
+        except Exception:  # never let one job stop the lane
+            log.exception("%s writer failed on job %s", self.kind, job.id)
 
     def _purge(self) -> None:
         now = time.time()

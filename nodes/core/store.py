@@ -30,7 +30,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,11 +122,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         PRIMARY KEY (tenant, id)
     )""",
     ]),
+    # the CRM account a job writes to, so a writer can leave an account that is busy (a slow org) aside
+    (6, "job accounts", [
+        "ALTER TABLE tz_jobs ADD COLUMN account TEXT NOT NULL DEFAULT 'default'",
+    ]),
 ]
 LATEST = MIGRATIONS[-1][0]
 
 _COLUMNS = ("id, kind, tenant, idempotency_key, request_hash, status, payload, progress, result, http_status, "
-            "last_error, attempts, max_attempts, next_attempt_at, locked_by, locked_until, created_at, updated_at")
+            "last_error, attempts, max_attempts, next_attempt_at, locked_by, locked_until, created_at, updated_at, "
+            "account")
 
 
 
@@ -168,6 +173,8 @@ class Job:
     locked_until: float | None
     created_at: float
     updated_at: float
+    #: the CRM account it writes to (``default``: the service-wide credentials)
+    account: str = "default"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -178,14 +185,14 @@ class Job:
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Job:
         (id_, kind, tenant, key, rhash, status, payload, progress, result, http_status, last_error, attempts,
-         max_attempts, next_at, locked_by, locked_until, created, updated) = row
+         max_attempts, next_at, locked_by, locked_until, created, updated, account) = row
         return cls(
             id=id_, kind=kind, tenant=tenant, idempotency_key=key, request_hash=rhash, status=status,
             payload=json.loads(payload), progress=json.loads(progress or "{}"),
             result=json.loads(result) if result else None, http_status=http_status, last_error=last_error,
             attempts=int(attempts), max_attempts=int(max_attempts), next_attempt_at=float(next_at),
             locked_by=locked_by, locked_until=float(locked_until) if locked_until is not None else None,
-            created_at=float(created), updated_at=float(updated),
+            created_at=float(created), updated_at=float(updated), account=account or "default",
         )
 
 
@@ -421,9 +428,9 @@ class Store:
         now = time.time() if now is None else now
         job_id = uuid.uuid4().hex
         sql = (f"INSERT INTO tz_jobs ({_COLUMNS}) "
-               "VALUES (?,?,?,?,?,'queued',?,'{}',NULL,NULL,NULL,0,?,?,NULL,NULL,?,?) ON CONFLICT DO NOTHING")
+               "VALUES (?,?,?,?,?,'queued',?,'{}',NULL,NULL,NULL,0,?,?,NULL,NULL,?,?,?) ON CONFLICT DO NOTHING")
         inserted = self._run(sql, (job_id, kind, tenant, idempotency_key, request_hash, _dumps(payload),
-                                   max_attempts, now, now, now))
+                                   max_attempts, now, now, now, str(payload.get("account") or "default")))
         if inserted:
             job = self.get(job_id)
             if job is None:  # pragma: no cover - we just committed it
@@ -448,16 +455,21 @@ class Store:
                         (kind, idempotency_key), fetch="one")
         return Job.from_row(row) if row else None
 
-    def claim(self, kind: str, worker: str, lease_s: float, now: float | None = None) -> Job | None:
-        """Lease the next due job of ``kind`` to ``worker`` (counting an attempt); ``None`` if none is due."""
+    def claim(self, kind: str, worker: str, lease_s: float, now: float | None = None,
+              skip_accounts: Collection[str] = ()) -> Job | None:
+        """Lease the next due job of ``kind`` to ``worker`` (counting an attempt), leaving aside the jobs
+        of ``skip_accounts`` (accounts the worker is busy with); ``None`` if none is due."""
         now = time.time() if now is None else now
+        skip = sorted(skip_accounts)
         pick = ("SELECT id FROM tz_jobs WHERE kind = ? AND ((status = 'queued' AND next_attempt_at <= ?) "
-                "OR (status = 'running' AND locked_until < ?)) ORDER BY next_attempt_at, created_at LIMIT 1")
+                "OR (status = 'running' AND locked_until < ?))"
+                + (f" AND account NOT IN ({', '.join('?' * len(skip))})" if skip else "")
+                + " ORDER BY next_attempt_at, created_at LIMIT 1")
         if self.backend == "postgresql":
             pick += " FOR UPDATE SKIP LOCKED"
         sql = (f"UPDATE tz_jobs SET status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, "
                f"updated_at = ? WHERE id = ({pick}) RETURNING {_COLUMNS}")
-        row = self._run(sql, (worker, now + lease_s, now, kind, now, now), fetch="one")
+        row = self._run(sql, (worker, now + lease_s, now, kind, now, now, *skip), fetch="one")
         return Job.from_row(row) if row else None
 
     def save_progress(self, job_id: str, worker: str, progress: dict[str, Any]) -> bool:
@@ -564,15 +576,16 @@ class Store:
             "progress = '{}', updated_at = ? WHERE id = ? AND status IN ('queued', 'dead')",
             (reason, _dumps({"detail": reason}), _dumps(keep), time.time(), job_id)))
 
-    def release(self, worker: str) -> int:
-        """Give back every job ``worker`` holds (a graceful shutdown): queued again, due now, the
-        attempt it had started not counted. Another process claims them without waiting for the
-        lease to expire. Returns how many."""
+    def release(self, worker: str, job_id: str | None = None) -> int:
+        """Give back every job ``worker`` holds (a graceful shutdown), or only ``job_id``: queued again,
+        due now, the attempt it had started not counted. Another process claims them without waiting
+        for the lease to expire. Returns how many."""
         now = time.time()
         rows = self._run(
             "UPDATE tz_jobs SET status = 'queued', next_attempt_at = ?, attempts = attempts - 1, locked_by = NULL, "
-            "locked_until = NULL, updated_at = ? WHERE status = 'running' AND locked_by = ? AND attempts > 0 "
-            "RETURNING kind", (now, now, worker), fetch="all")
+            "locked_until = NULL, updated_at = ? WHERE status = 'running' AND locked_by = ? AND attempts > 0"
+            + (" AND id = ?" if job_id else "") + " RETURNING kind",
+            (now, now, worker, *([job_id] if job_id else [])), fetch="all")
         for kind in sorted({row[0] for row in rows}):
             self.notify(f"{kind}:queued")
         return len(rows)

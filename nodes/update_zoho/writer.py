@@ -6,7 +6,7 @@ the SDK's errors into the outbox's: Zoho's rejection (422-like) or refused crede
 :class:`~nodes.core.outbox.Rejected`; timeouts, connection errors, 429 and 5xx are
 :class:`~nodes.core.outbox.Transient` (Zoho's ``Retry-After`` respected).
 
-All SDK calls of a process happen on the writer's one thread (the SDK's advice); a dry run's
+All SDK calls of one Zoho org happen one at a time, on its lane of the writer (the SDK's advice); a dry run's
 metadata read is the only other caller and takes the client's lock.
 """
 
@@ -27,6 +27,11 @@ from nodes.update_zoho.mapping import check_record
 log = logging.getLogger("tzomet.zoho")
 
 KIND = "update-zoho"
+#: the custom field that makes a timed-out insert's retry find its record (see :meth:`ZohoHandler.keyed`)
+KEY_FIELD = "Tzomet_Key"
+NO_KEY_FIELD = ("has no email or phone to be found by, and {module} has no unique field {field}: if Zoho's answer "
+                "is lost after it stored the record, the retry creates a second one (docs/update-zoho.md, "
+                "Exactly once)")
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class ZohoOptions:
     read_timeout_s: float = 30.0
     fields_ttl_s: float = 3600.0
     warm_modules: tuple[str, ...] = ("Leads",)
+    #: a unique single-line custom field that carries each job's id (``""``: none)
+    key_field: str = KEY_FIELD
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> ZohoOptions:
@@ -47,7 +54,12 @@ class ZohoOptions:
             if raw is None:
                 continue
             try:
-                values[name] = tuple(str(m) for m in raw) if name == "warm_modules" else max(0.0, float(raw))
+                if name == "warm_modules":
+                    values[name] = tuple(str(m) for m in raw)
+                elif name == "key_field":
+                    values[name] = str(raw)
+                else:
+                    values[name] = max(0.0, float(raw))
             except (TypeError, ValueError):
                 log.warning("update-zoho option %s=%r is not valid; using the default %s", name, raw, default.default)
         return cls(**values)
@@ -107,6 +119,23 @@ class ZohoHandler:
         assert self.store is not None
         return client_for(config, self.store)
 
+    def keyed(self, job_id: str, module: str, record: dict[str, Any], duplicate_check: list[str],
+              fields: dict[str, Any], warnings: list[str]) -> tuple[dict[str, Any], list[str]]:
+        """The record and duplicate check fields the upsert sends.
+
+        Zoho stores a record and its answer can still be lost (a timeout): the job's retry then
+        upserts again and finds the record by its duplicate check fields. With no email or phone
+        there is nothing to find it by — so when the module has the unique field ``key_field``
+        (``Tzomet_Key``), the record carries the job's id in it and the upsert checks it last.
+        Without that field such a record gets a warning instead.
+        """
+        name = self.zoho.key_field
+        if name and getattr(fields.get(name), "unique", False):
+            return {**record, name: job_id}, [*duplicate_check, name]
+        if not any(record.get(f) not in (None, "") for f in duplicate_check):
+            warnings.append(NO_KEY_FIELD.format(module=module, field=name or "(key_field is off)"))
+        return record, duplicate_check
+
     def __call__(self, job: Job, save: Save) -> dict[str, Any]:
         from nodes.update_zoho.zoho_sdk import ZohoAuthError, ZohoRejected, ZohoTransient
 
@@ -121,7 +150,9 @@ class ZohoHandler:
                 record, checked = check_record(module, payload.get("record") or {}, fields,
                                                mapped=bool(payload.get("mapped")),
                                                fallback_field=payload.get("fallback_field"))
-                result = client.upsert(module, record, list(payload.get("duplicate_check_fields") or []))
+                record, dup = self.keyed(job.id, module, record, list(payload.get("duplicate_check_fields") or []),
+                                         fields, checked)
+                result = client.upsert(module, record, dup)
                 progress.update(record_id=result.record_id, action=result.action,
                                 duplicate_field=result.duplicate_field, record=record, warnings=checked)
                 save(progress)

@@ -129,6 +129,8 @@ class FieldInfo:
     #: allowed values of a picklist / multi-select picklist (``None`` for other types)
     picklist: tuple[str, ...] | None = None
     lookup_module: str | None = None
+    #: "Do not allow duplicate values": a field an upsert can find a record by
+    unique: bool = False
 
 
 @dataclass(frozen=True)
@@ -534,6 +536,7 @@ class ZohoClient:
                 picklist=tuple(str(v.get_actual_value()) for v in values if v.get_actual_value() is not None)
                 if values is not None and str(f.get_data_type()) in {"picklist", "multiselectpicklist"} else None,
                 lookup_module=lookup_module,
+                unique=f.get_unique() is not None,
             )
         self._fields[module] = (time.monotonic(), out)
         return out

@@ -71,6 +71,63 @@ def test_an_account_that_keeps_failing_does_not_hold_up_the_others(tmp_path: Pat
         writer.stop()
 
 
+def test_an_account_that_hangs_holds_only_its_own_lane(tmp_path: Path) -> None:
+    """A slow account's call (an org hanging until the client's timeout) runs on its own lane: the
+    other accounts' jobs are written meanwhile, and the slow account's jobs stay one at a time, in order."""
+    release = threading.Event()
+    running: list[str] = []
+
+    class Hanging(Accounts):
+        def __call__(self, job: Job, save: Save) -> dict[str, Any]:
+            if job.payload["account"] == "clinic":
+                running.append(job.id)
+                release.wait(10)
+            return super().__call__(job, save)
+
+    handler = Hanging()
+    store, writer = _writer(tmp_path, handler)
+    clinic = [store.enqueue("crm", {"account": "clinic"})[0].id for _ in range(3)]
+    writer.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        others = [store.enqueue("crm", {"account": a})[0].id for a in ("agency", "shop") * 5]
+        writer.wake()
+        done = _wait(store, others, seconds=5)
+        assert [j.status for j in done] == ["succeeded"] * 10  # while the clinic's first call still hangs
+        assert running == clinic[:1] and store.get(clinic[1]).status == "queued"  # type: ignore[union-attr]
+        release.set()
+        assert [j.status for j in _wait(store, clinic)] == ["succeeded"] * 3
+        assert running == clinic  # one at a time, in the order queued
+    finally:
+        release.set()
+        writer.stop()
+
+
+def test_lanes_bound_how_many_accounts_are_written_at_once(tmp_path: Path) -> None:
+    release = threading.Event()
+    started: list[str] = []
+
+    class Slow(Accounts):
+        def __call__(self, job: Job, save: Save) -> dict[str, Any]:
+            started.append(job.payload["account"])
+            release.wait(10)
+            return super().__call__(job, save)
+
+    store, writer = _writer(tmp_path, Slow(), lanes=2)
+    ids = [store.enqueue("crm", {"account": f"a{i}"})[0].id for i in range(4)]
+    writer.start()
+    try:
+        time.sleep(0.5)
+        assert len(started) == 2
+        release.set()
+        assert [j.status for j in _wait(store, ids)] == ["succeeded"] * 4
+    finally:
+        release.set()
+        writer.stop()
+
+
 def test_a_429_holds_its_account_for_its_retry_after(tmp_path: Path) -> None:
     handler = Accounts()
     handler.down["clinic"] = 0.6

@@ -204,6 +204,21 @@ def test_a_stopping_worker_gives_its_jobs_back_uncounted(store: Store) -> None:
     assert again is not None and again.id == job.id and again.attempts == 1
 
 
+def test_a_claim_leaves_busy_accounts_aside_and_one_job_is_given_back(store: Store) -> None:
+    clinic, _ = store.enqueue("crm", {"account": "env:clinic"}, now=1.0)
+    agency, _ = store.enqueue("crm", {}, now=2.0)
+    assert clinic.account == "env:clinic" and agency.account == "default"
+    first = store.claim("crm", "w1", 60, now=3.0, skip_accounts={"env:clinic"})
+    assert first is not None and first.id == agency.id  # the older job waits: its account is busy
+    assert store.claim("crm", "w1", 60, now=3.0, skip_accounts={"env:clinic", "default"}) is None
+    second = store.claim("crm", "w1", 60, now=3.0)
+    assert second is not None and second.id == clinic.id
+    assert store.release("w1", clinic.id) == 1  # only that one
+    back, held = store.get(clinic.id), store.get(agency.id)
+    assert back is not None and back.status == "queued" and back.attempts == 0
+    assert held is not None and held.status == "running"
+
+
 def test_instances_wake_each_other_through_postgresql(tmp_path: Path) -> None:
     url = database_url_or_skip()
     listener, other = Store(url), Store(url)  # two instances' stores

@@ -10,7 +10,8 @@ downtime, slowness and 429s. The switches live under ``/__emulator__/`` and need
   ``{"throttle_next": 5}`` (the next 5 API calls answer 429), ``{"write_latency_ms": 3000}``
   (upserts are stored, then answered late), ``{"token_ttl": 2}``
 - ``POST /__emulator__/expire-tokens``  every access token issued so far becomes invalid
-- ``POST /__emulator__/fields``        add a custom field: ``{"module", "api_name", "data_type", ...}``
+- ``POST /__emulator__/fields``        add a custom field: ``{"module", "api_name", "data_type", "unique"?, ...}``
+  (a ``unique`` field refuses a second record with its value, ``DUPLICATE_DATA``, and can be a duplicate check field)
 - ``POST /__emulator__/reset``         forget records, tokens and counters
 
 Run it on its own with ``python -m tests.zoho_emulator --port 8090``.
@@ -382,6 +383,16 @@ def create_app(state: EmulatorState | None = None) -> Flask:
                     return existing, name
         return None, None
 
+    def unique_clash(module: str, rec: dict[str, Any], own_id: str | None) -> dict[str, Any] | None:
+        """``DUPLICATE_DATA`` when a unique field of ``rec`` holds another record's value."""
+        for name, spec in specs(module).items():
+            if spec.get("unique") and rec.get(name) not in (None, ""):
+                existing, _ = find_duplicate(module, rec, [name])
+                if existing and existing["id"] != own_id:
+                    return {"code": "DUPLICATE_DATA", "message": "duplicate data", "status": "error",
+                            "details": {"api_name": name, "id": existing["id"]}}
+        return None
+
     def check_module(module: str) -> Response | None:
         if module not in st.fields:
             return _error("INVALID_MODULE", "the module name given seems to be invalid", 400)
@@ -426,7 +437,8 @@ def create_app(state: EmulatorState | None = None) -> Flask:
         with st.lock:
             for i, rec in enumerate(data):
                 existing, dup = find_duplicate(module, rec, check)
-                problem = validate(module, rec, i, insert=existing is None)
+                problem = validate(module, rec, i, insert=existing is None) or \
+                    unique_clash(module, rec, existing["id"] if existing else None)
                 if problem:
                     results.append(problem)
                     continue
@@ -449,15 +461,8 @@ def create_app(state: EmulatorState | None = None) -> Flask:
         results = []
         with st.lock:
             for i, rec in enumerate(data):
-                problem = validate(module, rec, i, insert=True) or check_parent(module, rec, i)
-                if problem is None:
-                    sp = specs(module)
-                    for name, spec in sp.items():
-                        if spec.get("unique") and rec.get(name) not in (None, ""):
-                            existing, _ = find_duplicate(module, rec, [name])
-                            if existing:
-                                problem = {"code": "DUPLICATE_DATA", "message": "duplicate data", "status": "error",
-                                           "details": {"api_name": name, "id": existing["id"]}}
+                problem = validate(module, rec, i, insert=True) or check_parent(module, rec, i) or \
+                    unique_clash(module, rec, None)
                 if problem:
                     results.append(problem)
                     continue
@@ -483,7 +488,7 @@ def create_app(state: EmulatorState | None = None) -> Flask:
                     results.append({"code": "INVALID_DATA", "message": "the related id given seems to be invalid",
                                     "status": "error", "details": {"api_name": "id", "json_path": f"$.data[{i}].id"}})
                     continue
-                problem = validate(module, rec, i, insert=False)
+                problem = validate(module, rec, i, insert=False) or unique_clash(module, rec, rid)
                 if problem:
                     results.append(problem)
                     continue
@@ -554,7 +559,8 @@ def create_app(state: EmulatorState | None = None) -> Flask:
         module, api_name, data_type = body.get("module"), body.get("api_name"), body.get("data_type", "text")
         if module not in st.fields or not api_name:
             return _json({"error": "give module (one of the emulated modules) and api_name"}, 400)
-        spec = _f(api_name, data_type, picklist=body.get("picklist"), length=body.get("length"))
+        spec = _f(api_name, data_type, picklist=body.get("picklist"), length=body.get("length"),
+                  unique=bool(body.get("unique")))
         spec["custom_field"] = True
         with st.lock:
             st.fields[module] = [f for f in st.fields[module] if f["api_name"] != api_name] + [spec]

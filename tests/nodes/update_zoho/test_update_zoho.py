@@ -336,6 +336,38 @@ def test_slow_zoho_times_out_and_the_retry_updates_instead_of_duplicating(
     assert [r.get("Email") for r in emulator.records("Leads")].count("slow@example.com") == 1
 
 
+def test_a_record_with_no_email_or_phone_is_found_again_by_its_key_field(
+        zoho: Callable[..., str], emulator: EmulatorServer) -> None:
+    # the org has the unique field the docs ask for; the record has nothing else to be found by
+    requests.post(f"{emulator.url}/__emulator__/fields", json={"module": "Leads", "api_name": "Tzomet_Key",
+                                                               "unique": True}, timeout=5).raise_for_status()
+    url = zoho(read_timeout_s=0.5)
+    assert post(url, {"record": {"Last_Name": "warm", "Email": "warm@example.com"}}).status_code == 200
+    emulator.configure(write_latency_ms=1200)  # Zoho stores the record, then answers too late
+    r = post(url, {"record": {"Last_Name": "בלי פרטים", "Company": "נגריית השרון"}})
+    emulator.configure(write_latency_ms=0)
+    job = wait_job(url, r.json()["job_id"])
+    assert job["status"] == "succeeded" and job["attempts"] >= 2
+    assert job["result"]["status"] == "updated" and job["result"]["duplicate_field"] == "Tzomet_Key"
+    assert job["result"]["warnings"] == []
+    assert [x["Last_Name"] for x in emulator.records("Leads")].count("בלי פרטים") == 1
+    assert [x.get("Tzomet_Key") for x in emulator.records("Leads") if x["Last_Name"] == "בלי פרטים"] == [job["job_id"]]
+
+    # a second write of the same person is a new job: a new record, as Zoho would do without a key
+    again = post(url, {"record": {"Last_Name": "בלי פרטים", "Company": "נגריית השרון"}})
+    assert again.status_code == 200 and again.json()["status"] == "inserted"
+
+
+def test_without_the_key_field_such_a_record_is_written_with_a_warning(
+        zoho: Callable[..., str], emulator: EmulatorServer) -> None:
+    url = zoho()
+    r = post(url, {"record": {"Last_Name": "בלי פרטים"}})
+    assert r.status_code == 200 and r.json()["status"] == "inserted"
+    assert any("Tzomet_Key" in w and "second one" in w for w in r.json()["warnings"])
+    with_email = post(url, {"record": {"Last_Name": "עם מייל", "Email": "x@example.com"}})
+    assert with_email.json()["warnings"] == []
+
+
 def test_dead_after_the_last_attempt(zoho: Callable[..., str], emulator: EmulatorServer) -> None:
     url = zoho(max_attempts=2)
     emulator.configure(down=True)
