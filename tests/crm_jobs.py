@@ -1,4 +1,5 @@
-"""Waiting for a queued CRM write over HTTP (``GET /v1/jobs/<id>``), for every CRM action's tests."""
+"""What every CRM action's tests share: fast outbox options and waiting for a queued write over HTTP
+(``GET /v1/jobs/<id>``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import time
 from typing import Any
 
 import requests
+
+#: outbox options that let a test see retries in a second: short backoff, polling and client timeouts
+FAST = {"backoff_base_s": 0.2, "backoff_max_s": 0.6, "poll_interval_s": 0.1, "wait_seconds": 5,
+        "connect_timeout_s": 1, "read_timeout_s": 2}
 
 
 def wait_job(url: str, job_id: str, timeout: float = 20) -> dict[str, Any]:

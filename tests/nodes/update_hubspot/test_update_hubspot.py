@@ -15,11 +15,8 @@ import requests
 
 from nodes.core.config import hash_key
 from nodes.update_hubspot.writer import shutdown_runtimes
-from tests.crm_jobs import wait_job
+from tests.crm_jobs import FAST, wait_job
 from tests.hubspot_emulator import HubSpotEmulator
-
-FAST = {"backoff_base_s": 0.2, "backoff_max_s": 0.6, "poll_interval_s": 0.1, "wait_seconds": 5,
-        "connect_timeout_s": 1, "read_timeout_s": 2}
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import requests
 
+from tests.crm_jobs import FAST as CRM_FAST
 from tests.zoho_emulator import EmulatorServer
 
-FAST = {"backoff_base_s": 0.2, "backoff_max_s": 0.6, "poll_interval_s": 0.1, "wait_seconds": 5,
-        "connect_timeout_s": 1, "read_timeout_s": 3}
+FAST = {**CRM_FAST, "read_timeout_s": 3}
 NOTE = "פגישה סודית ביותר NOTE-7f3a9c"
 TASK = "להתקשר TASK-51be2d"
 NAME = "Zxqvbnm-כהןלוי"

@@ -15,13 +15,11 @@ import pytest
 import requests
 
 from nodes.core import registry
+from tests.crm_jobs import FAST as CRM_FAST
 from tests.crm_jobs import wait_job
 from tests.zoho_emulator import EmulatorServer
 
-FAST = {
-    "backoff_base_s": 0.2, "backoff_max_s": 0.6, "poll_interval_s": 0.1, "wait_seconds": 5,
-    "connect_timeout_s": 1, "read_timeout_s": 3,
-}
+FAST = {**CRM_FAST, "read_timeout_s": 3}
 
 
 def _starter(serve: Callable[..., str], emulator: EmulatorServer, db_url: str | None) -> Callable[..., str]:
