@@ -294,3 +294,21 @@ def test_a_pdf_is_read_in_logical_order_and_answered_from(serve: Any) -> None:
     assert added.status_code == 200 and added.json()["media_type"] == "application/pdf", added.text
     out = _ask(url, "כמה דמי השכירות לחודש?")
     assert out["answered"] and "6,200" in out["answer"] and out["citations"][0]["document"] == "חוזה.pdf"
+
+
+def test_the_question_sets_are_apart_from_each_other() -> None:
+    """Five businesses' questions, each written by its own helper: no question is a near-copy of another set's."""
+    from nodes.engine.dedup import near_duplicates
+
+    data = Path(__file__).resolve().parents[3] / "nodes" / "answer_question" / "data"
+    sets = [data / "eval", data / "unseen", *sorted((data / "businesses").iterdir())]
+    questions = {s.name: [json.loads(line) for line in (s / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+                          if line.strip()] for s in sets}
+    assert len(questions) == 5
+    for name, rows in questions.items():
+        assert sum(not r["answerable"] for r in rows) >= 20, name
+        for other, theirs in questions.items():
+            if other < name:
+                pairs = near_duplicates([{"text": r["question"]} for r in rows],
+                                        [{"text": r["question"]} for r in theirs])
+                assert pairs == [], (name, other, pairs)
