@@ -6,6 +6,9 @@ standard field>: value | null}}``; ``file`` is relative to the gold file. Contra
 also exist as ``files/<id>.pdf`` / ``files/<id>.docx`` next to it are scored again from
 those files (through the same reader the HTTP route uses).
 
+Party IDs: ``party_id_recall`` counts a gold ID found on any party, ``party_id_linked`` only on the
+party of the gold name (the ID linked to the right party).
+
 Per field: a right value is a true positive; a wrong value is a false positive and (when
 gold has a value) a false negative; a missing value where gold has one is a false
 negative; ``null`` against ``null`` counts for nothing. Strings (jurisdiction, governing
@@ -70,6 +73,7 @@ def evaluate(data_path: str | None = None) -> dict[str, Any]:
     items = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
     counts = {f: [0, 0, 0] for f in STANDARD_FIELDS}
     party_ids = [0, 0]
+    party_linked = [0]  # of party_ids[1]: the ID found on the party of that name
     party_names = [0, 0]
     party_pred = [0, 0]
     types = [0, 0]
@@ -112,6 +116,15 @@ def evaluate(data_path: str | None = None) -> dict[str, Any]:
                     else:
                         errors.append({"id": item["id"], "source": source, "field": "party_id",
                                        "gold": gp["id_number"], "predicted": sorted(pred_ids)})
+                    gn = _norm(gp["name"])
+                    named = [p for p in out["parties"] if gn and _norm(p.name)
+                             and (gn in _norm(p.name) or _norm(p.name) in gn)]
+                    if any(_id(p.id_number) == _id(gp["id_number"]) for p in named):
+                        party_linked[0] += 1
+                    elif _id(gp["id_number"]) in pred_ids:
+                        errors.append({"id": item["id"], "source": source, "field": "party_id_linked",
+                                       "gold": [gp["name"], gp["id_number"]],
+                                       "predicted": [[p.name, p.id_number] for p in out["parties"]]})
                 party_names[1] += 1
                 gn = _norm(gp["name"])
                 if any(gn and n and (gn in n or n in gn) for n in pred_names):
@@ -137,6 +150,7 @@ def evaluate(data_path: str | None = None) -> dict[str, Any]:
         "per_field": per_field,
         "overall": prf(*total),
         "party_id_recall": round(party_ids[0] / party_ids[1], 4) if party_ids[1] else 1.0,
+        "party_id_linked": round(party_linked[0] / party_ids[1], 4) if party_ids[1] else 1.0,
         "party_name_recall": round(party_names[0] / party_names[1], 4) if party_names[1] else 1.0,
         "party_precision": round(party_pred[0] / party_pred[1], 4) if party_pred[1] else 1.0,
         "contract_type_accuracy": round(types[0] / types[1], 4) if types[1] else 1.0,
