@@ -90,7 +90,6 @@ class Duration:
 
 _QC = "\"'\u05f3\u05f4\u2019\u201c\u201d"
 _Q = f"[{_QC}]"
-_NUM = rf"(?:\d{{1,4}}|{HE_NUMBER_PHRASE}|{EN_NUMBER_PHRASE})"
 _UNITS: dict[str, tuple[str, float]] = {
     # word: (unit, multiplier of the number; 0 means the word itself is the count)
     "ימים": ("day", 1), "יום": ("day", 1), "ימי": ("day", 1), "days": ("day", 1), "day": ("day", 1),
@@ -98,17 +97,43 @@ _UNITS: dict[str, tuple[str, float]] = {
     "חודשים": ("month", 1), "חודש": ("month", 1), "חודשי": ("month", 1), "months": ("month", 1),
     "month": ("month", 1),
     "שנים": ("year", 1), "שנה": ("year", 1), "שנות": ("year", 1), "years": ("year", 1), "year": ("year", 1),
+    # Arabic (its tanween, "يوماً", is read after the word)
+    "يوم": ("day", 1), "يوما": ("day", 1), "أيام": ("day", 1), "ايام": ("day", 1),
+    "أسبوع": ("week", 1), "اسبوع": ("week", 1), "أسابيع": ("week", 1), "اسابيع": ("week", 1),
+    "شهر": ("month", 1), "شهرا": ("month", 1), "أشهر": ("month", 1), "اشهر": ("month", 1), "شهور": ("month", 1),
+    "سنة": ("year", 1), "سنوات": ("year", 1), "سنين": ("year", 1), "عام": ("year", 1), "عاما": ("year", 1),
+    "أعوام": ("year", 1),
 }
 _DUALS: dict[str, tuple[str, float]] = {
     "יומיים": ("day", 2), "שבועיים": ("week", 2), "חודשיים": ("month", 2), "שנתיים": ("year", 2),
+    "يومان": ("day", 2), "يومين": ("day", 2), "أسبوعان": ("week", 2), "أسبوعين": ("week", 2),
+    "اسبوعين": ("week", 2), "شهران": ("month", 2), "شهرين": ("month", 2), "سنتان": ("year", 2),
+    "سنتين": ("year", 2), "عامان": ("year", 2), "عامين": ("year", 2),
 }
+#: Arabic vowel marks and tanween, which may follow any letter of a word
+AR_MARKS = "[\u064b-\u0652\u0670]*"
+#: Arabic number words a duration is written with ("اثني عشر شهراً"), marks removed
+AR_NUMBERS: dict[str, int] = {
+    "واحد": 1, "واحدة": 1, "اثنين": 2, "اثنتين": 2, "اثنان": 2, "ثلاثة": 3, "ثلاث": 3, "أربعة": 4, "اربعة": 4,
+    "أربع": 4, "خمسة": 5, "خمس": 5, "ستة": 6, "ست": 6, "سبعة": 7, "سبع": 7, "ثمانية": 8, "ثماني": 8, "تسعة": 9,
+    "تسع": 9, "عشرة": 10, "عشر": 10, "أحد عشر": 11, "احد عشر": 11, "اثني عشر": 12, "اثنا عشر": 12,
+    "اثنتي عشرة": 12, "خمسة عشر": 15, "عشرين": 20, "عشرون": 20, "أربعة وعشرين": 24, "اربعة وعشرين": 24,
+    "ثلاثين": 30, "ثلاثون": 30, "ستة وثلاثين": 36, "خمسة وأربعين": 45, "خمسة واربعين": 45, "ستين": 60,
+    "تسعين": 90,
+}
+_AR_MARK_CHARS = re.compile("[\u064b-\u0652\u0670]")
+_AR_NUM = "|".join(re.sub("([\u0621-\u064a])", lambda m: m.group(1) + AR_MARKS, w).replace(" ", r"\s+")
+                   for w in sorted(AR_NUMBERS, key=len, reverse=True))
+_NUM = rf"(?:\d{{1,4}}|{HE_NUMBER_PHRASE}|{EN_NUMBER_PHRASE}|{_AR_NUM})"
 _unit_alt = "|".join(sorted(_UNITS, key=len, reverse=True))
 _dual_alt = "|".join(_DUALS)
 _DURATION = compile_guarded(
     rf"(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<num>{_NUM})"
-    rf"(?:\s*\(\s*(?P<num2>{_NUM})\s*\))?\s*-?\s*(?P<unit>{_unit_alt})(?:{_Q}s?)?(?![\w\u05d0-\u05ea])"
+    rf"(?:\s*\(\s*(?P<num2>{_NUM})\s*\))?\s*-?\s*(?P<unit>{_unit_alt}){AR_MARKS}(?:{_Q}s?)?(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<dual>{_dual_alt})(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<single>שנה|חודש|שבוע|יום)\s+(?:אחת|אחד)(?![\w\u05d0-\u05ea])"
+    rf"|(?<![\w\u05d0-\u05ea])(?P<ar_single>سنة|شهر|أسبوع|اسبوع|يوم|عام){AR_MARKS}\s+واحد{AR_MARKS}ة?{AR_MARKS}"
+    rf"(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?P<bare_pre>של|of\s+(?:one|a))\s+(?P<bare>חודש|שבוע|שנה|month|week|year)(?![\w\u0"
     rf"5d0-\u05ea])",
     re.IGNORECASE,
@@ -116,7 +141,7 @@ _DURATION = compile_guarded(
 
 
 _UNIT_WORD = compile_guarded(
-    rf"(?:{_unit_alt}|{_dual_alt}|אחת|אחד)(?![\w\u05d0-\u05ea])", re.IGNORECASE
+    rf"(?:{_unit_alt}|{_dual_alt}|אחת|אחד|واحدة|واحد){AR_MARKS}(?![\w\u05d0-\u05ea])", re.IGNORECASE
 )
 
 
@@ -124,6 +149,9 @@ def _number(token: str) -> float | None:
     token = token.strip()
     if token.isdigit():
         return float(token)
+    plain = " ".join(_AR_MARK_CHARS.sub("", token).split())
+    if plain in AR_NUMBERS:
+        return float(AR_NUMBERS[plain])
     if re.search(r"[\u05d0-\u05ea]", token):
         return parse_hebrew_number(token)
     return parse_english_number(token)
@@ -153,6 +181,9 @@ def _add(out: list[Duration], m: re.Match[str]) -> None:
         return
     if m.group("single"):
         out.append(Duration(m.start("single"), m.end(), 1, _UNITS[m.group("single")][0]))
+        return
+    if m.group("ar_single"):
+        out.append(Duration(m.start("ar_single"), m.end(), 1, _UNITS[m.group("ar_single")][0]))
         return
     if m.group("bare"):
         unit = _UNITS[m.group("bare").lower()][0]

@@ -20,7 +20,7 @@ from typing import Any
 from nodes.text import Match
 from nodes.text.guard import compile_guarded
 
-from .clauses import Clauses, Duration
+from .clauses import AR_MARKS, Clauses, Duration
 
 QC = "\"'\u05f3\u05f4\u2019\u201c\u201d"
 Q = f"[{QC}]"
@@ -38,19 +38,37 @@ class Found:
     confidence: float
 
 
+AR = "\u0621-\u064a"
+_AR_MARK = re.compile("[\u064b-\u0652\u0670]")
+#: Arabic one-letter prefixes (and, so, with, to, like) before a cue word
+AP = "[وفبلك]{0,2}"
+
+
+def ar(words: str) -> str:
+    """An Arabic alternation ``words`` that also matches them written with vowel marks or tanween
+    ("يُجدد", "تلقائياً"): the marks may follow any letter."""
+    return re.sub(f"([{AR}])", lambda m: f"(?:{m.group(1)}{AR_MARKS})", words)
+
+
+def _ar_words(words: str) -> str:
+    """Arabic cue words as a pattern part: whole words, each with its prefixes (see :func:`ar`)."""
+    return rf"(?<![{AR}])(?=[{AR}]){AP}(?:{ar(words)})(?![{AR}])"
+
+
 def _rx(pattern: str) -> re.Pattern[str]:
     return compile_guarded(pattern, re.IGNORECASE)
 
 
-def _words_rx(he: str, en: str) -> re.Pattern[str]:
-    """Hebrew words ``he`` (each may carry one-letter prefixes) or English words ``en``, as a
-    case-insensitive pattern.
+def _words_rx(he: str, en: str, arabic: str = "") -> re.Pattern[str]:
+    """Hebrew words ``he`` (each may carry one-letter prefixes), English words ``en`` or Arabic
+    words ``arabic`` (with their prefixes and vowel marks), as a case-insensitive pattern.
 
     The lookaheads only repeat what a match starts with (a Hebrew letter, a Latin letter), so
     the scan passes over every other position without trying each word there: such patterns
     are run on the window before every amount, and a long text may have many.
     """
-    return _rx(rf"(?<![{HE}])(?=[{HE}]){P}(?:{he})|\b(?=[a-z])(?:{en})\b")
+    return _rx(rf"(?<![{HE}])(?=[{HE}]){P}(?:{he})|\b(?=[a-z])(?:{en})\b"
+               + (f"|{_ar_words(arabic)}" if arabic else ""))
 
 
 #: a letter: every cue word holds one, so a window without any has no cue
@@ -66,35 +84,42 @@ _DATE_CUES: dict[str, re.Pattern[str]] = {
         rf"תאריך\s+(?:ה)?הסכם|תאריך\s+(?:ה)?חוזה|תאריך\s+(?:ה)?הנפקה|הונפקה|תאריך\s*:)|"
         r"\b(?=[a-z])(?:made|entered\s+into|dated|executed|signed|signature\s+date|date\s+of\s+(?:this\s+)?(?:agreement|s"
         r"igning)|"
-        r"made\s+(?:and\s+entered\s+into\s+)?(?:as\s+of|on)|(?<!effective\s)date\s*:)"
+        r"made\s+(?:and\s+entered\s+into\s+)?(?:as\s+of|on)|(?<!effective\s)date\s*:)|"
+        + _ar_words("حرر|تحرر|حررت|وقع|وقعت|تم\\s+التوقيع|تاريخ\\s+التوقيع|تاريخ\\s+العقد|تاريخ\\s+الاتفاقية")
     ),
     "start": _rx(
         rf"(?<![{HE}])(?=[{HE}]){P}(?:החל\s+מ(?:יום|תאריך)?|תקופת\s+\S+(?=\s*[:|]?\s*$)|תקופת\s+\S+\s*[:|]|ה?תחילת(?:ו|ה)?"
         rf"|תחילתה|תחילתו|יחל(?:ו)?|תחל|תיכנס\s+לתוקף|ייכנס\s+לתוקף|"
         rf"נכנס\s+לתוקף|מועד\s+ה?תחילה|יום\s+ה?תחילה|מ(?:יום|תאריך)|ו?תחילתה|תחילת\s+העבודה|בתוקף\s+מ(?:יום)?)|"
         r"\b(?=[a-z])(?:commenc\w*|start(?:ing|s)?(?:\s+date)?|effective\s+(?:from|as\s+of|on|date)|beginning(?:\s+on)?|"
-        r"from|as\s+of|with\s+effect\s+from)"
+        r"from|as\s+of|with\s+effect\s+from)|"
+        + _ar_words("تبدأ|يبدأ|تبدا|يبدا|اعتبارا\\s+من|ابتداء\\s+من|بدءا\\s+من|من\\s+تاريخ|تاريخ\\s+البدء|"
+                    "يسري\\s+مفعوله\\s+من|يدخل\\s+حيز\\s+التنفيذ")
     ),
     "end": _rx(
         rf"(?<![{HE}])(?=[{HE}]){P}(?:עד\s+(?:ל)?(?:יום|תאריך)|עד|סיום|סיומ[הו]|סופ[הו]|לא\s+יאוחר\s+מ(?:יום)?|ו?יסתיים|ו?תסתיים|ו"
         rf"?מסתיים|ו?מסתיימת|תום|"
         rf"תפוג|יפוג|פקיעת|ותפקע|יפקע)|"
         r"\b(?=[a-z])(?:until|through|to|no\s+later\s+than|ending(?:\s+on)?|end(?:s|ing)?(?:\s+date)?|expir\w*|terminat"
-        r"\w*\s+on|till)"
+        r"\w*\s+on|till)|"
+        + _ar_words("تنتهي|ينتهي|حتى|لغاية|انتهاء|حتى\\s+تاريخ")
     ),
 }
 _TERM_WORDS = _rx(
     rf"(?<![{HE}]){P}(?:תקופ\w*|הסכם|ההסכם|חוזה|השכירות|שכירות|ההתקשרות|העסקה|ההעסקה|הביטוח|ביטוח|הפוליסה|"
     rf"פוליסה|ההלוואה|הלוואה|תוקף|העבודה|השירותים|המסירה)|"
-    r"\b(?:term|agreement|period|lease|employment|coverage|policy|loan|engagement|services|contract)\b"
+    r"\b(?:term|agreement|period|lease|employment|coverage|policy|loan|engagement|services|contract)\b|"
+    + _ar_words("مدة|مدته|مدتها|العقد|الاتفاق|الاتفاقية|الإيجار|الايجار|الخدمة|الخدمات|العمل|القرض|التأمين")
 )
 _PAYMENT_NEAR = _rx(
     rf"(?<![{HE}]){P}(?:ישולם|ישולמו|תשלום|תשלומים|לתשלום|ישלם|תשלם|שכר|יתרה|היתרה|יתרת|מקדמה)|"
-    r"\b(?:pa(?:y|id)|payments?|due|balance|instal\w*)\b"
+    r"\b(?:pa(?:y|id)|payments?|due|balance|instal\w*)\b|"
+    + _ar_words("يدفع|تدفع|دفع|الدفع|دفعة|يسدد|تسدد|تسديد|قسط|أقساط|اقساط")
 )
 #: what joins the two dates of a range; its white space is taken whole (what follows it never
 #: starts with white space), so a long gap is read once, not once per way of splitting it
-_RANGE_SEP = _rx(r"^\s*+(?:[-\u2013\u2014]|עד|ועד|ל-|to|until|through|till)\s*+(?:ליום|יום|לתאריך|תאריך)?\s*$")
+_RANGE_SEP = _rx(r"^\s*+(?:[-\u2013\u2014]|עד|ועד|ל-|to|until|through|till|حتى|وحتى|إلى|الى|ولغاية|لغاية)\s*+"
+                 r"(?:ליום|יום|לתאריך|תאריך|تاريخ)?\s*$")
 
 
 def _last_cue(window: str) -> tuple[str, int] | None:
@@ -107,6 +132,10 @@ def _last_cue(window: str) -> tuple[str, int] | None:
             if best is None or m.end() > best[1] or (m.end() == best[1] and name == "end"):
                 best = (name, m.end())
     return best
+
+
+#: "between": where the parties begin (a date before it is in the heading)
+_PARTIES_WORD = re.compile(r"(?<![א-ת])(?:ל?בין|between)\b|(?<![\u0621-\u064a])بين(?![\u0621-\u064a])", re.IGNORECASE)
 
 
 def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[str, Found | None]:
@@ -135,7 +164,7 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
             cue_end = len(window)
         elif cue is None:
             # A date in the heading (before the parties) is the signing date.
-            if d.start < 500 and not re.search(r"(?<![א-ת])(?:ל?בין|between)\b", text[:d.start], re.IGNORECASE):
+            if d.start < 500 and not _PARTIES_WORD.search(text[:d.start]):
                 cands["sign"].append((0.6, Found(d.value, d.start, d.end, 0.6)))
             continue
         else:
@@ -173,23 +202,30 @@ _TERM_CUE = _rx(
     rf"(?<![{HE}])(?:ל?תקופ(?:ה|ת)\s+(?:של|בת|ה?שכירות|ה?הסכם|ה?חוזה|ה?התקשרות|ה?העסקה|ה?ביטוח|ה?פוליסה|ה?הלוואה|"
     rf"ה?שירותים|ה?הסכם\s+זה)|לתקופה|תקופת\s+\S+\s+(?:היא|תהיה|הינה|:)|[לב]משך|לתקופת)|"
     r"\b(?:term\s+of|period\s+of|for\s+a\s+(?:term|period)\s+of|for\s+a\s+(?:fixed\s+)?term|duration\s+of|"
-    r"(?:term|period)\s+(?:shall\s+be|is|will\s+be)|for)\b"
+    r"(?:term|period)\s+(?:shall\s+be|is|will\s+be)|for)\b|"
+    + _ar_words("مدة\\s+(?:هذا|هذه)\\s+(?:العقد|الاتفاق|الاتفاقية|الإيجار)|لمدة|مدته|مدتها|مدة\\s+(?:العقد|الاتفاق|"
+                "الاتفاقية|الإيجار|الايجار|العمل|القرض)")
 )
 _TERM_STOP = _rx(
     rf"(?<![{HE}]){P}(?:הודעה|התראה|ניסיון|אופציה|אופציית|הארכה|להאריך|נוספ\w*|תוך|לפני|אחרי|לאחר|איחור|ריבית|"
     rf"תשלומים|תשלום|פיגור|מוקדמת|אחריות)|"
     r"\b(?:notice|probation\w*|option|extend\w*|extension|additional|renew\w*|within|prior|before|after|late|interest|"
-    r"instal\w*|payments?|trial|warrant\w*|guarantee)\b"
+    r"instal\w*|payments?|trial|warrant\w*|guarantee)\b|"
+    + _ar_words("إشعار|اشعار|إنذار|انذار|تجربة|خيار|تمديد|إضافية|اضافية|أخرى|اخرى|خلال|قبل|بعد|تأخر|التأخر|تأخير|"
+                "فائدة|دفع|يدفع|كفالة|ضمان")
 )
 _NOTICE_BEFORE = _rx(
     r"(?:הודעה|התראה|בהודעה|בהתראה)\s+(?:\S+\s+){0,3}?(?:מוקדמת|מראש)|הודעה\s+מוקדמת|התראה\s+מוקדמת|"
-    r"\b(?:prior|advance)\s+(?:written\s+)?notice|notice\s+(?:period\s+)?of|notice\s+period|notice\s+in\s+writing\s+of"
+    r"\b(?:prior|advance)\s+(?:written\s+)?notice|notice\s+(?:period\s+)?of|notice\s+period|notice\s+in\s+writing\s+of|"
+    + _ar_words("إشعار|اشعار|إنذار|انذار|إخطار|اخطار") + r"\s+(?:\S+\s+){0,2}?" + ar("(?:مسبق|مسبقا|مسبقة)")
 )
 _NOTICE_AFTER = _rx(
-    rf"^[{QC}\s]*(?:s{Q}?\s+)?(?:(?:prior|advance)\s+)?(?:written\s+)?(?:prior\s+)?notice|^\s*(?:\(\S+\)\s*)?"
-    rf"(?:מראש|(?:של\s+)?הודעה\s+מוקדמת|הודעה\s+מראש|בהודעה\s+מוקדמת|התראה\s+מוקדמת)"
+    rf"^[{QC}\s]*(?:s{Q}?\s+)?(?:(?:prior|advance)\s+)?(?:written\s+)?(?:prior\s+)?notice|^\s*(?:ימים\s+)?(?:\(\S+\)\s*)?"
+    rf"(?:מראש|(?:של\s+)?הודעה\s+מוקדמת|הודעה\s+מראש|בהודעה\s+מוקדמת|התראה\s+מוקדמת)|"
+    r"^\s*" + ar(r"(?:مسبقا|مسبق|قبل\s+(?:ال)?موعد|على\s+الأقل\s+مسبقا)")
 )
-_NOTICE_STOP = _rx(rf"(?<![{HE}]){P}(?:תוך|מקבלת|ממועד|מיום|לאחר)|\b(?:within|after|receipt|following)\b")
+_NOTICE_STOP = _rx(rf"(?<![{HE}]){P}(?:תוך|מקבלת|ממועד|מיום|לאחר)|\b(?:within|after|receipt|following)\b|"
+                   + _ar_words("خلال|من\\s+تاريخ|بعد|استلام"))
 
 
 def find_term(text: str, clauses: Clauses, durations: list[Duration]) -> Found | None:
@@ -209,13 +245,26 @@ def find_term(text: str, clauses: Clauses, durations: list[Duration]) -> Found |
         if len(between) > 40 or _TERM_STOP.search(between) or _TERM_STOP.search(before_cue):
             continue
         after = text[d.end:d.end + 25]
-        if re.match(r"^\s*(?:נוספ|additional|further)", after, re.IGNORECASE):
+        if re.match(r"^\s*(?:נוספ|additional|further|أخرى|اخرى|إضافي|اضافي)", after, re.IGNORECASE):
             continue
         bare_for = cue.group(0).strip().lower() == "for"
         if bare_for and not re.search(r"\b(?:term|period|agreement|lease)\b", window, re.I):
             continue
         return Found(int(months), d.start, d.end, 0.9)
     return None
+
+
+#: a length of time before the term ends ("90 ימים לפני תום התקופה", "60 days before the expiry"): a notice
+#: period when the clause speaks of giving notice (:data:`_NOTIFY`)
+_BEFORE_END = _rx(
+    r"^\s*(?:לפחות\s+|at\s+least\s+|على\s+الأقل\s+)?(?:לפני|קודם\s+ל|before|prior\s+to|"
+    + ar("قبل") + r")\s+(?:ה?תום|ה?סיום|מועד\s+ה?סיום|פקיעת|(?:the\s+)?(?:end|expiry|expiration)\s+of|"
+    + ar("(?:انتهاء|نهاية)") + ")"
+)
+_NOTIFY = _rx(
+    rf"(?<![{HE}]){P}(?:הודיע|יודיע|להודיע|הודעה|הודעת|התראה)|\b(?:notif\w*|notice)\b|"
+    + _ar_words("إشعار|اشعار|أشعر|يشعر|إخطار|اخطار|أبلغ|يبلغ")
+)
 
 
 def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found | None:
@@ -231,6 +280,8 @@ def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found
             ok = len(between) <= 45 and not _NOTICE_STOP.search(between)
         if not ok:
             ok = bool(_NOTICE_AFTER.match(text[d.end:d.end + 40]))
+        if not ok and _BEFORE_END.match(text[d.end:d.end + 40]):
+            ok = _NOTIFY.search(clauses.before(d.start, 160)[1]) is not None
         if ok:
             return Found(d.days(), d.start, d.end, 0.85)
     return None
@@ -246,10 +297,13 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
         r"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר",
         r"rent\w*|fees?|salary|wages?|price|consideration|premium|loan(?:\s+amount)?|principal|pay(?:s|able)?|"
         r"compensation|retainer|remuneration|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary",
+        r"بدل\s+(?:ال)?(?:إيجار|ايجار|الخدمة|الخدمات|الصيانة|الأتعاب)|أجرة|اجرة|الأجرة|الاجرة|أتعاب|الأتعاب|راتب|الراتب|"
+        r"ثمن|الثمن|سعر|السعر|قيمة\s+القرض|مبلغ\s+القرض|القرض|يدفع|تدفع|المقابل|مقابل|الرسوم\s+الشهرية",
     ),
     "deposit": _words_rx(
         r"פיקדון|פקדון|ערבות|ערבון|בטוחה|בטוחות|ביטחון|בטחון|שטר\s+חוב|שטר\s+ביטחון",
         r"deposit|guarantee|security",
+        r"تأمين\s+نقدي|التأمين\s+النقدي|كتأمين|تأمينا|كفالة|الكفالة|ضمان|عربون|العربون|وديعة|الوديعة",
     ),
     "other": _words_rx(
         r"פיצוי|פיצויים|קנס|ריבית|איחור|פיגור|השתתפות\s+עצמית|גבול\s+ה?אחריות|סכום\s+ה?ביטוח|תקרת|תקרה|"
@@ -258,18 +312,28 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
         r"penalt\w*|liquidated|damages|interest|late|deductible|limit\w*|cap|expenses?|reimburs\w*|bonus|"
         r"commission|discount|fine|overtime|advance|balance|not\s+exceed\w*|up\s+to|value|worth|breach|insured\s+sum|"
         r"sum\s+insured|coverage\s+of|travel",
+        r"غرامة|تعويض|فائدة|تأخير|التأخر|رسوم|مصاريف|نفقات|خصم|عمولة|دفعة\s+أولى|مقدمة|الرصيد|المتبقي|"
+        r"لا\s+يتجاوز|حتى\s+مبلغ|قيمة\s+السيارة|ضرر|أضرار",
     ),
 }
 _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("month", _rx(rf"(?<![{HE}]){P}(?:חודשי(?:ים|ת|ות)?|לחודש|חודשית)(?![{HE}])|"
-                  r"\b(?:monthly|per\s+month|a\s+month|each\s+month)\b")),
+                  r"\b(?:monthly|per\s+month|a\s+month|each\s+month)\b|"
+                  + _ar_words("شهري|شهرية|شهريا|في\\s+الشهر|لكل\\s+شهر|بالشهر"))),
     ("year", _rx(rf"(?<![{HE}]){P}(?:שנתי(?:ים|ת|ות)?|לשנה)(?![{HE}])|"
-                 r"\b(?:annual(?:ly)?|yearly|per\s+(?:year|annum)|a\s+year)\b")),
+                 r"\b(?:annual(?:ly)?|yearly|per\s+(?:year|annum)|a\s+year)\b|"
+                 + _ar_words("سنوي|سنوية|سنويا|في\\s+السنة|لكل\\s+سنة"))),
     ("quarter", _rx(rf"(?<![{HE}]){P}(?:רבעוני(?:ים|ת)?|לרבעון|ברבעון)(?![{HE}])|\b(?:quarterly|per\s+quarter)\b")),
     ("week", _rx(rf"(?<![{HE}]){P}(?:שבועי(?:ים|ת)?|לשבוע)(?![{HE}])|\b(?:weekly|per\s+week)\b")),
     ("hour", _rx(rf"(?<![{HE}]){P}(?:לשעה|שעתי(?:ים|ת)?|לשעת)(?![{HE}])|\b(?:hourly|per\s+hour|an\s+hour)\b")),
 )
 _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
+#: a deposit named right after its amount: "כפיקדון", "as a security deposit", "كتأمين نقدي"
+_DEPOSIT_AFTER = _rx(
+    rf"\s*(?:\([^()\n]{{0,60}}\)\s*)?(?:[{HE}]{{0,2}}(?:כפיקדון|כפקדון|כערבון|כערבות|כבטוחה|לביטחון)|"
+    r"as\s+(?:a\s+)?(?:security\s+)?(?:deposit|guarantee|security)|"
+    + ar("(?:كتأمين|كضمان|ككفالة|كعربون|كوديعة|تأمينا)") + ")"
+)
 
 
 class _MoneyCues:
@@ -348,6 +412,8 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
                 skip.add(i + 1)
         lo, _ = clauses.before(a.start, 160)
         cue = cues.nearest(lo, a.start)
+        if _DEPOSIT_AFTER.match(text, (twin or a).end):  # "6,400 شيكل كتأمين", "5,000 ₪ as a deposit"
+            cue = ("deposit", a.start - lo)
         if cue is None:
             continue
         kind, cue_end = cue
@@ -386,16 +452,26 @@ _RENEW_VERB = (
     r"תחדש|ויוארך|ותוארך)"
 )
 _RENEW_AUTO = r"(?:(?:ב)?אופן\s+)?(?:אוטומטי|אוטומטית|מאליו|מאליה|מעצמו|מעצמה)"
+_AR_RENEW_VERB = ar("(?:يتجدد|تتجدد|يجدد|تجدد|يمدد|تمدد|يتمدد|تجديد|تمديد|يتم\\s+تجديده|يتم\\s+تجديدها|"
+                    "يتم\\s+تمديده|يتم\\s+تمديدها)")
+_AR_RENEW_AUTO = ar("(?:تلقائيا|تلقائي|بشكل\\s+تلقائي|بصورة\\s+تلقائية|من\\s+تلقاء\\s+نفسه|من\\s+تلقاء\\s+نفسها)")
 _RENEW_NEG = _rx(
     rf"(?<![{HE}])(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
     rf"(?<![{HE}])(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,2}}?{_RENEW_AUTO}|"
+    rf"(?<![{HE}])ו?(?:לא|אינו|אינה)\s+(?:\S+\s+){{0,2}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,2}}?(?:אלא|רק|למעט)\s|"
     r"\b(?:not|no|never)\s+(?:\w+\s+){0,3}?(?:automatic(?:ally)?\s+)?(?:renew\w*|auto-renew\w*|extend\w*)"
-    r"(?:\s+automatically)?|\bno\s+automatic\s+renewal"
+    r"(?:\s+automatically)?|\bno\s+automatic\s+renewal|"
+    rf"(?<![{AR}])(?:لا|لن|دون|بدون)\s+(?:\S+\s+){{0,2}}?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,4}}?{_AR_RENEW_AUTO}|"
+    rf"(?<![{AR}])(?:دون|بدون)\s+{_AR_RENEW_VERB}\s+{_AR_RENEW_AUTO}"
 )
 _RENEW_POS = _rx(
     rf"(?<![{HE}]){_RENEW_VERB}\s+(?:\S+\s+){{0,5}}?{_RENEW_AUTO}|{_RENEW_AUTO}\s+(?:\S+\s+){{0,2}}?{_RENEW_VERB}|"
     r"\b(?:automatically|auto(?:matic)?-?)\s*(?:be\s+)?(?:renew\w*|extend\w*)|\b(?:renew\w*|extend\w*)\s+automatically|"
-    r"\bautomatic\s+renewal"
+    r"\bautomatic\s+renewal|"
+    r"\bcontinue\w*\s+(?:in\s+(?:full\s+)?(?:force|effect)\s+)?(?:thereafter\s+)?from\s+(year|month)\s+to\s+(?:year|month)|"
+    r"\b(?:renew\w*|continue\w*|extend\w*)\s+for\s+(?:successive|consecutive)\s+|"
+    rf"(?<![{HE}])(?:ימשיך|יימשך|ימשכו|תמשיך|יעמוד|יעמדו)\s+(?:\S+\s+){{0,3}}?(?:משנה\s+לשנה|מתקופה\s+לתקופה|מחודש\s+לחודש)|"
+    rf"(?<![{AR}])[وف]?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,5}}?{_AR_RENEW_AUTO}"
 )
 
 
@@ -407,7 +483,8 @@ def find_auto_renewal(text: str) -> Found | None:
         if neg and neg.start() <= m.start() < neg.end() + 5:
             continue
         pre = text[max(0, m.start() - 20):m.start()]
-        if re.search(rf"(?<![{HE}])(?:לא|ללא|אין|אינו|אינה)\s+(?:\S+\s+)?$|\b(?:not|no)\s+(?:\w+\s+)?$", pre, re.I):
+        if re.search(rf"(?<![{HE}])(?:לא|ללא|אין|אינו|אינה)\s+(?:\S+\s+)?$|\b(?:not|no)\s+(?:\w+\s+)?$|"
+                     rf"(?<![{AR}])(?:لا|لن|دون|بدون)\s+(?:\S+\s+)?$", pre, re.I):
             continue
         pos = m
         break
@@ -419,12 +496,19 @@ def find_auto_renewal(text: str) -> Found | None:
 
 
 _COURT = _rx(
-    rf"(?<![{HE}]){P}(?:בתי|בית)[\s\-]+(?:ה)?(?:משפט|דין)|\b(?:courts?|tribunals?)\b"
+    rf"(?<![{HE}]){P}(?:בתי|בית)[\s\-]+(?:ה)?(?:משפט|דין)|\b(?:courts?|tribunals?)\b|"
+    + _ar_words("محاكم|المحاكم|محكمة|المحكمة")
 )
 _JURIS_CLAUSE = _rx(
     r"סמכות|שיפוט|יתברר|יתבררו|תתברר|ידונו|יידון|ידון|תידון|מוסמכ|ייחודית|בלעדית|"
-    r"\b(?:jurisdiction|venue|exclusive|competent|submit|disputes?)\b"
+    r"\b(?:jurisdiction|venue|exclusive|competent|submit|disputes?)\b|"
+    + _ar_words("تختص|يختص|صلاحية|الصلاحية|اختصاص|الاختصاص|النظر|نزاع|النزاع|خلاف|الخلاف|المختصة")
 )
+#: words after an Arabic court word that are not its place ("المحاكم المختصة في حيفا")
+_AR_COURT_WORDS = frozenset(["المختصة", "المختص", "المركزية", "المركزي", "الصلح", "اللوائية", "اللوائي",
+                             "المحلية", "العمل", "للعمل", "لشؤون", "الإسرائيلية", "الاسرائيلية", "القطرية", "القطري"])
+_AR_PLACE_STOP = frozenset(["دون", "وحدها", "وحده", "بالنظر", "صلاحية", "حصرا", "حصريا", "فقط", "في",
+                            "أي", "اي", "كل", "هي", "هو", "التي", "الذي", "ذات", "بشأن"])
 _HE_STOP = frozenset(
     [
         "בלבד", "ולא", "לא", "בכל", "בעניין", "בקשר", "אשר", "תהא", "יהיה", "תהיה", "יהיו", "לשם", "הינה",
@@ -483,10 +567,34 @@ def find_jurisdiction(text: str, clauses: Clauses) -> Found | None:
                 start = max(0, m.start() - 60) + bm.start("place")
                 return Found(bm.group("place"), start, start + len(bm.group("place")), 0.8)
             continue
-        found = _hebrew_place(text, tail_start)
+        found = _arabic_place(text, tail_start) if "\u0621" <= m.group(0)[-1] <= "\u064a" else \
+            _hebrew_place(text, tail_start)
         if found:
             return found
     return None
+
+
+def _arabic_place(text: str, pos: int) -> Found | None:
+    """Read "محاكم الناصرة" / "المحاكم المختصة في حيفا" after a court word: skip the court's own
+    words, then take the place (one or two words, up to a word that is not part of it)."""
+    tokens = list(re.finditer(rf"[{AR}\u064b-\u0652\u0670\-]+|[,.;:()\n\u060c]", text[pos:pos + 80]))
+    plain = [_AR_MARK.sub("", t.group(0)) for t in tokens]
+    i = 0
+    while i < len(tokens) and plain[i] in _AR_COURT_WORDS:
+        i += 1
+    if i < len(tokens) and plain[i] == "في":
+        i += 1
+    words: list[re.Match[str]] = []
+    for t, w in zip(tokens[i:i + 3], plain[i:i + 3], strict=True):
+        if not re.match(f"[{AR}]", w) or w in _AR_PLACE_STOP or w in _AR_COURT_WORDS:
+            break
+        words.append(t)
+    if not words or len(plain[i]) < 3:
+        return None
+    if len(words) > 1 and not plain[i + 1].startswith("ال") and plain[i] != "أم" and plain[i] != "ام":
+        words = words[:1]  # "الناصرة دون": one word; "أم الفحم", "باقة الغربية": two
+    start, end = pos + words[0].start(), pos + words[-1].end()
+    return Found(" ".join(text[start:end].split()), start, end, 0.8)
 
 
 def _hebrew_place(text: str, pos: int) -> Found | None:
@@ -551,8 +659,15 @@ _LAW_EN = _rx(
 )
 
 
+_LAW_AR = _rx(
+    ar("(?:تسري|يسري|تطبق|يطبق|تنطبق|ينطبق|يخضع|تخضع|يحكم|تحكم)") + r"[^.;\n]{0,60}?"
+    + ar("(?:ل?قوانين|ل?القوانين|ل?قانون|ل?القانون)") + r"\s+(?P<law>"
+    + ar("(?:دولة\\s+)?(?:إسرائيل|اسرائيل)|(?:ال)?(?:إسرائيلي|اسرائيلي|الإسرائيلية|الاسرائيلية)") + ")"
+)
+
+
 def find_governing_law(text: str) -> Found | None:
-    """The governing law "as written" ("מדינת ישראל", "הדין הישראלי", "State of Israel")."""
+    """The governing law "as written" ("מדינת ישראל", "הדין הישראלי", "State of Israel", "دولة إسرائيل")."""
     m = _LAW_HE.search(text)
     if m:
         law = m.group("law")
@@ -566,6 +681,9 @@ def find_governing_law(text: str) -> Found | None:
             law = law[1:]
         law = law.rstrip("-")
         return Found(" ".join(law.split()), start, start + len(law), 0.85)
+    m = _LAW_AR.search(text)
+    if m:
+        return Found(" ".join(m.group("law").split()), m.start("law"), m.end("law"), 0.85)
     m = _LAW_EN.search(text)
     if m:
         group = next(g for g in ("place", "adj", "adj2") if m.group(g))

@@ -43,18 +43,22 @@ _LABEL_ROLES = frozenset(
     w.lower() for w in [*ROLE_WORDS, "נותן השירותים", "נותנת השירותים", "מקבל השירותים", "בעל הפוליסה",
                                       "הצד המגלה", "הצד המקבל"]
 ) | frozenset(r for r in EN_ROLES.split())
-_BLOCK_START = re.compile(r"(?:^|\n|[\s:])(?:בין|between)\s*:?", re.IGNORECASE)
+#: Arabic vowel marks, which may follow any letter ("ويُشار", "ويمثّلها")
+_M = "[\u064b-\u0652\u0670]*"
+_BLOCK_START = re.compile(r"(?:^|\n|[\s:])(?:בין|between|بين)\s*:?", re.IGNORECASE)
 _BLOCK_END = re.compile(
     r"(?:^|\n)\s*(?:הואיל|והואיל|WHEREAS|RECITALS|לפיכך|אשר\s+על\s+כן|הוסכם|NOW,?\s+THEREFORE|IT\s+IS\s+(?:HEREB"
     r"Y\s+)?AGREED|"
-    r"THE\s+PARTIES\s+AGREE|מבוא|\d+\.\s+(?:מבוא|הגדרות|כללי|ה?מושכר|Definitions|Term|Services|The\s))",
+    r"THE\s+PARTIES\s+AGREE|מבוא|\d+\.\s+(?:מבוא|הגדרות|כללי|ה?מושכר|Definitions|Term|Services|The\s)|"
+    r"تمهيد|مقدمة|حيث\s+إن|حيث\s+أن|وحيث|اتفق\s+الطرفان|لذلك|بيانات)",
     re.IGNORECASE,
 )
 #: where one party ends and the next begins; the spaces around "and:" are taken whole (what
 #: follows them is never a space), as every way of splitting a long run was tried before
 _SPLIT = re.compile(
     r"(?:^|\s|\n)(?:ל?בין|ובין)\s*:?|מצד\s+(?:אחד|שני|שלישי)|of\s+the\s+(?:first|second|other|one)\s+part|"
-    r"(?:^|\n)[ \t]*and[ \t]*+:?[ \t]*+(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b",
+    r"(?:^|\n)[ \t]*and[ \t]*+:?[ \t]*+(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b|"
+    r"(?:^|\n)[ \t]*و[ \t]*+:?[ \t]*+(?=\n)|من\s+جهة\s+(?:أولى|اولى|ثانية|أخرى)",
 )
 #: a role in parentheses: '(להלן: "המשכיר")', "(hereinafter the Tenant)". The white space
 #: before an unquoted role may be given back to the role (which may hold spaces) only for its
@@ -70,7 +74,10 @@ _ROLE_PAREN = re.compile(
 #: what ends a party's name; a match starts only where a run of white space does (the first
 #: place it can), as trying every space of a long run as a start took time quadratic in it
 _NAME_STOP = re.compile(
-    rf"(?<!\s)\s*(?:,|\(|\n|;|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
+    rf"(?<!\s)\s*(?:,|\u060c|\(|\n|;|\|"
+    rf"|(?<![\u0621-\u064a])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|رقم\s+الشركة|جواز|من\s+سكان|"
+    rf"العنوان|عنوانه|عنوانها|ويمث{_M}ل{_M}ه{_M}ا?)(?![\u0621-\u064a])"
+    rf"|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
     rf"ע{Q}מ|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
     rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Reg(?:istration)?\.?\s+No|passport|residing|of\s+\d|"
     rf"having|a\s+company|incorporated|holder|whose|with\s+(?:offices|address))\b)",
@@ -78,11 +85,13 @@ _NAME_STOP = re.compile(
 )
 _NAME_PREFIX = re.compile(
     rf"^(?:[\s:\-\u2013.,]|\d+[.)]\s|ל?בין|ובין|מצד\s+(?:אחד|שני|שלישי)|between|and|(?:ה)?(?:מר|גב{Q}|גברת|עו{Q}ד|ד{Q}ר)\s|"
-    r"Mr\.?\s|Mrs\.?\s|Ms\.?\s|Dr\.?\s)+",
+    r"Mr\.?\s|Mrs\.?\s|Ms\.?\s|Dr\.?\s|بين|و(?=[\s:])|الطرف\s+(?:الأول|الاول|الثاني|الثالث)\s*:?|السيدة\s|السيد\s|"
+    r"المحامي\s|الدكتور\s|د\.\s?)+",
     re.IGNORECASE,
 )
 _REPRESENTATIVE = re.compile(
-    rf"(?:באמצעות|ע{Q}י|על\s+ידי|מורש\w*\s+החתימה|represented\s+by|by\s+its|through\s+its|acting\s+by)[^\n]{{0,60}}$",
+    rf"(?:באמצעות|ע{Q}י|על\s+ידי|מורש\w*\s+החתימה|represented\s+by|by\s+its|through\s+its|acting\s+by|"
+    rf"و?ي{_M}م{_M}ث{_M}ل{_M}ه{_M}ا?|بواسطة|عن\s+طريق)[^\n]{{0,60}}$",
     re.IGNORECASE,
 )
 
@@ -116,7 +125,7 @@ def _name_at(text: str, start: int, end: int) -> tuple[str, int, int] | None:
     stop = _NAME_STOP.search(rest)
     name = rest[: stop.start()] if stop else rest
     name = name.rstrip(" \t-:\u2013")
-    if not name or not re.search(rf"[{HE}A-Za-z]", name) or len(name) > 80:
+    if not name or not re.search(rf"[{HE}A-Za-z\u0621-\u064a]", name) or len(name) > 80:
         return None
     s = start + offset
     return name, s, s + len(name)
@@ -184,6 +193,51 @@ def _segment_parties(text: str, start: int, end: int, ids: _Ids) -> list[FoundPa
     return [p for p in people if p.name and (p.role or p.id_match)]
 
 
+#: a row of a parties table: "שם: משה כהן | ת.ז.: 0123… | כתובת: …", "الاسم: … | رقم الهوية: …"
+_NAME_ROW = re.compile(
+    r"^[ \t]*(?:שם(?:\s+מלא)?|الاسم(?:\s+الكامل)?|full\s+name|name)\s*:\s*(?P<name>[^|\n]{2,80}?)[ \t]*\|"
+    r"(?P<rest>[^\n]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: what stands between a name and an ID that is someone else's (the person signing for a company)
+_SIGNATORY = re.compile(
+    rf"שם\s+ה?חותמ|החותם|חתימה|מורש|באמצעות|\bname\s*:|\bby\s*:|signator|represented|"
+    rf"و?ي{_M}م{_M}ث{_M}ل|الموقع|توقيع",
+    re.IGNORECASE,
+)
+
+
+def _name_rows(text: str, head: str, ids: _Ids) -> list[FoundParty]:
+    """Parties written as table rows, each with its ID in the row and its role on the line above."""
+    out: list[FoundParty] = []
+    for m in _NAME_ROW.finditer(head):
+        found = ids.starting_in(m.start("rest"), m.end("rest"))
+        if not found:
+            continue
+        name = m.group("name").strip()
+        above = text[:m.start()].rstrip("\n").rsplit("\n", 1)[-1].strip()
+        role = _clean_role(above[:-1]) if above.endswith(":") and len(above) <= 30 else None
+        start = m.start("name")
+        out.append(FoundParty(name, role or None, found[0], start, start + len(name)))
+    return out
+
+
+def _ids_further_on(text: str, parties: list[FoundParty], ids: _Ids) -> None:
+    """Give a party named without its number the number written right after its name further on (the
+    signature block: "קוונטה אנליטיקס בע"מ / ח.פ. 519793673"), unless someone signing for it stands between."""
+    taken = {p.id_match.start for p in parties if p.id_match}
+    for party in parties:
+        if party.id_match is not None or len(party.name) < 4:
+            continue
+        for mention in re.finditer(re.escape(party.name), text[party.end:], re.IGNORECASE):
+            after = party.end + mention.end()
+            found = [m for m in ids.starting_in(after, after + 120) if m.start not in taken]
+            if found and not _SIGNATORY.search(text, after, found[0].start):
+                party.id_match = found[0]
+                taken.add(found[0].start)
+                break
+
+
 def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
     """Find the parties of the contract (see the module docstring)."""
     by_start = _Ids(ids)
@@ -228,6 +282,11 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
             if named is None:
                 continue
             parties.append(FoundParty(named[0], _clean_role(role), seg_ids[0] if seg_ids else None, named[1], named[2]))
+    if not [p for p in parties if p.id_match]:
+        rows = _name_rows(text, head, by_start)
+        if rows:
+            parties = rows
+    _ids_further_on(text, parties, by_start)
     # de-duplicate (same id or same name)
     seen: set[str] = set()
     out: list[FoundParty] = []

@@ -26,7 +26,9 @@ _ID_WORDS: dict[str, str] = {
     "company": (
         r"ח\.\s?פ\.?|ח\"פ|ח'פ|חברה|מספר\s+חברה|בע\"מ|בע'מ|"
         r"\bcompany\s+(?:no\.?|number|reg(?:istration)?\.?(?:\s+no\.?)?)|\bltd\.?|\breg\.?\s+no\.?|"
-        r"\bregistration\s+(?:no\.?|number)|رقم\s+(?:ال)?شركة|(?:ال)?شركة"
+        r"\bregistration\s+(?:no\.?|number)|رقم\s+(?:ال)?شركة|(?:ال)?شركة|"
+        # "ح.ف." and "م.ض.": Israeli Arabic for ח.פ. and בע"מ
+        r"ح\.\s?ف\.?|م\.\s?ض\.?"
     ),
     "amuta": r"ע\.\s?ר\.?|ע\"ר|ע'ר|עמותה|עמותת|\bnon[- ]?profit|\bngo\b|رقم\s+(?:ال)?جمعية|جمعية",
     "osek": (

@@ -341,3 +341,47 @@ def test_eval_meets_targets() -> None:
     assert report["sources"].get("pdf", 0) >= 3 and report["sources"].get("docx", 0) >= 3
     assert report["overall"]["f1"] >= 0.90, json.dumps(report["errors"], ensure_ascii=False)
     assert report["party_id_recall"] >= 0.95
+
+
+def test_the_held_out_set_holds_its_floor() -> None:
+    """Contracts by a helper who never saw the rules (renewal and notice phrased many ways, IDs in
+    signature blocks and tables, Arabic contracts). Floors a little under what it scores (fields F1 0.95,
+    party IDs 0.87, each linked to its party); before this set's failure families were worked on: 0.85 / 0.58."""
+    from nodes.extract_contract_fields.eval import DATA, evaluate
+
+    report = evaluate(str(DATA.parent / "heldout" / "gold.jsonl"))
+    assert report["contracts"] >= 18
+    assert report["overall"]["f1"] >= 0.93, json.dumps(report["errors"], ensure_ascii=False)
+    assert report["party_id_linked"] >= 0.85
+    assert report["per_field"]["auto_renewal"]["f1"] >= 0.9 and report["per_field"]["notice_period_days"]["f1"] >= 0.9
+
+
+ARABIC_LEASE = """عقد إيجار محل تجاري
+حُرّر ووُقّع في مدينة شفاعمرو بتاريخ 3/2/2026
+بين:
+السيدة منى إلياس حداد، رقم الهوية 012345674، من سكان شفاعمرو (ويُشار إليها فيما بعد بـ "المؤجرة")
+و:
+شركة الجليل للتجارة م.ض.، ح.ف. 51-234567-9، المنطقة الصناعية، عكا (ويُشار إليها فيما بعد بـ "المستأجرة")
+تمهيد:
+حيث إن المؤجرة تملك المحل؛
+1. مدة الإيجار أربعة وعشرين شهراً تبدأ بتاريخ 1/3/2026 وتنتهي بتاريخ 28/2/2028.
+2. تدفع المستأجرة بدل إيجار شهري قدره 7,500 شيكل، ومبلغ 15,000 شيكل كتأمين نقدي.
+3. لا يتجدد هذا العقد تلقائياً، ويحق لكل طرف إنهاؤه بإشعار خطي مسبق مدته 90 يوماً.
+4. يخضع هذا العقد لقوانين دولة إسرائيل، وتختص محاكم حيفا دون غيرها بالنظر في أي نزاع.
+"""
+
+
+def test_an_arabic_contract_is_read_like_a_hebrew_one() -> None:
+    from nodes.extract_contract_fields.extract import extract
+
+    out = extract(ARABIC_LEASE)
+    values = {name: (f.value if f is not None else None) for name, f in out["fields"].items()}
+    assert values["signing_date"] == "2026-02-03" and values["start_date"] == "2026-03-01"
+    assert values["end_date"] == "2028-02-28" and values["term_months"] == 24
+    assert values["payment_amount"]["amount"] == 7500 and values["payment_amount"]["period"] == "month"
+    assert values["security_deposit"]["amount"] == 15000
+    assert values["auto_renewal"] is False and values["notice_period_days"] == 90
+    assert values["jurisdiction"] == "حيفا" and values["governing_law"] == "دولة إسرائيل"
+    parties = [(p.name, p.id_number, p.role) for p in out["parties"]]
+    assert parties == [("منى إلياس حداد", "012345674", "المؤجرة"),
+                       ("شركة الجليل للتجارة م.ض.", "512345679", "المستأجرة")], parties
