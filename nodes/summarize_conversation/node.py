@@ -40,6 +40,12 @@ OPENING_MESSAGES = 3
 #: categories a conversation can turn into later, and how sure the classifier must be
 ESCALATED_CATEGORIES = frozenset({"complaint", "cancellation"})
 ESCALATED_CONFIDENCE = 0.6
+#: the customer's last messages: where the chat ended up (its trend)
+CLOSING_MESSAGES = 3
+#: how sure the last messages must be of a turn the whole chat leans to (below ESCALATED_CONFIDENCE)
+TREND_CONFIDENCE = 0.75
+#: an opening read below this is no reading of what the customer came for: the whole chat says it better
+UNSURE_OPENING = 0.5
 
 
 def _messages_from_list(data: SummarizeInput, now: dt.datetime) -> list[Msg]:
@@ -236,9 +242,12 @@ def _stats(msgs: list[Msg], chat: whatsapp.ParsedChat | None) -> Stats:
 
 
 def _customer_text(msgs: list[Msg], limit: int | None = None) -> str:
-    """The customer's messages (the first ``limit`` of them), cut to :data:`CLASSIFIER_CHARS`."""
+    """The customer's messages (the first ``limit`` of them; the last ``-limit`` when negative), cut to
+    :data:`CLASSIFIER_CHARS`."""
     texts = [m.text for m in msgs if m.role == "customer"]
-    text = "\n".join(texts[:limit] if limit else texts).strip()
+    if limit:
+        texts = texts[limit:] if limit < 0 else texts[:limit]
+    text = "\n".join(texts).strip()
     if len(text) > CLASSIFIER_CHARS:
         # the request is at the start, complaints and outcomes at the end
         head = CLASSIFIER_CHARS * 2 // 5
@@ -249,9 +258,11 @@ def _customer_text(msgs: list[Msg], limit: int | None = None) -> str:
 def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, list[str], bool]:
     """Category, urgency, handoff reasons and whether handoff is required, via classify-lead.
 
-    The category is what the customer came for, read from their opening messages, unless
-    everything they wrote reads (confidently) as a complaint or a cancellation, which win
-    by the classifier's precedence. Urgency and handoff come from everything they wrote.
+    The category is what the customer came for, read from their opening messages, unless the
+    chat turned into a complaint or a cancellation: everything they wrote reads so confidently,
+    or it leans that way and their last messages say so clearly (the trend). An opening the
+    classifier cannot read gives way to everything they wrote. Urgency and handoff come from
+    everything they wrote.
     """
     full_text = _customer_text(msgs)
     if not full_text or not registry.exists("classify-lead"):
@@ -267,10 +278,16 @@ def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, l
         full = run(full_text)
         opening_text = _customer_text(msgs, OPENING_MESSAGES)
         opening = full if opening_text == full_text else run(opening_text)
+        closing_text = _customer_text(msgs, -CLOSING_MESSAGES)
+        closing = full if closing_text in (full_text, opening_text) else run(closing_text)
     except Problem:
         return "other", "normal", [], False
     category = str(opening.category)
-    if full.category in ESCALATED_CATEGORIES and float(full.confidence) >= ESCALATED_CONFIDENCE:
+    if float(opening.confidence) < UNSURE_OPENING and float(full.confidence) > float(opening.confidence):
+        category = str(full.category)
+    if full.category in ESCALATED_CATEGORIES and (
+            float(full.confidence) >= ESCALATED_CONFIDENCE
+            or (closing.category == full.category and float(closing.confidence) >= TREND_CONFIDENCE)):
         category = str(full.category)
     return category, str(full.urgency), list(full.handoff.reasons), bool(full.handoff.required)
 
