@@ -44,7 +44,7 @@ log = logging.getLogger("tzomet")
 DEFAULT_HANDOFF_THRESHOLD = 0.3
 HANDOFF_SIGNALS = ("human_request", "legal_threat", "public_review_threat", "emergency", "anger")
 #: "accident": an accident today in which nobody was hurt (urgent, but not an emergency to hand off)
-_HIGH_URGENCY_SIGNALS = ("explicit_urgency", "emergency", "accident")
+_HIGH_URGENCY_SIGNALS = ("explicit_urgency", "emergency", "accident", "legal_deadline")
 #: a threat or strong anger makes "complaint" win when the model has it close to the top
 _COMPLAINT_SIGNALS = ("legal_threat", "public_review_threat", "anger")
 _COMPLAINT_MARGIN = 0.25
@@ -323,6 +323,9 @@ def _urgency(category: str, rules: RuleResult, risks: list[risk.RiskHit]) -> Lit
     # booking, a payment or a question: "can I come tomorrow" is routine
     if rules.has("deadline") and category in _PROBLEMS:
         return "high"
+    # a legal matter the risk detector heard, with a time word on it: the customer's deadline
+    if rules.has("deadline") and any(r.family == "legal" for r in risks):
+        return "high"
     if rules.has("not_urgent") or category == "other":
         return "low"
     return "normal"
@@ -334,6 +337,8 @@ def _handoff(category: str, confidence: float, threshold: float, rules: RuleResu
     if category == "spam":
         return {"required": False, "reasons": []}
     reasons: list[Any] = [k for k in HANDOFF_SIGNALS if k in rules.kinds]
+    if rules.has("legal_deadline") and "legal_threat" not in reasons:  # a hearing or an answer due: legal
+        reasons.append("legal_threat")
     reasons += [r for r in dict.fromkeys(hit.reason for hit in risks) if r not in reasons]
     if confidence < threshold:
         reasons.append("low_confidence")

@@ -152,6 +152,32 @@ DEADLINE = re.compile(
     re.IGNORECASE,
 )
 
+#: a legal matter the customer faces: a hearing, a summons, an objection or an answer that is due
+LEGAL_MATTER = re.compile(
+    _words(r"דיון", r"זימון", r"זומנתי", r"זימנו", r"זימן", r"שימוע", r"חקירה", r"ועדה\s+רפואית", r"בית\s+(?:ה)?משפט",
+           r"בית\s+(?:ה)?דין", r"הוצאה\s+לפועל", r"הוצל\"פ", r"כתב\s+הגנה", r"כתב\s+תביעה", r"התנגדות", r"ערעור",
+           r"ערר", r"להישפט", r"פינוי", r"צו\s+\S+", r"עיקול", r"תביעה\s+קטנה", r"תביעה")
+    + r"|\b(?:(?:a|the|my|our|court|next)\s+hearing|summons|summoned|court|tribunal|appeal|objection|eviction"
+    r"|deposition|interrogation|subpoena"
+    r"|lawsuit|(?:file|filed)\s+suit)\b"
+    r"|" + _words(r"جلسة", r"الجلسة", r"محكمة", r"المحكمة", r"دعوى", r"استدعاء", r"اعتراض", r"الاعتراض", r"استئناف",
+                  r"إخلاء", r"اخلاء", r"حجز", r"دائرة\s+الإجراء", r"دائرة\s+الاجراء", r"تحقيق", prefix=False),
+    re.IGNORECASE,
+)
+#: when it is: a date, a weekday, "within 20 days", "next Monday" (with :data:`LEGAL_MATTER`: a legal deadline)
+_HE_DAYS = r"(?:ראשון|שני|שלישי|רביעי|חמישי|שישי)"
+_HE_MONTHS = r"(?:ינואר|פברואר|מרץ|מרס|אפריל|מאי|יוני|יולי|אוגוסט|ספטמבר|אוקטובר|נובמבר|דצמבר)"
+_EN_DAYS = r"(?:monday|tuesday|wednesday|thursday|friday|sunday)"
+_AR_DAYS = r"(?:الاحد|الأحد|الاثنين|التنين|الثلاثاء|التلات|الاربعاء|الأربعاء|الاربعا|الخميس|الجمعة|السبت)"
+DATED = re.compile(
+    rf"(?:תוך|בתוך|עוד|יש\s+לי)\s+\d+\s*(?:יום|ימים|ימי)|\d+\s*(?:יום|ימים)\s+(?:להגיש|להשיב|לערער|מ)"
+    rf"|(?:ביום|עד\s+יום|ליום|יום)\s+{_HE_DAYS}|{_HE_DAYS}\s+הבא|ב-?\d{{1,2}}\s+(?:ב|ל){_HE_MONTHS}"
+    rf"|ב-?\d{{1,2}}\s+לחודש|(?<![\d/.])ב-?\d{{1,2}}[./]\d{{1,2}}(?![\d/.]\d)"
+    rf"|\b(?:within\s+\d+|\d+\s+days|next\s+{_EN_DAYS}|on\s+{_EN_DAYS}|by\s+{_EN_DAYS}|on\s+the\s+\d{{1,2}}(?:st|nd|rd|th))\b"
+    rf"|(?:خلال|بعد|عندي|ضل)\s+[\d\u0660-\u0669]+\s*(?:يوم|ايام|أيام)|يوم\s+{_AR_DAYS}|{_AR_DAYS}\s+الجاي|لحد\s+يوم",
+    re.IGNORECASE,
+)
+
 # --- handoff -------------------------------------------------------------------------
 
 HUMAN_REQUEST = re.compile(
@@ -589,7 +615,9 @@ _RULE_ANGER = Rule("anger", _STRONG_ANGER)
 _RULES_LOUD = [Rule("anger", _EXCLAIM), Rule("anger", _SHOUT)]
 _RULES_LEAD = [Rule(kind, pattern) for kind, pattern in LEAD_HINTS.items()]
 _RULES_ACCIDENT = [Rule("emergency", ACCIDENT), Rule("unhurt", ACCIDENT_UNHURT), Rule("past", ACCIDENT_PAST)]
-ALL_RULES = [_RULE_NOT_URGENT, *_RULES, _RULE_ANGER, *_RULES_LOUD, *_RULES_LEAD, *_RULES_ACCIDENT]
+_RULE_LEGAL, _RULE_DATED = Rule("legal_deadline", LEGAL_MATTER), Rule("dated", DATED)
+ALL_RULES = [_RULE_NOT_URGENT, *_RULES, _RULE_ANGER, *_RULES_LOUD, *_RULES_LEAD, *_RULES_ACCIDENT, _RULE_LEGAL,
+             _RULE_DATED]
 _RULE_SET = RuleSet(ALL_RULES)
 _ACCIDENT, _UNHURT, _PAST = _RULES_ACCIDENT
 
@@ -639,6 +667,10 @@ def apply_rules(text: str) -> RuleResult:
             hits += _hits(rule.kind, spans[rule], mapping, text, negated if rule is _RULES[0] else None)
     if spans[_ACCIDENT] and not spans[_PAST]:
         hits += _hits("accident" if spans[_UNHURT] else "emergency", spans[_ACCIDENT], mapping, text)
+    # a hearing, a summons, an answer due — with a date, a weekday or "within 20 days" in the message
+    deadline = next((r for r in _RULES if r.kind == "deadline"), None)
+    if spans[_RULE_LEGAL] and (spans[_RULE_DATED] or (deadline is not None and spans[deadline])):
+        hits += _hits("legal_deadline", spans[_RULE_LEGAL][:1], mapping, text)
     anger_score = 2 * len(spans[_RULE_ANGER]) + sum(len(spans[rule]) for rule in _RULES_LOUD)
     if anger_score >= 2:
         for rule in (_RULE_ANGER, *_RULES_LOUD):

@@ -63,6 +63,28 @@ def test_routine_messages_raise_no_risk(base_url: str, text: str) -> None:
     assert not out["handoff"]["required"], out["handoff"]
 
 
+@pytest.mark.parametrize("text", [
+    "קיבלתי הזמנה להתייצב לדיון בבית הדין לעבודה ב-4 במאי, אין לי מושג מה להביא",
+    "The letter says I have 14 days to file an objection to the assessment, can your office handle it?",
+    "جاني استدعاء للمحكمة يوم الخميس بخصوص شيك راجع، شو بعمل؟",
+])
+def test_a_legal_matter_with_a_date_is_urgent_and_goes_to_a_person(base_url: str, text: str) -> None:
+    out = classify(base_url, text=text)
+    assert out["urgency"] == "high" and "legal_threat" in out["handoff"]["reasons"], out
+    signal = next(s for s in out["signals"] if s["type"] == "legal_deadline")
+    assert text[signal["start"]:signal["end"]] == signal["text"]
+
+
+@pytest.mark.parametrize("text", [
+    "If the refund isn't here by Friday you'll be hearing from me again",
+    "שאלה כללית: כמה עולה ייצוג בבית משפט לתעבורה?",
+    "ممكن موعد يوم الخميس لتنظيف الاسنان؟",
+])
+def test_no_legal_deadline_without_both_a_legal_matter_and_a_date(base_url: str, text: str) -> None:
+    out = classify(base_url, text=text)
+    assert not [s for s in out["signals"] if s["type"] == "legal_deadline"], out["signals"]
+
+
 def test_a_tenant_can_switch_the_detector_off(serve: Any, tmp_path: Any) -> None:
     config = tmp_path / "tenants.toml"
     config.write_text(f'[[tenants]]\nname = "loud"\nkeys = ["{hash_key("k-loud")}"]\n'
