@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -99,6 +100,13 @@ def idempotency_key(given: str | None, ctx: Context) -> str | None:
         raise NodeError(422, "The Idempotency-Key header and idempotency_key differ.",
                         errors=[{"loc": "idempotency_key", "msg": "differs from the Idempotency-Key header"}])
     return given or header or None
+
+
+def record_key(tenant: str | None, key: str | None) -> str:
+    """What a write carries into the CRM record's own unique key field (``tzomet_key``), so that a retry
+    after a create whose answer was lost finds the record instead of creating a twin: the tenant and
+    the idempotency key, or — for a write sent without one — a key of its own (its retries are one job)."""
+    return f"{tenant or '-'}:{key}" if key else f"{tenant or '-'}:write-{uuid.uuid4().hex}"
 
 
 def request_hash(data: BaseModel) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nodes.core.crm import CrmNode, account_for, account_token, answer, idempotency_key, queue_write
+from nodes.core.crm import record_key, CrmNode, account_for, account_token, answer, idempotency_key, queue_write
 from nodes.core.mapping import MappingError, map_sources, profile
 from nodes.core.node import Context, NodeError, Reply
 
@@ -86,7 +86,7 @@ class UpdateHubspotNode(CrmNode):
         payload = {
             "object": data.object, "account": account, "record": record, "warnings": warnings,
             # the record's own unique key in HubSpot (tzomet_key): a retry's second create is a 409, not a twin
-            "key": f"{ctx.tenant or '-'}:{key}" if key else None,
+            "key": record_key(ctx.tenant, key),
             "note": data.note.model_dump(mode="json") if data.note else None,
             "tasks": [t.model_dump(mode="json") for t in ([data.task] if data.task else []) + (data.tasks or [])],
         }

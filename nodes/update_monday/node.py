@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.core.crm import CrmNode, account_for, account_token, answer, idempotency_key, queue_write
+from nodes.core.crm import CrmNode, account_for, account_token, answer, idempotency_key, queue_write, record_key
 from nodes.core.mapping import MappingError, map_sources, profile
 from nodes.core.node import Context, NodeError, Reply
 
@@ -77,10 +77,10 @@ class UpdateMondayNode(CrmNode):
         if not account_token(account, ctx.settings.monday_token) or not board:
             raise NodeError(503, MISSING, title="Monday is not configured")
         key = idempotency_key(data.idempotency_key, ctx)
-        scoped = f"{ctx.tenant or '-'}:{key}" if key else None
-        if scoped and columns.get("key"):
+        scoped = record_key(ctx.tenant, key)
+        if columns.get("key"):
             record = {**record, columns["key"]: scoped}
-        lookups = [(columns["key"], scoped)] if scoped and columns.get("key") else []
+        lookups = [(columns["key"], scoped)] if columns.get("key") else []
         for logical in ("phone", "email"):
             value = record.get(columns[logical])
             text = value.get(logical) if isinstance(value, dict) else value

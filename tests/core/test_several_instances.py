@@ -61,12 +61,13 @@ def test_5000_writes_over_three_instances_one_killed_mid_drain_land_exactly_once
         bodies = _bodies()
 
         def send(i: int) -> None:
-            # n8n's retry: a connection refused by a dead instance is sent again to the next one.
+            # n8n's retry: a connection refused by a dead instance, or an answer cut off as it was killed,
+            # is sent again to the next one (the idempotency key makes the resend safe)
             for attempt in range(60):
                 target = services[(i + attempt) % 3].url
                 try:
                     r = requests.post(f"{target}/v1/update-zoho", json=bodies[i], timeout=30)
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
                     time.sleep(0.05)
                     continue
                 if r.status_code == 503:  # an instance still starting

@@ -151,20 +151,27 @@ def test_same_key_twenty_times_concurrently_writes_once(service: Callable[..., s
     assert len(hubspot.records("contacts")) == 1 and len(hubspot.records("notes")) == 1
 
 
+@pytest.mark.parametrize("key", ["nokey-1", None])
 def test_no_email_no_phone_and_a_timeout_after_the_write_is_not_a_twin(service: Callable[..., str],
-                                                                        hubspot: HubSpotEmulator) -> None:
+                                                                        hubspot: HubSpotEmulator,
+                                                                        key: str | None) -> None:
     # HubSpot commits the create but answers after the read timeout, and its search has not indexed the
-    # new contact yet: the retry's create carries the same tzomet_key, gets a 409, and updates instead.
+    # new contact yet: the retry's create carries the same tzomet_key, gets a 409, and updates instead —
+    # with the write's idempotency key, or a key of its own when it was sent without one.
     url = service(read_timeout_s=0.5, wait_seconds=0.2)
     hubspot.configure(latency_ms=1500, search_lag_s=30)
-    queued = post(url, {"record": {"firstname": "בלי", "lastname": "פרטים"}, "idempotency_key": "nokey-1"})
+    body: dict[str, Any] = {"record": {"firstname": "בלי", "lastname": "פרטים"}}
+    if key:
+        body["idempotency_key"] = key
+    queued = post(url, body)
     assert queued.status_code == 202, queued.text
     time.sleep(1.6)
     hubspot.configure(latency_ms=0)
     job = wait_job(url, queued.json()["job_id"], timeout=30)
     assert job["status"] == "succeeded" and job["result"]["matched_on"] == "conflict"
     (contact,) = hubspot.records("contacts")
-    assert contact["properties"]["tzomet_key"] == "-:nokey-1"
+    assert contact["properties"]["tzomet_key"] == "-:nokey-1" if key else \
+        contact["properties"]["tzomet_key"].startswith("-:write-")
 
 
 def test_a_tenants_own_account_by_the_name_of_its_token_variable(serve: Callable[..., str], tmp_path: Path,

@@ -103,11 +103,15 @@ def test_outage_429s_and_complexity_limits_write_each_once(service: Callable[...
     assert sorted(i["name"] for i in monday.items()) == sorted(f"לקוח {i}" for i in range(10))
 
 
+@pytest.mark.parametrize("key", ["slow-1", None])
 def test_a_timeout_after_the_create_finds_the_item_by_its_key(service: Callable[..., str],
-                                                               monday: MondayEmulator) -> None:
+                                                               monday: MondayEmulator, key: str | None) -> None:
     url = service(read_timeout_s=0.5, wait_seconds=0.2)
     monday.configure(latency_ms=1500)
-    queued = post(url, {"name": "בלי פרטים", "record": {"text": "x"}, "idempotency_key": "slow-1"})
+    body: dict[str, Any] = {"name": "בלי פרטים", "record": {"text": "x"}}
+    if key:  # without one, the write carries a key of its own
+        body["idempotency_key"] = key
+    queued = post(url, body)
     assert queued.status_code == 202
     time.sleep(1.6)
     monday.configure(latency_ms=0)
