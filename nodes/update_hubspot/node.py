@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nodes.core.crm import record_key, CrmNode, account_for, account_token, answer, idempotency_key, queue_write
+from nodes.core.crm import CrmNode, account_for, account_token, answer, idempotency_key, queue_write, record_key
 from nodes.core.mapping import MappingError, map_sources, profile
 from nodes.core.node import Context, NodeError, Reply
 
