@@ -56,7 +56,7 @@ _BLOCK_END = re.compile(
 #: where one party ends and the next begins; the spaces around "and:" are taken whole (what
 #: follows them is never a space), as every way of splitting a long run was tried before
 _SPLIT = re.compile(
-    r"(?:^|\s|\n)(?:ל?בין|ובין)\s*:?|מצד\s+(?:אחד|שני|שלישי)|of\s+the\s+(?:first|second|other|one)\s+part|"
+    r"(?:^|\s|\n)(?:ל?בין|ו?לבין|ובין)\s*:?|מצד\s+(?:אחד|שני|שלישי)|of\s+the\s+(?:first|second|other|one)\s+part|"
     r"(?:^|\n)[ \t]*and[ \t]*+:?[ \t]*+(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b|"
     r"(?:^|\n)[ \t]*و[ \t]*+:?[ \t]*+(?=\n)|من\s+جهة\s+(?:أولى|اولى|ثانية|أخرى)",
 )
@@ -84,7 +84,7 @@ _NAME_STOP = re.compile(
     re.IGNORECASE,
 )
 _NAME_PREFIX = re.compile(
-    rf"^(?:[\s:\-\u2013.,]|\d+[.)]\s|ל?בין|ובין|מצד\s+(?:אחד|שני|שלישי)|between|and|(?:ה)?(?:מר|גב{Q}|גברת|עו{Q}ד|ד{Q}ר)\s|"
+    rf"^(?:[\s:\-\u2013.,]|\d+[.)]\s|ל?בין|ו?לבין|ובין|מצד\s+(?:אחד|שני|שלישי)|between|and|(?:ה)?(?:מר|גב{Q}|גברת|עו{Q}ד|ד{Q}ר)\s|"
     r"Mr\.?\s|Mrs\.?\s|Ms\.?\s|Dr\.?\s|بين|و(?=[\s:])|الطرف\s+(?:الأول|الاول|الثاني|الثالث)\s*:?|السيدة\s|السيد\s|"
     r"المحامي\s|الدكتور\s|د\.\s?)+",
     re.IGNORECASE,

@@ -26,7 +26,7 @@ from .phones import find_phones
 
 _NUMBER = re.compile(
     r"(?=\d)(?<![A-Za-z0-9_+*#/.,\-])"
-    r"(?P<num>\d{9}|\d{5,8}(?:-\d)?|\d{2}-\d{6}-\d|\d{2,3}-\d{3}-\d{3,4})"
+    r"(?P<num>\d{9}|\d{5,8}(?:-\d)?|\d{2}-\d{6}-\d|\d{2,3}-\d{3}-\d{3,4}|\d{3} \d{3} \d{3})"
     r"(?![\d%]|[.,/]\d|-\d)"
 )
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?P<num>[A-Z]{0,2}\d{6,9})(?![A-Za-z0-9])", re.IGNORECASE)
@@ -36,6 +36,8 @@ _DIGIT = re.compile(r"\d")
 _LIST_GAP = re.compile(r"\s*(?:[,;]|\s(?:and|ו|و))\s*(?:[^\W\d_]+\s+){0,2}[:\-]?\s*", re.IGNORECASE)
 _PASSPORT_HINT = re.compile(r"דרכון|passport|جواز", re.IGNORECASE)
 _HP_TYPES = frozenset({"company", "amuta"})
+#: the types whose numbers carry a check digit
+_CHECKED_TYPES = frozenset({"israeli_id", "company", "amuta"})
 
 
 def _has_passport_word(norm: str) -> bool:
@@ -104,8 +106,8 @@ def find_ids(text: str) -> list[Match]:
         first = bisect.bisect_right(phone_ends, o_start)
         if first < bisect.bisect_left(phone_starts, o_end) and (
             context is None or phones[first].extra.get("formatted", False)
-        ):
-            continue
+        ) and not (context in _CHECKED_TYPES and len(digits) <= 9 and _check(context, digits.zfill(9))):
+            continue  # a phone — unless an ID word names it and its check digit is right ("ת"ז 077 635 266")
         if context is None:
             if len(raw) != 9 or not raw.isdigit() or reference_context_before(norm, start):
                 continue

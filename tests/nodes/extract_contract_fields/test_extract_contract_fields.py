@@ -346,13 +346,13 @@ def test_eval_meets_targets() -> None:
 def test_the_held_out_set_holds_its_floor() -> None:
     """Contracts by a helper who never saw the rules (renewal and notice phrased many ways, IDs in
     signature blocks and tables, Arabic contracts). Floors a little under what it scores (fields F1 0.95,
-    party IDs 0.87, each linked to its party); before this set's failure families were worked on: 0.85 / 0.58."""
+    party IDs 0.92, each linked to its party); before this set's failure families were worked on: 0.85 / 0.58."""
     from nodes.extract_contract_fields.eval import DATA, evaluate
 
     report = evaluate(str(DATA.parent / "heldout" / "gold.jsonl"))
     assert report["contracts"] >= 18
     assert report["overall"]["f1"] >= 0.93, json.dumps(report["errors"], ensure_ascii=False)
-    assert report["party_id_linked"] >= 0.85
+    assert report["party_id_linked"] >= 0.9
     assert report["per_field"]["auto_renewal"]["f1"] >= 0.9 and report["per_field"]["notice_period_days"]["f1"] >= 0.9
 
 

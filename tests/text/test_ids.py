@@ -1,0 +1,18 @@
+"""ID numbers written with spaces, and where an ID word wins over a phone reading."""
+
+from __future__ import annotations
+
+from nodes.text import find_ids, find_phones
+
+
+def test_an_id_written_with_spaces_is_an_id_when_its_word_names_it() -> None:
+    text = 'לבין: דניאל אזולאי, ת"ז 077 635 266, מרח\' סוקולוב 60'
+    (found,) = find_ids(text)
+    assert (found.text, found.value, found.extra["id_type"], found.extra["valid"]) == \
+        ("077 635 266", "077635266", "israeli_id", True)
+
+
+def test_without_its_word_or_with_a_wrong_check_digit_it_stays_a_phone() -> None:
+    assert find_ids("אפשר להתקשר 077 635 266 בערב") == []
+    assert find_ids('ת"ז 077 635 267') == []  # the check digit is wrong: a phone that was mislabelled
+    assert [m.value for m in find_phones("אפשר להתקשר 077 635 266 בערב")]
