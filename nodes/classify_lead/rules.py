@@ -616,6 +616,7 @@ _RULES_LOUD = [Rule("anger", _EXCLAIM), Rule("anger", _SHOUT)]
 _RULES_LEAD = [Rule(kind, pattern) for kind, pattern in LEAD_HINTS.items()]
 _RULES_ACCIDENT = [Rule("emergency", ACCIDENT), Rule("unhurt", ACCIDENT_UNHURT), Rule("past", ACCIDENT_PAST)]
 _RULE_LEGAL, _RULE_DATED = Rule("legal_deadline", LEGAL_MATTER), Rule("dated", DATED)
+_RULE_DEADLINE = next(r for r in _RULES if r.kind == "deadline")
 ALL_RULES = [_RULE_NOT_URGENT, *_RULES, _RULE_ANGER, *_RULES_LOUD, *_RULES_LEAD, *_RULES_ACCIDENT, _RULE_LEGAL,
              _RULE_DATED]
 _RULE_SET = RuleSet(ALL_RULES)
@@ -668,8 +669,7 @@ def apply_rules(text: str) -> RuleResult:
     if spans[_ACCIDENT] and not spans[_PAST]:
         hits += _hits("accident" if spans[_UNHURT] else "emergency", spans[_ACCIDENT], mapping, text)
     # a hearing, a summons, an answer due — with a date, a weekday or "within 20 days" in the message
-    deadline = next((r for r in _RULES if r.kind == "deadline"), None)
-    if spans[_RULE_LEGAL] and (spans[_RULE_DATED] or (deadline is not None and spans[deadline])):
+    if spans[_RULE_LEGAL] and (spans[_RULE_DATED] or spans[_RULE_DEADLINE]):
         hits += _hits("legal_deadline", spans[_RULE_LEGAL][:1], mapping, text)
     anger_score = 2 * len(spans[_RULE_ANGER]) + sum(len(spans[rule]) for rule in _RULES_LOUD)
     if anger_score >= 2:

@@ -279,7 +279,8 @@ def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, l
         opening_text = _customer_text(msgs, OPENING_MESSAGES)
         opening = full if opening_text == full_text else run(opening_text)
         closing_text = _customer_text(msgs, -CLOSING_MESSAGES)
-        closing = full if closing_text in (full_text, opening_text) else run(closing_text)
+        closing = full if closing_text == full_text else opening if closing_text == opening_text else \
+            run(closing_text)
     except Problem:
         return "other", "normal", [], False
     category = str(opening.category)
