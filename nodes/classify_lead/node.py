@@ -251,6 +251,10 @@ class ClassifyLeadNode(Node):
                 "handoff": output.handoff.required, "reasons": list(output.handoff.reasons),
                 "language": output.language}
 
+    def body(self, data: Any) -> str | None:
+        """The message, kept with its answer when the tenant stores bodies (its corrections can then train)."""
+        return str(getattr(data, "text", "") or "") or None
+
     # --- evaluation and training ---------------------------------------------------------
 
     def evaluate(self, data_path: str | None = None, **options: Any) -> dict[str, Any]:

@@ -127,6 +127,11 @@ def train_tenant(node: Any, settings: Settings, tenant: str, data_path: Path, *,
         held = sorted(held, key=lambda r: hash_text(r["text"]))[:MAX_SCORED]
     folder = settings.model_cache / "tenants" / tenant / ACTION
     store = open_store(settings.database_url)
+    feedback = None
+    if with_feedback:
+        corrected, feedback = _feedback(store, tenant, labels, {r["text"] for r in held}, say)
+        seen = {r["text"] for r in train_rows}
+        train_rows = [*train_rows, *(r for r in corrected if r["text"] not in seen)]
     with _tenant_lock(folder, tenant):
         say(f"training on {len(train_rows)} rows, {len(labels)} labels{' and the shipped data' if with_base else ''}")
         started = time.perf_counter()
@@ -158,28 +163,48 @@ def train_tenant(node: Any, settings: Settings, tenant: str, data_path: Path, *,
                 say(f"warning: {err}")
         failures = _gate(new, references, len(labels), tolerance, minimums or [])
         info = {"data_sha256": data.sha256, "rows": len(data.rows), "train_rows": len(train_rows),
+                "feedback_rows": feedback["usable_for_training"] if feedback else 0,
                 "held_out_rows": len(held), "labels": data.labels, "with_base": with_base,
                 "metrics": new, "references": references, "code_version": CODE_VERSION,
                 "train_seconds": seconds, "gate": failures or "passed"}
         recorded = versions.record(store, tenant, ACTION, version, path, info)
         if not failures:
             recorded = versions.promote(store, tenant, ACTION, version)
-    feedback = _feedback(store, tenant, say) if with_feedback else None
     return {"tenant": tenant, "version": version, "status": recorded.status, "promoted": not failures,
             **({"feedback": feedback} if feedback is not None else {}),
             "metrics": new, "references": references, "gate": failures or "passed",
             "warnings": data.warnings, "rows": len(data.rows), "labels": data.labels, "path": str(path)}
 
 
-def _feedback(store: Any, tenant: str, say: Callable[[str], None]) -> dict[str, Any]:
-    """What ``--with-feedback`` can fold in: the tenant's corrections, and why none can train a model
-    (no message text is stored, so a correction is a label on an answer's id)."""
-    corrections = sum(1 for row in store.decisions(tenant, 0.0) if row[6] and "category" in row[6])
-    if corrections:
-        say(f"warning: {corrections} corrections are not usable for training: no message text is stored, "
-            "so a correction is a label on an answer's id; add the corrected messages to the data file instead")
-    return {"corrections": corrections, "usable_for_training": 0,
-            "why": "message bodies are not stored, so a correction has no text to learn from"}
+def _feedback(store: Any, tenant: str, labels: list[str], held_texts: set[str],
+              say: Callable[[str], None]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """What ``--with-feedback`` folds in: the tenant's corrected answers whose message was kept
+    (``store_bodies``), as training rows with the corrected category (and handoff/urgency when corrected);
+    and a count of the corrections that cannot train, by why — kept as labels on an answer's id."""
+    rows: list[dict[str, Any]] = []
+    why: dict[str, int] = {}
+    corrections = 0
+    for _rid, action, _at, _ms, _version, fields, correct in store.decisions(tenant, 0.0):
+        if action != ACTION or not correct or "category" not in correct:
+            continue
+        corrections += 1
+        text = fields.get("text")
+        if not text:
+            reason = "no message text is stored (the tenant's store_bodies is off)"
+        elif correct["category"] not in labels:
+            reason = "the corrected label is not one of the training file's labels"
+        elif text in held_texts:
+            reason = "the message is one of the held-out rows"
+        else:
+            row = {"text": text, "category": correct["category"]}
+            row.update({k: correct[k] for k in ("handoff", "urgency") if k in correct})
+            rows.append(row)
+            continue
+        why[reason] = why.get(reason, 0) + 1
+    say(f"feedback: {corrections} corrections, {len(rows)} folded into the training rows")
+    for reason, n in why.items():
+        say(f"warning: {n} corrections are not usable for training: {reason}")
+    return rows, {"corrections": corrections, "usable_for_training": len(rows), "not_usable": why}
 
 
 def _examples(rows: list[dict[str, Any]], labels: list[str]) -> dict[str, list[str]]:

@@ -44,6 +44,9 @@ class Tenant:
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: this tenant's engine (``None``: the service's)
     engine: str | None = None
+    #: keep the text of the messages its answers were about (off by default: privacy), so that the
+    #: corrections sent to /v1/feedback can train its model (``tzomet train --with-feedback``)
+    store_bodies: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,11 @@ class Settings:
     def tenant(self, name: str | None) -> Tenant | None:
         """Return the tenant called ``name`` (``None`` for no tenant)."""
         return next((t for t in self.tenants if t.name == name), None)
+
+    def stores_bodies(self, tenant: str | None) -> bool:
+        """Whether ``tenant`` keeps the text of the messages its answers were about (``store_bodies``)."""
+        t = self.tenant(tenant)
+        return bool(t is not None and t.store_bodies)
 
     def engine_for(self, action: str, tenant: str | None = None) -> str:
         """The engine of ``action`` for ``tenant``: its action option, else the tenant's, else the service's."""
@@ -335,11 +343,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
                 rate_limit_per_minute=int(t.get("rate_limit_per_minute", default_rate)),
                 options=t.get("options", {}),
                 engine=t.get("engine"),
+                store_bodies=bool(t.get("store_bodies", False)),
             )
         )
-        if t.get("store_bodies"):
-            raise ConfigError(f"TZOMET_CONFIG: tenant {t['name']}: store_bodies = true is not supported: "
-                              "this version never stores message bodies; remove the line or set it to false")
     plain_keys = [k.strip() for k in env.get("TZOMET_API_KEYS", "").split(",") if k.strip()]
     if plain_keys:
         tenants.append(

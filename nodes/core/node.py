@@ -259,6 +259,11 @@ class Node:
         plain fields, never customer text. ``None``: nothing to record."""
         return None
 
+    def body(self, data: Any) -> str | None:
+        """The customer's message a decision was about (``data`` the validated input), recorded beside it
+        only for a tenant that turned ``store_bodies`` on. ``None``: this action has none to keep."""
+        return None
+
     def routes(self) -> list[Route]:
         """Extra HTTP routes this node serves besides ``POST /v1/<name>`` and its batch route."""
         return []

@@ -113,6 +113,10 @@ def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> tuple
     head = meta(node, ctx, reply, started)
     fields = node.decision(reply.output)
     if fields is not None:
+        if ctx.settings is not None and ctx.settings.stores_bodies(ctx.tenant):  # the tenant's choice, off by default
+            text = node.body(parsed)
+            if text:
+                fields = {**fields, "text": text}
         decisions.record(ctx.settings, ctx.tenant, node.name, ctx.request_id, head["latency_ms"],
                          str(head["model_version"]), fields)
     tail = to_json(head)

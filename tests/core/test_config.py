@@ -60,7 +60,6 @@ def test_bad_env_values_are_named(var: str, value: str) -> None:
 @pytest.mark.parametrize(("body", "needle"), [
     ('engine = "llm"\n', "engine 'llm' needs an LLM"),
     ('[[tenants]]\nname = "a"\nengine = "hybrid"\n', "tenant a: answer-question: engine 'hybrid' needs an LLM"),
-    ('[[tenants]]\nname = "a"\nstore_bodies = true\n', "never stores message bodies"),
 ])
 def test_settings_this_version_cannot_honour_are_refused(tmp_path: Path, body: str, needle: str) -> None:
     """A documented key is either honoured or refused at start, never silently ignored."""

@@ -53,6 +53,51 @@ def tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {"name": name, "env": env, "dir": tmp_path}
 
 
+def test_corrections_train_only_where_the_tenant_keeps_the_messages(tmp_path: Path, serve: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tenant with ``store_bodies`` keeps each message beside its answer: the corrections it sends fold
+    into its next training. Another tenant's corrections are labels on ids: counted, not used."""
+    keeps, plain = f"keeps-{uuid.uuid4().hex[:6]}", f"plain-{uuid.uuid4().hex[:6]}"
+    config = tmp_path / "tenants.toml"
+    config.write_text(f'[[tenants]]\nname = "{keeps}"\nkeys = ["{hash_key("k-keeps")}"]\nstore_bodies = true\n'
+                      f'[[tenants]]\nname = "{plain}"\nkeys = ["{hash_key("k-plain")}"]\n', encoding="utf-8")
+    env = {"TZOMET_CONFIG": str(config), "TZOMET_DATA_DIR": str(tmp_path / "data"), "TZOMET_EMBEDDER": "off"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    url = serve(env=env, data_dir=tmp_path / "data")
+    messages = ["שלום, אני רוצה לבטל את החוג של הבת מהחודש הבא", "אפשר לקבוע תור לשבוע הבא ביום שני בבוקר?",
+                "הייתי אצלכם אתמול והשירות היה פשוט מזלזל, אני מאוד מאוכזבת"]
+    corrected = {"ביטולים": messages[0], "תורים": messages[1], "תלונות": messages[2]}
+    for key in ("k-keeps", "k-plain"):
+        for label, text in corrected.items():
+            rid = _ask(url, key, text)["meta"]["request_id"]
+            deadline = time.monotonic() + 10
+            while True:  # the answer is recorded by a background writer
+                r = requests.post(f"{url}/v1/feedback", json={"request_id": rid, "correct": {"category": label}},
+                                  headers={"X-API-Key": key}, timeout=30)
+                if r.status_code != 404 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert r.status_code == 200, r.text
+    data = _csv(tmp_path / "leads.csv", _rows(20))
+    for name, usable in ((keeps, 3), (plain, 0)):
+        result = CliRunner().invoke(cli, ["train", "classify-lead", "--tenant", name, "--data", str(data),
+                                          "--with-feedback"])
+        report = json.loads(result.stdout)
+        assert report["feedback"]["corrections"] == 3 and report["feedback"]["usable_for_training"] == usable, \
+            result.output
+        if not usable:
+            assert report["feedback"]["not_usable"] == {
+                "no message text is stored (the tenant's store_bodies is off)": 3}
+            assert "not usable for training" in result.output
+    # the kept messages are in the store for the tenant that asked for it, and only there
+    from nodes.core.store import open_store
+
+    store = open_store(load_settings().database_url)
+    assert sorted(f.get("text") for *_, f, _c in store.decisions(keeps, 0.0)) == sorted(messages)
+    assert all("text" not in f for *_, f, _c in store.decisions(plain, 0.0))
+
+
 def _train(tenant: dict[str, Any], data: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
     result = CliRunner().invoke(cli, ["train", "classify-lead", "--tenant", tenant["name"], "--data", str(data),
                                       *extra])
@@ -82,8 +127,7 @@ def test_a_tenant_trains_its_labels_and_every_version_is_gated_and_served(
 
     code, first, output = _train(tenant, _csv(tenant["dir"] / "leads.csv", _rows(25)), "--with-feedback")
     assert code == 0, output
-    assert first["feedback"] == {"corrections": 0, "usable_for_training": 0,
-                                 "why": "message bodies are not stored, so a correction has no text to learn from"}
+    assert first["feedback"] == {"corrections": 0, "usable_for_training": 0, "not_usable": {}}
     assert first["promoted"] and first["status"] == "active" and set(first["labels"]) == set(LABELS.values())
     assert first["metrics"]["macro_f1"] >= first["references"]["custom_labels_path"]["macro_f1"] - 0.01
     assert _served_within(url, "k-acme", first["version"]) < 2.5
