@@ -14,6 +14,7 @@ A correction (``POST /v1/feedback``) is kept beside its record, by request id.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import logging
 import os
 import threading
@@ -69,6 +70,11 @@ class DecisionLog:
 
 LOG = DecisionLog()
 atexit.register(LOG.flush)
+
+
+def text_digest(text: str) -> str:
+    """How a kept message is found again by its text (``store_bodies``): the SHA-256 of its UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def record(settings: Any, tenant: str | None, action: str, request_id: str, latency_ms: float,

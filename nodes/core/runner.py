@@ -116,7 +116,7 @@ def execute_json(node: Node, parsed: Any, ctx: Context, started: float) -> tuple
         if ctx.settings is not None and ctx.settings.stores_bodies(ctx.tenant):  # the tenant's choice, off by default
             text = node.body(parsed)
             if text:
-                fields = {**fields, "text": text}
+                fields = {**fields, "text": text, "text_sha256": decisions.text_digest(text)}
         decisions.record(ctx.settings, ctx.tenant, node.name, ctx.request_id, head["latency_ms"],
                          str(head["model_version"]), fields)
     tail = to_json(head)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -772,6 +773,14 @@ class Store:
         rows = self._run(sql + " ORDER BY d.at", params, fetch="all")
         return [(r[0], r[1], float(r[2]), float(r[3]), r[4], json.loads(r[5]), json.loads(r[6]) if r[6] else None)
                 for r in rows]
+
+    def decision_by_text(self, tenant: str, digest: str) -> str | None:
+        """The request id of the tenant's latest answer to the kept message whose SHA-256 is ``digest``."""
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            return None
+        row = self._run("SELECT request_id FROM tz_decisions WHERE tenant = ? AND fields LIKE ? ORDER BY at DESC "
+                        "LIMIT 1", (tenant, f'%"text_sha256":"{digest}"%'), fetch="one")
+        return str(row[0]) if row else None
 
     def feedback_set(self, request_id: str, tenant: str, correct: dict[str, Any], at: float) -> None:
         """Record (or replace) the correction of one answer."""

@@ -24,9 +24,20 @@ class Correction(StrictModel):
 
 
 class FeedbackInput(StrictModel):
-    request_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
-                            description="meta.request_id (or the X-Request-Id header) of the answer being corrected")
+    request_id: str | None = Field(
+        default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="meta.request_id (or the X-Request-Id header) of the answer being corrected")
+    text: str | None = Field(
+        default=None, min_length=1, max_length=10_000,
+        description="instead of request_id, the message itself (its latest answer is corrected); only for a "
+                    "tenant that keeps message bodies (store_bodies)")
     correct: Correction
+
+    @model_validator(mode="after")
+    def _one_way_to_name_the_answer(self) -> FeedbackInput:
+        if (self.request_id is None) == (self.text is None):
+            raise ValueError("give the answer's request_id, or the message's text (not both)")
+        return self
 
 
 class FeedbackOutput(OutputModel):

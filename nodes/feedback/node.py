@@ -3,9 +3,11 @@
 n8n sends it when someone re-tags a lead in the CRM (``workflows/``): the answer's
 ``meta.request_id`` and what it should have been. Corrections are idempotent per request id
 (the latest wins) and only reach the tenant's own answers: another tenant's request id, or one
-never recorded, is a 404 that reveals nothing. No text is stored, so a correction is a label on
-an answer's id — counted by the pilot report (``GET /v1/report``, ``tzomet report``), and reported
-by training as "not usable" rather than silently dropped.
+never recorded, is a 404 that reveals nothing. Without ``store_bodies`` no text is stored, so a
+correction is a label on an answer's id — counted by the pilot report (``GET /v1/report``, ``tzomet
+report``), and reported by training as "not usable" rather than silently dropped. A tenant that keeps
+message bodies may also name the answer by the message's ``text`` (its latest answer), and its
+corrections train its model (``tzomet train --with-feedback``).
 
 Answers are recorded by a background writer within about half a second
 (:mod:`nodes.core.decisions`); a correction sent sooner than that, to another worker, may not find
@@ -39,13 +41,24 @@ class FeedbackNode(Node):
         tenant = ctx.tenant or decisions.DEFAULT_TENANT
         decisions.LOG.flush()  # this process's latest answers first
         store = open_store(ctx.settings.database_url)
-        found = store.decisions(tenant, 0.0, data.request_id)
+        request_id = data.request_id
+        if data.text is not None:  # named by its text: only where the tenant keeps message bodies
+            if not ctx.settings.stores_bodies(ctx.tenant):
+                raise NodeError(422, "A correction names its answer by request_id: this tenant keeps no message "
+                                     "text (store_bodies is off), so none can be found by its text.",
+                                errors=[{"loc": "text", "msg": "give request_id instead"}])
+            request_id = store.decision_by_text(tenant, decisions.text_digest(data.text))
+            if request_id is None:
+                raise NodeError(404, "No answer to that message for this caller.")
+        assert request_id is not None
+        found = store.decisions(tenant, 0.0, request_id)
         if not found:
-            raise NodeError(404, f"No answer with request id {data.request_id!r} for this caller.")
+            raise NodeError(404, f"No answer with request id {request_id!r} for this caller.")
         _, action, _, _, _, fields, _ = found[0]
         correct = data.correct.model_dump(exclude_none=True)
-        store.feedback_set(data.request_id, tenant, correct, time.time())
-        return FeedbackOutput(request_id=data.request_id, action=action, decided=fields, correct=correct)
+        store.feedback_set(request_id, tenant, correct, time.time())
+        fields = {k: v for k, v in fields.items() if k not in ("text", "text_sha256")}  # never echoed
+        return FeedbackOutput(request_id=request_id, action=action, decided=fields, correct=correct)
 
     def routes(self) -> list[Route]:
         """``GET /v1/report`` (the last 14 days) and ``GET /v1/report/<since>`` (``30d``, ``12h``)."""

@@ -69,16 +69,25 @@ def test_corrections_train_only_where_the_tenant_keeps_the_messages(tmp_path: Pa
                 "הייתי אצלכם אתמול והשירות היה פשוט מזלזל, אני מאוד מאוכזבת"]
     corrected = {"ביטולים": messages[0], "תורים": messages[1], "תלונות": messages[2]}
     for key in ("k-keeps", "k-plain"):
-        for label, text in corrected.items():
+        for i, (label, text) in enumerate(corrected.items()):
             rid = _ask(url, key, text)["meta"]["request_id"]
+            # the tenant that keeps messages names one answer by its text instead of its request id
+            named = {"text": text} if key == "k-keeps" and i == 0 else {"request_id": rid}
             deadline = time.monotonic() + 10
             while True:  # the answer is recorded by a background writer
-                r = requests.post(f"{url}/v1/feedback", json={"request_id": rid, "correct": {"category": label}},
+                r = requests.post(f"{url}/v1/feedback", json={**named, "correct": {"category": label}},
                                   headers={"X-API-Key": key}, timeout=30)
                 if r.status_code != 404 or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
             assert r.status_code == 200, r.text
+            assert r.json()["request_id"] == rid and "text" not in r.json()["decided"]
+    by_text = requests.post(f"{url}/v1/feedback", json={"text": messages[0], "correct": {"category": "ביטולים"}},
+                            headers={"X-API-Key": "k-plain"}, timeout=30)
+    assert by_text.status_code == 422 and by_text.json()["errors"][0]["loc"] == "text", by_text.text
+    both = requests.post(f"{url}/v1/feedback", json={"text": "x", "request_id": "y", "correct": {"urgency": "low"}},
+                         headers={"X-API-Key": "k-keeps"}, timeout=30)
+    assert both.status_code == 422
     data = _csv(tmp_path / "leads.csv", _rows(20))
     for name, usable in ((keeps, 3), (plain, 0)):
         result = CliRunner().invoke(cli, ["train", "classify-lead", "--tenant", name, "--data", str(data),
