@@ -17,6 +17,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,6 +101,16 @@ def idempotency_key(given: str | None, ctx: Context) -> str | None:
         raise NodeError(422, "The Idempotency-Key header and idempotency_key differ.",
                         errors=[{"loc": "idempotency_key", "msg": "differs from the Idempotency-Key header"}])
     return given or header or None
+
+
+@dataclass
+class Upserted:
+    """What a CRM client's upsert did: the record's id, ``insert`` or ``update``, and what it was found by
+    (``None`` for an insert)."""
+
+    record_id: str
+    action: str  # insert | update
+    matched_on: str | None
 
 
 def record_key(tenant: str | None, key: str | None) -> str:

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from nodes.core.crm import Upserted
 from nodes.core.outbox import Rejected, Transient
 
 #: v4 association type ids (HUBSPOT_DEFINED): from a note / a task to a contact or a deal
@@ -39,15 +40,6 @@ class HubSpotConfig:
     key_property: str = "tzomet_key"
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
-
-
-@dataclass
-class Upserted:
-    """What an upsert did."""
-
-    record_id: str
-    action: str  # insert | update
-    matched_on: str | None
 
 
 def _status_error(exc: Any, what: str) -> Exception:

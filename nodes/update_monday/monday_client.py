@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from nodes.core.crm import Upserted
 from nodes.core.outbox import Rejected, Transient
 
 API_VERSION = "2024-10"
@@ -33,13 +34,6 @@ class MondayConfig:
     api_url: str = "https://api.monday.com/v2"
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
-
-
-@dataclass
-class Upserted:
-    record_id: str
-    action: str  # insert | update
-    matched_on: str | None
 
 
 FIND = """query Find($board: ID!, $column: String!, $value: String!) {
