@@ -10,9 +10,11 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 
 class LoopbackServer:
-    """Serves :meth:`app` on ``host``:``port`` (a free port until the first start)."""
+    """Serves :meth:`app` on ``host``:``port`` (a free port until the first start). An emulator keeps its
+    state in :attr:`state`: its switches' ``DEFAULTS``, the ``config`` set over them, and a ``lock``."""
 
     name = "emulator"
+    state: Any
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
@@ -48,6 +50,14 @@ class LoopbackServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+    def configure(self, **switches: Any) -> None:
+        """Set emulator switches (``down``, ``latency_ms``, ...) directly on the state; an unknown one is an error."""
+        unknown = set(switches) - set(self.state.DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown switches: {sorted(unknown)}")
+        with self.state.lock:
+            self.state.config.update(switches)
 
     def __enter__(self) -> Any:
         return self.start()

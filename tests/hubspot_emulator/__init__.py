@@ -248,12 +248,6 @@ class HubSpotEmulator(LoopbackServer):
     def app(self) -> Any:
         return create_app(self.state)
 
-    def configure(self, **switches: Any) -> None:
-        unknown = set(switches) - set(self.state.DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown switches: {sorted(unknown)}")
-        with self.state.lock:
-            self.state.config.update(switches)
 
     def records(self, kind: str) -> list[dict[str, Any]]:
         with self.state.lock:

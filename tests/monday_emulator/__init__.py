@@ -171,12 +171,6 @@ class MondayEmulator(LoopbackServer):
     def api_url(self) -> str:
         return f"{self.url}/v2"
 
-    def configure(self, **switches: Any) -> None:
-        unknown = set(switches) - set(self.state.DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown switches: {sorted(unknown)}")
-        with self.state.lock:
-            self.state.config.update(switches)
 
     def items(self) -> list[dict[str, Any]]:
         with self.state.lock:

@@ -38,10 +38,3 @@ class EmulatorServer(LoopbackServer):
         with self.state.lock:
             return [dict(r) for r in self.state.records.get(module, {}).values()]
 
-    def configure(self, **switches: Any) -> None:
-        """Set switches (``down``, ``latency_ms``, ``throttle_next``, ...) directly on the state."""
-        unknown = set(switches) - set(self.state.DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown switches: {sorted(unknown)}")
-        with self.state.lock:
-            self.state.config.update(switches)
