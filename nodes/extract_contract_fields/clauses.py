@@ -110,8 +110,17 @@ _DUALS: dict[str, tuple[str, float]] = {
     "اسبوعين": ("week", 2), "شهران": ("month", 2), "شهرين": ("month", 2), "سنتان": ("year", 2),
     "سنتين": ("year", 2), "عامان": ("year", 2), "عامين": ("year", 2),
 }
-#: Arabic vowel marks and tanween, which may follow any letter of a word
-AR_MARKS = "[\u064b-\u0652\u0670]*"
+#: Arabic vowel marks and tanween, which may follow any letter of a word ("يُجدد", "شهراً")
+AR_MARK_CHARS = "\u064b-\u0652\u0670"
+AR_MARK = re.compile(f"[{AR_MARK_CHARS}]")
+AR_MARKS = f"[{AR_MARK_CHARS}]*"
+
+
+def ar(words: str) -> str:
+    """An Arabic alternation ``words`` that also matches them written with vowel marks or tanween: the
+    marks may follow any letter (each letter and its marks a group, so a quantifier after a letter still
+    applies to the letter)."""
+    return re.sub("([\u0621-\u064a])", lambda m: f"(?:{m.group(1)}{AR_MARKS})", words)
 #: Arabic number words a duration is written with ("اثني عشر شهراً"), marks removed
 AR_NUMBERS: dict[str, int] = {
     "واحد": 1, "واحدة": 1, "اثنين": 2, "اثنتين": 2, "اثنان": 2, "ثلاثة": 3, "ثلاث": 3, "أربعة": 4, "اربعة": 4,
@@ -121,9 +130,7 @@ AR_NUMBERS: dict[str, int] = {
     "ثلاثين": 30, "ثلاثون": 30, "ستة وثلاثين": 36, "خمسة وأربعين": 45, "خمسة واربعين": 45, "ستين": 60,
     "تسعين": 90,
 }
-_AR_MARK_CHARS = re.compile("[\u064b-\u0652\u0670]")
-_AR_NUM = "|".join(re.sub("([\u0621-\u064a])", lambda m: m.group(1) + AR_MARKS, w).replace(" ", r"\s+")
-                   for w in sorted(AR_NUMBERS, key=len, reverse=True))
+_AR_NUM = "|".join(ar(w).replace(" ", r"\s+") for w in sorted(AR_NUMBERS, key=len, reverse=True))
 _NUM = rf"(?:\d{{1,4}}|{HE_NUMBER_PHRASE}|{EN_NUMBER_PHRASE}|{_AR_NUM})"
 _unit_alt = "|".join(sorted(_UNITS, key=len, reverse=True))
 _dual_alt = "|".join(_DUALS)
@@ -149,7 +156,7 @@ def _number(token: str) -> float | None:
     token = token.strip()
     if token.isdigit():
         return float(token)
-    plain = " ".join(_AR_MARK_CHARS.sub("", token).split())
+    plain = " ".join(AR_MARK.sub("", token).split())
     if plain in AR_NUMBERS:
         return float(AR_NUMBERS[plain])
     if re.search(r"[\u05d0-\u05ea]", token):

@@ -20,7 +20,7 @@ from typing import Any
 from nodes.text import Match
 from nodes.text.guard import compile_guarded
 
-from .clauses import AR_MARKS, Clauses, Duration
+from .clauses import AR_MARK, AR_MARK_CHARS, Clauses, Duration, ar
 
 QC = "\"'\u05f3\u05f4\u2019\u201c\u201d"
 Q = f"[{QC}]"
@@ -39,15 +39,8 @@ class Found:
 
 
 AR = "\u0621-\u064a"
-_AR_MARK = re.compile("[\u064b-\u0652\u0670]")
 #: Arabic one-letter prefixes (and, so, with, to, like) before a cue word
 AP = "[وفبلك]{0,2}"
-
-
-def ar(words: str) -> str:
-    """An Arabic alternation ``words`` that also matches them written with vowel marks or tanween
-    ("يُجدد", "تلقائياً"): the marks may follow any letter."""
-    return re.sub(f"([{AR}])", lambda m: f"(?:{m.group(1)}{AR_MARKS})", words)
 
 
 def _ar_words(words: str) -> str:
@@ -577,8 +570,8 @@ def find_jurisdiction(text: str, clauses: Clauses) -> Found | None:
 def _arabic_place(text: str, pos: int) -> Found | None:
     """Read "محاكم الناصرة" / "المحاكم المختصة في حيفا" after a court word: skip the court's own
     words, then take the place (one or two words, up to a word that is not part of it)."""
-    tokens = list(re.finditer(rf"[{AR}\u064b-\u0652\u0670\-]+|[,.;:()\n\u060c]", text[pos:pos + 80]))
-    plain = [_AR_MARK.sub("", t.group(0)) for t in tokens]
+    tokens = list(re.finditer(rf"[{AR}{AR_MARK_CHARS}\-]+|[,.;:()\n\u060c]", text[pos:pos + 80]))
+    plain = [AR_MARK.sub("", t.group(0)) for t in tokens]
     i = 0
     while i < len(tokens) and plain[i] in _AR_COURT_WORDS:
         i += 1

@@ -16,6 +16,8 @@ from itertools import pairwise
 
 from nodes.text import Match
 
+from .clauses import AR_MARKS
+
 QC = "\"'\u05f3\u05f4\u2019\u201c\u201d\u201e"
 Q = f"[{QC}]"
 HE = "\u05d0-\u05ea"
@@ -44,7 +46,7 @@ _LABEL_ROLES = frozenset(
                                       "הצד המגלה", "הצד המקבל"]
 ) | frozenset(r for r in EN_ROLES.split())
 #: Arabic vowel marks, which may follow any letter ("ويُشار", "ويمثّلها")
-_M = "[\u064b-\u0652\u0670]*"
+_M = AR_MARKS
 _BLOCK_START = re.compile(r"(?:^|\n|[\s:])(?:בין|between|بين)\s*:?", re.IGNORECASE)
 _BLOCK_END = re.compile(
     r"(?:^|\n)\s*(?:הואיל|והואיל|WHEREAS|RECITALS|לפיכך|אשר\s+על\s+כן|הוסכם|NOW,?\s+THEREFORE|IT\s+IS\s+(?:HEREB"
