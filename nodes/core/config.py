@@ -14,6 +14,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +119,10 @@ class Settings:
         """Where trained models are cached: ``TZOMET_MODELS_DIR`` or ``<data dir>/models``."""
         return self.models_dir or self.data_dir / "models"
 
-    @property
+    @cached_property
     def database_url(self) -> str:
-        """The store URL: ``TZOMET_DB_URL`` or SQLite in the data dir."""
+        """The store URL: ``TZOMET_DB_URL`` or SQLite in the data dir (resolved once: every answer's
+        record names its store, and resolving a path asks the file system)."""
         return self.db_url or f"sqlite:///{(self.data_dir / 'tzomet.db').resolve()}"
 
     def tenant(self, name: str | None) -> Tenant | None:
