@@ -137,9 +137,10 @@ class ClassifyLeadNode(Node):
     def _risk_model(self, settings: Settings | None) -> CategoryModel:
         """The risk detector's model (one for every tenant: the families are the same everywhere)."""
         if self._risk is None:
+            shipped = self._model_for(settings, options={})  # whose features it reads (takes the lock too)
             with self._lock:
                 if self._risk is None:
-                    self._risk = risk.load_or_train((settings or Settings()).model_cache)
+                    self._risk = risk.load_or_train((settings or Settings()).model_cache, shipped)
         return self._risk
 
     def load(self, settings: Any) -> None:

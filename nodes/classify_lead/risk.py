@@ -11,8 +11,9 @@ that share their words) and on the seeds that need no person (``handoff: false``
 * ``harm`` and ``danger`` → reason ``emergency`` (and high urgency);
 * ``legal`` → ``legal_threat``; ``misled`` → ``misled``; ``person`` → ``human_request``.
 
-It is the same linear model over word and character n-grams as the category model
-(:mod:`nodes.engine.linear`), so it costs a fraction of a millisecond a message. A family
+It is the same linear model as the category model (:mod:`nodes.engine.linear`), over the shipped
+category model's own fitted word and character n-grams: a message the category model has read costs
+it a gather and a dot, a few microseconds. A family
 fires when its probability reaches :data:`THRESHOLD`; its evidence in ``signals`` is the
 sentence of the message it is most sure of. Trained once and cached like the shipped model,
 its version a hash of its inputs.
@@ -85,15 +86,20 @@ def training_rows() -> list[dict[str, Any]]:
     return drop_near_duplicates(rows, held_out_rows())
 
 
-def version() -> str:
-    """The detector's version: a hash of its inputs (code, featurizer, exemplars, seeds, held-out sets)."""
-    return inputs_version("risk", f"risk-{_VERSION}|{CODE_VERSION}|{FEATURIZER_KEY}|{sklearn_version()}",
-                          [EXEMPLARS, *seed_files(), *eval_files()])
+def version(features: CategoryModel) -> str:
+    """The detector's version: a hash of its inputs (code, the features it reads, exemplars, seeds,
+    held-out sets)."""
+    return inputs_version("risk", f"risk-{_VERSION}|{CODE_VERSION}|{FEATURIZER_KEY}|{sklearn_version()}|"
+                                  f"{features.version}", [EXEMPLARS, *seed_files(), *eval_files()])
 
 
-def load_or_train(models_dir: Path) -> CategoryModel:
-    """The detector's model: from the cache in ``models_dir`` when current, else trained and cached."""
-    return cached_model(models_dir, version(), training_rows)
+def load_or_train(models_dir: Path, features: CategoryModel) -> CategoryModel:
+    """The detector's model: from the cache in ``models_dir`` when current, else trained and cached.
+
+    It reads messages through the shipped category model's features (``features``: only its
+    classifier is its own), so a message the category model has just read is not featurized again —
+    the features are most of what either model costs a message."""
+    return cached_model(models_dir, version(features), training_rows, features)
 
 
 def detect(model: CategoryModel, text: str, threshold: float = THRESHOLD) -> list[RiskHit]:

@@ -86,16 +86,21 @@ def load_or_train(models_dir: Path) -> CategoryModel:
     return cached_model(models_dir, shipped_version(), shipped_training_rows)
 
 
-def cached_model(models_dir: Path, version: str, rows: Callable[[], list[dict[str, Any]]]) -> CategoryModel:
+def cached_model(models_dir: Path, version: str, rows: Callable[[], list[dict[str, Any]]],
+                 features: CategoryModel | None = None) -> CategoryModel:
     """The model ``version`` from ``<models_dir>/classify-lead/``, else trained on ``rows()`` and cached
-    there; the cached models of the same kind (the same ``<prefix>-``) and older inputs are deleted."""
+    there; the cached models of the same kind (the same ``<prefix>-``) and older inputs are deleted.
+    ``features``: the model whose fitted features it reads (``version`` must name that model's)."""
     path = models_dir / "classify-lead" / f"{version}.joblib"
     if path.exists():
         try:
-            return CategoryModel.load(path)
+            model = CategoryModel.load(path)
+            if features is None or model.share_features(features):
+                return model
         except Exception:  # a corrupt cache is rebuilt, not fatal
-            path.unlink(missing_ok=True)
-    model = train(rows())
+            pass
+        path.unlink(missing_ok=True)
+    model = train(rows(), features=features)
     model.version = version
     try:
         model.save(path)

@@ -13,6 +13,7 @@ result against scikit-learn's.
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain, pairwise, repeat
@@ -301,6 +302,10 @@ class _PackedGrams:
         return rows, bounds[1:] - bounds[:-1]
 
 
+#: per thread, the last document :meth:`FastFeatures.row` computed: its featurizer, text and row
+_LAST_ROW = threading.local()
+
+
 class FastFeatures:
     """The pipeline's ``FeatureUnion`` of TF-IDF vectorizers, without scikit-learn at prediction time.
 
@@ -330,7 +335,17 @@ class FastFeatures:
         self._sublinear = all(p.sublinear for p in self.parts)
 
     def row(self, doc: str) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct rows and their values in the feature row of one prepared document."""
+        """Distinct rows and their values in the feature row of one prepared document (read-only
+        arrays: the last document's row is kept per thread, for the next model that reads the same
+        message with the same features — the risk detector after the category model)."""
+        last = _LAST_ROW.__dict__
+        if last.get("owner") is self and last.get("doc") == doc:
+            return last["row"]  # type: ignore[no-any-return]
+        row = self._row(doc)
+        last.update(owner=self, doc=doc, row=row)
+        return row
+
+    def _row(self, doc: str) -> tuple[np.ndarray, np.ndarray]:
         found = [p.counts(doc) for p in self.parts]
         rows = np.concatenate([r for r, _ in found])
         counts = np.concatenate([c for _, c in found])

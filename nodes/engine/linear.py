@@ -102,6 +102,9 @@ class CategoryModel:
     head: dict[str, Any] | None = None
     #: how much :attr:`head` weighs (chosen in training; the trained n-gram weights get the rest)
     head_weight: float = 0.0
+    #: the version of the model whose fitted features this one was trained on (the risk detector
+    #: on the shipped model's): with :meth:`share_features`, a message's features are computed once
+    features_of: str | None = None
 
     def __post_init__(self) -> None:
         self._features: FastFeatures | None = None
@@ -196,6 +199,14 @@ class CategoryModel:
             return self.pipeline.named_steps["features"].transform(docs)
         return self._features.matrix(docs)
 
+    def share_features(self, other: CategoryModel) -> bool:
+        """Read messages through ``other``'s featurizer when this model was trained on its features
+        (:attr:`features_of`), so a message both models read is featurized once; whether it does."""
+        if self.features_of is None or self.features_of != other.version or other._features is None:
+            return False
+        self._features = other._features
+        return True
+
     def save(self, path: Path) -> None:
         """Write the model atomically (several workers may train at once): its compiled arrays in
         ``path``, its scikit-learn pipeline beside it (``<path>.pipeline``), read only on demand."""
@@ -205,7 +216,7 @@ class CategoryModel:
                               (path, {"version": self.version, "labels": self.labels, "features": self._features,
                                       "compiled": self._compiled, "examples": self.examples,
                                       "examples_weight": self.examples_weight, "head": self.head,
-                                      "head_weight": self.head_weight})):
+                                      "head_weight": self.head_weight, "features_of": self.features_of})):
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             os.close(fd)
             joblib.dump(value, tmp)
@@ -224,6 +235,7 @@ class CategoryModel:
         model.examples_weight = float(data.get("examples_weight", 0.5))
         model.head = data.get("head")
         model.head_weight = float(data.get("head_weight", 0.0))
+        model.features_of = data.get("features_of")
         if model._features is None:
             model.pipeline  # noqa: B018 - a model without the fast featurizer predicts through it
         return model
@@ -234,9 +246,11 @@ def _pipeline_file(path: Path) -> Path:
     return path.with_name(path.name + ".pipeline")
 
 
-def train(rows: list[dict[str, Any]], folds: int = 5) -> CategoryModel:
+def train(rows: list[dict[str, Any]], folds: int = 5, features: CategoryModel | None = None) -> CategoryModel:
     """Fit a model on ``rows`` (``{"text", "category"}``); deterministic for the same rows.
-    ``folds``: of the sigmoid calibration (fewer is faster and a little rougher)."""
+    ``folds``: of the sigmoid calibration (fewer is faster and a little rougher). ``features``: a
+    model whose fitted features this one reads (only the classifier is fitted; see
+    :meth:`CategoryModel.share_features`)."""
     texts = [prepare(r["text"]) for r in rows]
     labels = [r["category"] for r in rows]
     fewest = min(Counter(labels).values()) if labels else 0
@@ -244,8 +258,19 @@ def train(rows: list[dict[str, Any]], folds: int = 5) -> CategoryModel:
         rare = sorted(label for label, n in Counter(labels).items() if n < 2)
         raise ValueError(f"every label needs at least 2 examples to train on; {rare[:10]} have 1")
     pipeline = _pipeline(min(folds, fewest))  # calibration folds: a label needs a row in each
-    pipeline.fit(texts, labels)
+    if features is None:
+        pipeline.fit(texts, labels)
+    else:
+        from sklearn.pipeline import Pipeline
+
+        union = features.pipeline.named_steps["features"]
+        classifier = pipeline.named_steps["classifier"].fit(union.transform(texts), labels)
+        pipeline = Pipeline([("features", union), ("classifier", classifier)])
     classes = [str(c) for c in pipeline.named_steps["classifier"].classes_]
-    return CategoryModel(pipeline, f"clf-{fingerprint(rows)}", classes)
+    model = CategoryModel(pipeline, f"clf-{fingerprint(rows)}", classes)
+    if features is not None:
+        model.features_of = features.version
+        model.share_features(features)
+    return model
 
 

@@ -434,7 +434,8 @@ def test_merged_english_word_lists_find_what_the_written_ones_find() -> None:
 
 
 def test_ready_with_a_model_configured_for_everyone(tmp_path: Any) -> None:
-    """A global model_path: the node loads that model, and /readyz counts it as loaded."""
+    """A global model_path: the node loads that model, and /readyz counts it as loaded; the shipped
+    model is loaded too, for the risk detector, which reads messages through its features."""
     import dataclasses
 
     from nodes.classify_lead.node import ClassifyLeadNode
@@ -449,8 +450,9 @@ def test_ready_with_a_model_configured_for_everyone(tmp_path: Any) -> None:
     assert node.ready(settings) == (False, "model not loaded")
     node.load(settings)
     assert node.ready(settings) == (True, "")
-    assert list(node._models) == [str(path)]
+    assert list(node._models) == [str(path), "shipped"]
     assert node._model_for(settings).version == mine.version
+    assert node._risk_model(settings).features_of == node._models["shipped"].version
 
 
 def test_custom_labels_answer_by_words_when_the_embedder_is_down(serve: Any) -> None:

@@ -111,3 +111,43 @@ def test_exemplars_cover_every_family_in_three_languages_and_stay_apart_from_eva
     assert not pairs, [(rows[a]["text"], held[b]["text"]) for a, b in pairs[:3]]
     # and training drops any near-copy of a held-out text that gets in later
     assert len(risk.training_rows()) > len(rows)
+
+
+def test_the_detector_reads_messages_through_the_shipped_models_features() -> None:
+    """Its classifier is its own, its features the shipped model's: the same featurizer object once loaded,
+    a message both read featurized once, and its probabilities those of its scikit-learn pipeline."""
+    from nodes.classify_lead.training import load_or_train
+    from nodes.engine import features
+    from nodes.engine.features import prepare
+    from tests.conftest import MODELS_DIR
+
+    shipped = load_or_train(MODELS_DIR)
+    detector = risk.load_or_train(MODELS_DIR, shipped)
+    assert detector.features_of == shipped.version and detector._features is shipped._features
+
+    text = "שלום, החימום שהתקנתם אתמול מעלה ריח של שריפה והשקע השחיר"
+    calls = []
+    original = features.FastFeatures._row
+    features.FastFeatures._row = lambda self, doc: calls.append(doc) or original(self, doc)  # type: ignore[method-assign]
+    try:
+        shipped.predict(text)
+        scores = detector.predict(text)
+    finally:
+        features.FastFeatures._row = original  # type: ignore[method-assign]
+    assert calls == [prepare(text)]
+    expected = detector.pipeline.predict_proba([prepare(text)])[0]
+    assert scores == pytest.approx(dict(zip(detector.labels, expected, strict=True)), abs=1e-9)
+    assert max(scores, key=scores.__getitem__) == "danger"
+
+
+def test_a_detector_trained_on_other_features_is_not_loaded_over_them(tmp_path: Any) -> None:
+    """A cached detector whose features are another model's is trained again, not served with the wrong ones."""
+    from nodes.classify_lead.training import cached_model, read_seeds
+    from nodes.engine.linear import train
+
+    first, second = train(read_seeds()[:120]), train(read_seeds()[120:240])
+    rows = risk.training_rows()[:300]
+    cached = cached_model(tmp_path, "risk-x", lambda: rows, first)
+    assert cached.features_of == first.version
+    again = cached_model(tmp_path, "risk-x", lambda: rows, second)  # same file name, other features
+    assert again.features_of == second.version and again._features is second._features
