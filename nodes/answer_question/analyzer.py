@@ -8,7 +8,9 @@
   reading, so "ובסניף" meets "סניף" and "בסניף" without a dictionary; a plural ending (ים, ות) dropped
   and a construct ת read as ה are further readings (הלבנת → הלבנה, שתלים → שתל).
 - Arabic: alef forms, ta marbuta and alef maqsura folded; the article and its attached
-  prepositions (ال، وال، بال، لل، فال، كال) and a leading و or ف stripped as further readings.
+  prepositions (ال، وال، بال، لل، فال، كال) and a leading و or ف stripped as further readings; so are
+  spoken Arabic's "on the" (عالعيادة → العيادة) and its present-tense ب (بتكلف → تكلف).
+- A stopword behind ו ה ש כ or و ف (ומה, שזה, وهل) is a stopword too.
 - English: a plural or -ing ending stripped as a further reading.
 
 :func:`terms` gives the words' readings; :func:`grams` the letter trigrams of each word as it
@@ -67,6 +69,9 @@ def _arabic_readings(word: str) -> list[str]:
     word = word.translate(_ARABIC_FOLD)
     readings = [word]
     forms = [word, word[1:]] if word[0] in "وف" and len(word) > 3 else [word]
+    # spoken Arabic: "on the" (عالعيادة = على العيادة) and the present tense's ب (بتكلف، بنقل)
+    if (word.startswith("عال") and len(word) > 4) or (word[0] == "ب" and len(word) > 3 and not word.startswith("بال")):
+        forms.append(word[1:])
     for form in forms:
         if form is not word:
             readings.append(form)
@@ -123,10 +128,18 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if not _is_stop(w)]
 
 
+#: prefixes that turn a stopword into another (ומה, שזה, כשיש; وهل، فيه): the stopword behind them is one too.
+#: Not ב ל מ, which make content words of two-letter stopwords (בעל, מעל, לעד).
+_STOP_PREFIXES = frozenset("והשכوف")
+
+
 def _is_stop(word: str) -> bool:
     if word in STOPWORDS:
         return True
-    return len(word) <= 1 and not word.isdigit()
+    if len(word) <= 1 and not word.isdigit():
+        return True
+    return word[0] in _STOP_PREFIXES and len(word) >= 3 and (
+        word[1:] in STOPWORDS or (word[1] in _STOP_PREFIXES and word[2:] in STOPWORDS))
 
 
 def terms(text: str) -> list[str]:
@@ -156,8 +169,9 @@ def grams(text: str) -> list[str]:
     return out
 
 
-def sounds(word: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def sounds(word: str) -> frozenset[str]:
     """The letter trigrams of one word as it sounds (what :func:`grams` gives for it)."""
     folded = word.translate(_SOUND_FOLD) or word
     padded = f"#{folded}#"
-    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+    return frozenset(padded[i:i + 3] for i in range(len(padded) - 2))

@@ -111,7 +111,7 @@ def _weights(question: str, words: BM25) -> list[tuple[tuple[str, ...], float]]:
 SOUNDS_ALIKE = 0.6
 
 
-def _sound_alike(forms: Sequence[str], others: Sequence[set[str]]) -> bool:
+def _sound_alike(forms: Sequence[str], others: Sequence[frozenset[str]]) -> bool:
     """Whether a reading of a question word sounds like one of the text's words (their trigram sets)."""
     for form in forms:
         if form[0].isdigit() or len(form) < 3:
@@ -134,18 +134,23 @@ def _key_covered(weights: Sequence[tuple[tuple[str, ...], float]], text: str) ->
 def coverage(weights: Sequence[tuple[tuple[str, ...], float]], text: str) -> float:
     """The share of the question's weight that ``text`` covers: a word in any of its readings fully, a
     word that sounds like one of the text's (a typo) at 0.8. 0 for a question with no content word."""
+    return _coverage(weights, analyzer.terms(text))
+
+
+def _coverage(weights: Sequence[tuple[tuple[str, ...], float]], terms: Sequence[str]) -> float:
+    """:func:`coverage` of a text whose :func:`analyzer.terms` are ``terms``."""
     total = sum(w for _, w in weights)
     if not total:
         return 0.0
-    have = set(analyzer.terms(text))
+    have = set(terms)
     found = 0.0
-    text_sounds: list[set[str]] | None = None
+    text_sounds: list[frozenset[str]] | None = None
     for forms, weight in weights:
         if any(f in have for f in forms):
             found += weight
             continue
         if text_sounds is None:
-            text_sounds = [analyzer.sounds(r) for r in dict.fromkeys(analyzer.terms(text)) if not r[0].isdigit()]
+            text_sounds = [analyzer.sounds(r) for r in dict.fromkeys(terms) if not r[0].isdigit()]
         if _sound_alike(forms, text_sounds):
             found += 0.8 * weight
     return found / total
@@ -155,6 +160,17 @@ def _sentences(passage: Passage) -> list[tuple[int, int]]:
     if passage.kind == "row":
         return [(0, len(passage.text))]
     return [(s, e) for s, e in split_sentences(passage.text) if e - s > 1]
+
+
+def _lead_ins(text: str, spans: Sequence[tuple[int, int]]) -> list[int | None]:
+    """Per sentence, the index of the line before it that introduces a list ("תספורת מלאה (כולל רחצה):")."""
+    out: list[int | None] = []
+    current = None
+    for i, (start, end) in enumerate(spans):
+        out.append(current)
+        if text[start:end].rstrip().endswith(":"):
+            current = i
+    return out
 
 
 def _dense_closeness(similarity: float | None) -> float | None:
@@ -200,25 +216,37 @@ def answer(question: str, passages: Sequence[Passage], words: BM25,
         return Answer(False, "", 0.0, reasons=["nothing in the knowledge base matches the question"])
     weights = _weights(question, words)
     wants = asked_value(question)
-    best: tuple[float, Passage, int, int, bool] | None = None
+    best: tuple[float, Passage, int, int, bool] | None = None  # (score, passage, first, last sentence, holds)
     for rank, passage in enumerate(passages[:CANDIDATE_PASSAGES]):
-        context = f"{passage.heading}\n"
-        for start, end in _sentences(passage):
-            sentence = passage.text[start:end]
-            # The heading counts a little: "מחירים > שתלים" says what a bare "3,900 ₪" is about.
-            covered = 0.7 * coverage(weights, sentence) + 0.3 * coverage(weights, context + sentence)
-            holds = wants is None or bool(wants.search(sentence))
-            score = covered + (0.25 if holds else 0.0) - 0.12 * rank
-            if best is None or score > best[0]:
-                best = (score, passage, start, end, holds)
+        spans = _sentences(passage)
+        terms = [analyzer.terms(passage.text[s:e]) for s, e in spans]
+        heading = analyzer.terms(passage.heading)
+        lead_ins = _lead_ins(passage.text, spans)
+        for first in range(len(spans)):
+            # The heading and the line that introduces a list count a little: "מחירים > שתלים" says
+            # what a bare "3,900 ₪" is about, "תספורת מלאה:" what "כלב בינוני – 280 ₪" is.
+            lead_in = lead_ins[first]
+            context = heading + (terms[lead_in] if lead_in is not None else [])
+            # a sentence, or it and the next when they fit in an answer: "10% הנחה למועדון. ההנחה
+            # אינה חלה על ניתוחים" answers what neither sentence does alone
+            for last in (first, first + 1):
+                if last >= len(spans) or spans[last][1] - spans[first][0] > ANSWER_CHARS:
+                    break
+                window = terms[first] + terms[last] if last > first else terms[first]
+                covered = 0.7 * _coverage(weights, window) + 0.3 * _coverage(weights, context + window)
+                holds = wants is None or bool(wants.search(passage.text[spans[first][0]:spans[last][1]]))
+                # a second sentence must add to the first: on a tie the single sentence is the answer
+                score = covered + (0.25 if holds else 0.0) - 0.12 * rank - 0.01 * (last - first)
+                if best is None or score > best[0]:
+                    best = (score, passage, first, last, holds)
     assert best is not None
-    _, passage, start, end, holds = best
-    quotes = [(passage, start, end)]
+    _, passage, first, last, holds = best
+    spans = _sentences(passage)
+    quotes = [(passage, *spans[i]) for i in range(first, last + 1)]
+    start = spans[first][0]
     # The sentences around it in the same passage, while the answer stays short: a price's
     # condition, the line after "בחגים:" — what a person answering would read out too.
-    spans = _sentences(passage)
-    at = next(i for i, span in enumerate(spans) if span == (start, end))
-    for i in (at + 1, at - 1, at + 2):
+    for i in (last + 1, first - 1, last + 2):
         if 0 <= i < len(spans):
             s_, e_ = spans[i]
             if sum(e - s for _, s, e in quotes) + (e_ - s_) > ANSWER_CHARS:

@@ -125,6 +125,60 @@ def test_what_the_documents_do_not_say_is_handed_over(clinic: str, question: str
     assert out["handoff"]["required"] and out["handoff"]["reasons"]
 
 
+GROOMING_TXT = """מספרה
+
+רחצה וייבוש:
+- כלב קטן – 120 ₪
+- כלב בינוני – 160 ₪
+- כלב גדול – 200 ₪
+תספורת מלאה (כולל רחצה):
+- כלב קטן – 220 ₪
+- כלב בינוני – 280 ₪
+- כלב גדול – 350 ₪
+
+מועדון לקוחות
+
+חברי המועדון מקבלים 10% הנחה על בדיקות וחיסונים. ההנחה אינה חלה על ניתוחים ואשפוז.
+
+חיסונים
+
+חיסון כלבת עולה 95 ₪, וחברי המועדון מקבלים עליו 10% הנחה.
+"""
+
+
+def _local_answer(tmp_path: Path, question: str) -> Any:
+    """The local answer to ``question`` from GROOMING_TXT, in-process and lexical: what the scoring chose."""
+    from nodes.answer_question import kb
+    from nodes.answer_question.answer import answer
+    from nodes.answer_question.eval import build
+
+    (tmp_path / "grooming.txt").write_text(GROOMING_TXT, encoding="utf-8")
+    index, _ = build(tmp_path)
+    return answer(question, kb.search(index, question, 10, None), index.index.words, min_confidence=0.0)
+
+
+def test_the_line_that_introduces_a_list_says_what_its_items_are(tmp_path: Path) -> None:
+    """"כלב בינוני – 280 ₪" is a haircut's price because of the line above the list, not its own words."""
+    out = _local_answer(tmp_path, "תספורת לכלב בינוני כמה יוצא?")
+    passage, start, end = out.quotes[0]
+    assert passage.text[start:end] == "כלב בינוני – 280 ₪"
+
+
+def test_two_sentences_answer_what_neither_does_alone(tmp_path: Path) -> None:
+    out = _local_answer(tmp_path, "יש לי כרטיס מועדון, מקבלים הנחה גם על ניתוח?")
+    passage = out.quotes[0][0]
+    assert "10% הנחה על בדיקות" in passage.text and "אינה חלה על ניתוחים" in out.text, out
+
+
+def test_the_chat_around_a_question_and_spoken_arabic_are_read() -> None:
+    from nodes.answer_question import analyzer
+
+    assert analyzer.content_words("ומה וכמה שזה وهل وقديش قديش شو guys I'd like") == []
+    assert analyzer.content_words("בעל מעל") == ["בעל", "מעל"]  # ב and מ make words of two-letter stopwords
+    assert "تكلف" in analyzer.readings("بتكلف") and "عياده" in analyzer.readings("عالعيادة")
+    assert analyzer.readings("بيت") == ("بيت",)
+
+
 def test_an_empty_knowledge_base_hands_over_with_a_hint(serve: Any) -> None:
     out = _ask(serve(embedder="off"), "כמה עולה ניקוי?")
     assert not out["answered"] and out["handoff"] == {"required": True, "reasons": ["the knowledge base is empty"]}
@@ -297,14 +351,14 @@ def test_a_pdf_is_read_in_logical_order_and_answered_from(serve: Any) -> None:
 
 
 def test_the_question_sets_are_apart_from_each_other() -> None:
-    """Five businesses' questions, each written by its own helper: no question is a near-copy of another set's."""
+    """Seven businesses' questions, each written by its own helper: no question is a near-copy of another set's."""
     from nodes.engine.dedup import near_duplicates
 
     data = Path(__file__).resolve().parents[3] / "nodes" / "answer_question" / "data"
     sets = [data / "eval", data / "unseen", *sorted((data / "businesses").iterdir())]
     questions = {s.name: [json.loads(line) for line in (s / "questions.jsonl").read_text(encoding="utf-8").splitlines()
                           if line.strip()] for s in sets}
-    assert len(questions) == 5
+    assert len(questions) == 7
     for name, rows in questions.items():
         assert sum(not r["answerable"] for r in rows) >= 20, name
         for other, theirs in questions.items():
