@@ -1,5 +1,6 @@
 """The parties, from the opening block ("בין: ... לבין: ...", "between ... and ...") or, in
-policies and forms, from labelled lines ("המבוטח: ...", "Seller: ...").
+policies and forms, from labelled lines ("המבוטח: ...", "Seller: ..."), or — in letters, quotes and
+order forms, which have neither — from each ID number and the name written before it.
 
 Each party gets its name as written, its role word (from "(להלן: "המשכיר")" or the
 label), and its identification number with the type and check-digit validity that
@@ -77,11 +78,12 @@ _ROLE_PAREN = re.compile(
 #: place it can), as trying every space of a long run as a start took time quadratic in it
 _NAME_STOP = re.compile(
     rf"(?<!\s)\s*(?:,|\u060c|\(|\n|;|\|"
-    rf"|(?<![\u0621-\u064a])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|رقم\s+الشركة|جواز|من\s+سكان|"
+    rf"|(?<![\u0621-\u064a])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|رقم\s+الشركة|رقم|مشتغل\s+مرخ{_M}?\S*|جواز|من\s+سكان|"
     rf"العنوان|عنوانه|عنوانها|ويمث{_M}ل{_M}ه{_M}ا?)(?![\u0621-\u064a])"
     rf"|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
-    rf"ע{Q}מ|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
-    rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Reg(?:istration)?\.?\s+No|passport|residing|of\s+\d|"
+    rf"ע{Q}מ|עוסק\s+(?:מורשה|פטור)|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
+    rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Reg(?:istration)?\.?\s+No|HR[AB]|EIN|KvK|RCS|"
+    rf"passport|residing|of\s+\d|"
     rf"having|a\s+company|incorporated|holder|whose|with\s+(?:offices|address))\b)",
     re.IGNORECASE,
 )
@@ -240,6 +242,89 @@ def _ids_further_on(text: str, parties: list[FoundParty], ids: _Ids) -> None:
                 break
 
 
+#: someone whose number is written but who is not a party: a witness
+_WITNESS = re.compile(rf"(?<![{HE}])(?:עד|עדה|עדים|בנוכחות)(?![{HE}])|\bwitness|شاهد|بحضور", re.IGNORECASE)
+#: how a letter names its addressee ("לכבוד", "Dear", "حضرة"): not part of the name
+_ADDRESSED = re.compile(r"^\s*(?:לכבוד|to|dear|attn\.?|attention|حضرة|إلى|الى|السادة)\s*:?\s*", re.IGNORECASE)
+
+
+def _name_before(text: str, line_start: int, end: int, last: bool = True) -> tuple[str, int, int] | None:
+    """The name written in ``text[line_start:end]``, after a label ("הפרטים שלי: נועה שגיא"): in the last
+    table cell that holds one (before an ID on its line: "| צד א' | נגב קוד בע"מ | ח.פ."), or the first
+    (``last=False``: a letterhead, "שמעוני ייעוץ בע"מ | רואי חשבון")."""
+    cells: list[tuple[int, int]] = []
+    start = line_start
+    for bar in re.finditer(r"\|", text[line_start:end]):
+        cells.append((start, line_start + bar.start()))
+        start = line_start + bar.end()
+    cells.append((start, end))
+    for a, b in reversed(cells) if last else cells:
+        colon = text.rfind(":", a, b)
+        if colon != -1 and re.search(rf"[{HE}A-Za-z\u0621-\u064a]", text[colon + 1:b]):
+            a = colon + 1
+        addressed = _ADDRESSED.match(text, a, b)
+        if addressed:
+            a = addressed.end()
+        named = _name_at(text, a, b)
+        if named and not named[0].endswith(":") and not _REGISTERED.search(named[0]):
+            return named
+    return None
+
+
+#: a line that says where a company is registered ("Registered with the Amtsgericht München under"),
+#: which is not its name
+_REGISTERED = re.compile(r"\bregistered\b|\bunder\b|רשומה|רשום\s+ב|במרשם|مسجل", re.IGNORECASE)
+#: what a company's name ends with, to find it above the lines of its address and register
+_COMPANY = re.compile(
+    rf"בע{Q}מ|\b(?:Ltd|Limited|GmbH|Inc|LLC|B\.?V|S\.?A|SAS|SARL|AG|PLC|Corp)\b\.?|م\.ض|شركة", re.IGNORECASE)
+
+def _lines_above(text: str, line_start: int, n: int) -> list[tuple[int, int]]:
+    """The spans of the (up to) ``n`` non-empty lines right above the line starting at ``line_start``."""
+    out: list[tuple[int, int]] = []
+    end = line_start - 1
+    while end > 0 and len(out) < n:
+        start = text.rfind("\n", 0, end) + 1
+        if text[start:end].strip():
+            out.append((start, end))
+        elif out:
+            break  # a blank line ends the block the number belongs to
+        end = start - 1
+    return out
+
+
+def _named_ids(text: str, ids: _Ids) -> list[FoundParty]:
+    """Parties of a letter, a quote or a form, where no "between" block names them: each ID with the name
+    written before it on its line ("אבי דהן | עוסק מורשה 058742131") or, alone on its line, on the line
+    above (the letterhead, the addressee: "גב' רונית אלמוג / ת.ז. 03366501-9"). A witness's number, or the
+    number of someone signing for a company, names no party."""
+    out: list[FoundParty] = []
+    for m in ids.ids:
+        line_start = text.rfind("\n", 0, m.start) + 1
+        line_end = text.find("\n", m.end)
+        line_end = len(text) if line_end == -1 else line_end
+        before = text[line_start:m.start]
+        named = _name_before(text, line_start, m.start)
+        if named is None and _REGISTERED.search(before):
+            # "Registered … under HRB 204518": the company is named a few lines above, over its address
+            company = [line for line in _lines_above(text, line_start, 3) if _COMPANY.search(text, *line)]
+            if company:
+                named = _name_before(text, *company[0], last=False)
+        elif named is None and not re.search(rf"[{HE}A-Za-z\u0621-\u064a]{{2}}", _NAME_STOP.split(before, 1)[0]):
+            # alone on its line: the name is on the line above — for a company, the nearest of the three
+            # above that reads as one (a letterhead: name, profession, number)
+            above = _lines_above(text, line_start, 3)
+            if m.extra.get("id_type") in ("company", "amuta", "foreign"):
+                above = [line for line in above if _COMPANY.search(text, *line)][:1] or above[:1]
+            if above:
+                before = text[above[0][0]:above[0][1]] + "\n" + before
+                named = _name_before(text, *above[0], last=False)
+        said = re.sub(r"עוסק\s+מורשה", "", before)  # an osek's title, not someone authorised to sign
+        if named is None or _WITNESS.search(said) or _SIGNATORY.search(said) or _REPRESENTATIVE.search(said):
+            continue
+        out.append(FoundParty(named[0], _role_in(text, line_start, line_end), m, named[1], named[2]))
+    return out
+
+
 def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
     """Find the parties of the contract (see the module docstring)."""
     by_start = _Ids(ids)
@@ -272,6 +357,8 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
                 continue
             rest_start = m.start("rest")
             line_end = m.end("rest")
+            if re.match(r"(?:no\b|number|reg)", m.group("rest"), re.IGNORECASE):
+                continue  # "Company No. 516358991" is a number's label, not a party's
             nxt = text[line_end:line_end + 120].split("\n")
             scope_end = line_end
             id_label = rf"\s*(?:ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע{Q}ר|מס|I\.?D|ID|Company|Reg)"
@@ -289,6 +376,13 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
         if rows:
             parties = rows
     _ids_further_on(text, parties, by_start)
+    if not [p for p in parties if p.id_match]:
+        by_number = _named_ids(text, by_start)
+        if by_number:
+            parties = by_number
+    elif block is None:  # a form with a labelled client, and the supplier's number in its letterhead
+        taken = {p.id_match.value for p in parties if p.id_match}
+        parties += [p for p in _named_ids(text, by_start) if p.id_match and p.id_match.value not in taken]
     # de-duplicate (same id or same name)
     seen: set[str] = set()
     out: list[FoundParty] = []

@@ -1,5 +1,6 @@
 """Find Israeli identification numbers: Teudat Zehut, company (ח.פ.), amuta (ע"ר),
-osek murshe (ע.מ.) and passport numbers.
+osek murshe (ע.מ.) and passport numbers; and foreign companies' register numbers by their register's
+name (German HRB/HRA, Dutch KvK, French RCS, a US EIN, a UK company number), as ``foreign``.
 
 The type comes from the nearest context word in the ~25 characters before the number
 (see :mod:`.context`). Without one, only 9-digit numbers are reported: 51xxxxxxx is a
@@ -31,6 +32,19 @@ _NUMBER = re.compile(
 )
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?P<num>[A-Z]{0,2}\d{6,9})(?![A-Za-z0-9])", re.IGNORECASE)
 
+#: foreign company registers, by the register's own name: the value keeps the register where the number
+#: means nothing without it (a German court's HRB, the Dutch KvK, a French RCS city), else the number alone
+_FOREIGN: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(?P<reg>HR[AB])[ \t]?(?P<num>\d{1,6}(?:[ \t]?[A-Z]{1,2}\b)?)(?![\d])"), "{reg} {num}"),
+    (re.compile(r"\b(?P<reg>KvK)(?:-?nummer)?[ \t]*:?[ \t]*(?P<num>\d{8})(?!\d)", re.IGNORECASE), "KvK {num}"),
+    (re.compile(r"\b(?P<reg>RCS[ \t]+[A-Z][\w\-]+)[ \t]+(?:[AB][ \t]+)?(?P<num>\d{3}[ \t]?\d{3}[ \t]?\d{3})(?!\d)"),
+     "{reg} {num}"),
+    (re.compile(r"\b(?:EIN|Employer\s+Identification\s+(?:No\.?|Number))[ \t]*:?[ \t]*(?P<num>\d{2}-\d{7})(?!\d)"),
+     "{num}"),
+    # a UK company number: eight digits (or two letters and six); an Israeli one has nine
+    (re.compile(r"\b(?:Company|Registration|Reg\.)[ \t]+(?:No\.?|Number)[ \t]*:?[ \t]*"
+                r"(?P<num>\d{8}|[A-Z]{2}\d{6})(?![\d\-])", re.IGNORECASE), "{num}"),
+]
 _DIGIT = re.compile(r"\d")
 #: between two IDs of one list: a comma, ";" or "and", then at most two words ("שלי", "של אשתי")
 _LIST_GAP = re.compile(r"\s*(?:[,;]|\s(?:and|ו|و))\s*(?:[^\W\d_]+\s+){0,2}[:\-]?\s*", re.IGNORECASE)
@@ -88,6 +102,16 @@ def find_ids(text: str) -> list[Match]:
                        {"id_type": "passport", "valid": True, "context": True})
         )
         taken.append((m.start("num"), m.end("num")))
+
+    for pattern, shape in _FOREIGN:
+        for m in pattern.finditer(norm):
+            start, end = m.start("reg") if "reg" in pattern.groupindex else m.start("num"), m.end("num")
+            if any(start < e and s < end for s, e in taken):
+                continue
+            parts = {k: " ".join(v.split()) for k, v in m.groupdict().items() if v}
+            found.append(make_match("id", text, index, start, end, shape.format(**parts),
+                                    {"id_type": "foreign", "valid": True, "context": True}))
+            taken.append((start, end))
 
     listed: tuple[int, str] | None = None  # where the last ID named by a context word ended, and its type
     for m in _NUMBER.finditer(norm):

@@ -16,3 +16,18 @@ def test_without_its_word_or_with_a_wrong_check_digit_it_stays_a_phone() -> None
     assert find_ids("אפשר להתקשר 077 635 266 בערב") == []
     assert find_ids('ת"ז 077 635 267') == []  # the check digit is wrong: a phone that was mislabelled
     assert [m.value for m in find_phones("אפשר להתקשר 077 635 266 בערב")]
+
+
+def test_foreign_register_numbers_keep_their_register_where_it_is_part_of_the_number() -> None:
+    cases = {
+        "eingetragen im Handelsregister unter HRB 204518": "HRB 204518",
+        "KvK-nummer: 12345678": "KvK 12345678",
+        "RCS Paris 812 345 678": "RCS Paris 812 345 678",
+        "EIN 84-2917365": "84-2917365",
+        "(Company No. 11427086, registered in England and Wales)": "11427086",
+    }
+    for text, value in cases.items():
+        (found,) = find_ids(text)
+        assert (found.value, found.extra["id_type"]) == (value, "foreign"), text
+    (israeli,) = find_ids("Israeli company no. 518327168")  # nine digits: an Israeli company
+    assert (israeli.value, israeli.extra["id_type"]) == ("518327168", "company")
