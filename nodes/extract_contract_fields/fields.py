@@ -131,10 +131,26 @@ def _last_cue(window: str) -> tuple[str, int] | None:
 _PARTIES_WORD = re.compile(r"(?<![א-ת])(?:ל?בין|between)\b|(?<![\u0621-\u064a])بين(?![\u0621-\u064a])", re.IGNORECASE)
 
 
+#: the heading of a letter's or a quote's acceptance block ("אישור הלקוח:", "AGREED AND ACCEPTED:",
+#: "موافقة الزبون"): the date in it is when the agreement was made, whatever the letter is dated
+_ACCEPTANCE = re.compile(
+    rf"^[ \t]*(?:אישור\s+ה[{HE}]+|הסכמת\s+ה[{HE}]+|agreed\s+and\s+accepted|accepted\s+and\s+agreed|accepted\s+by|"
+    rf"acceptance|موافقة|قبول)[^\n]{{0,30}}$",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: how far after an acceptance heading its date may be
+ACCEPTANCE_SPAN = 600
+
+
 def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[str, Found | None]:
     """Pick signing, start and end dates from the dates of the text."""
     out: dict[str, Found | None] = {"signing_date": None, "start_date": None, "end_date": None}
     cands: dict[str, list[tuple[float, Found]]] = {"sign": [], "start": [], "end": []}
+    for accepted in _ACCEPTANCE.finditer(text, len(text) // 3):
+        first = next((d for d in dates if accepted.end() <= d.start < accepted.end() + ACCEPTANCE_SPAN
+                      and not d.extra.get("relative")), None)
+        if first is not None:
+            cands["sign"].append((0.95, Found(first.value, first.start, first.end, 0.95)))
     n = len(text)
     # whether each clause (by its start) has a term word: read once per clause, not once per date in it
     term_clause: dict[int, bool] = {}

@@ -388,15 +388,19 @@ RETAINER_LETTER = """כהן ושות' – משרד עורכי דין
 בכבוד רב,
 דנה כהן, עו"ד
 
-אישור הלקוח: אני, אבי לוי, מסכים לתנאים.
+אישור הלקוח:
+אני, אבי לוי, מסכים לתנאים.
+תאריך: 5.3.2026
 עד לחתימה: רון בר, ת.ז. 028898120
 """
 
 
-def test_a_letter_names_its_writer_and_its_addressee_by_their_numbers() -> None:
+def test_a_letter_names_its_writer_and_its_addressee_by_their_numbers_and_is_signed_when_accepted() -> None:
     from nodes.extract_contract_fields.extract import extract
 
-    parties = [(p.name, p.id_number, p.id_type) for p in extract(RETAINER_LETTER)["parties"]]
+    out = extract(RETAINER_LETTER)
+    assert out["fields"]["signing_date"].value == "2026-03-05"  # the client's acceptance, not the letter's date
+    parties = [(p.name, p.id_number, p.id_type) for p in out["parties"]]
     # the witness's number names no party; an osek's number is "other" in the contract's types
     assert parties == [("דנה כהן", "032249674", "other"), ("אבי לוי", "038398145", "israeli_id")], parties
 
