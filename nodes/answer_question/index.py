@@ -89,6 +89,7 @@ class Index:
         self.grams = BM25([analyzer.grams(t) for t in texts])
         #: unit rows, one per chunk; a chunk without a vector has a zero row
         self.vectors = vectors
+        self._has_vector = np.any(vectors, axis=1) if vectors is not None else None
 
     def search(self, question: str, limit: int = 10,
                embed_query: Callable[[str], np.ndarray | None] | None = None) -> list[Hit]:
@@ -111,5 +112,7 @@ class Index:
             ranks[order] = np.arange(1, self.size + 1)
             fused += np.where(scores > 0, weight / (RRF_K + ranks), 0.0)
         best = np.argsort(-fused, kind="stable")[:limit]
-        return [Hit(int(i), float(fused[i]), float(lexical[i]), float(dense[i]) if dense is not None else None)
+        has_vector = self._has_vector
+        return [Hit(int(i), float(fused[i]), float(lexical[i]),
+                    float(dense[i]) if dense is not None and has_vector is not None and has_vector[i] else None)
                 for i in best if fused[i] > 0]

@@ -10,7 +10,9 @@ keeps one :class:`KnowledgeIndex` per tenant and rebuilds it when the tenant's r
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -31,8 +33,13 @@ from .index import Hit, Index
 
 #: chunks embedded per call (a batch costs less per chunk than one by one)
 EMBED_BATCH = 32
+#: a document of up to this many passages is embedded before ``POST /v1/knowledge`` answers (about
+#: 10 s with the local embedder on one core); a longer one is stored at once, searchable by its words,
+#: and embedded in the background
+SYNC_EMBED_CHUNKS = 64
 #: how often a process asks the store whether a tenant's knowledge base changed
 REFRESH_S = 1.0
+log = logging.getLogger("tzomet")
 
 
 def document_id(name: str) -> str:
@@ -54,34 +61,125 @@ def embed_text(chunk: dict[str, Any]) -> str:
     return f"{chunk['heading']}\n{chunk['text']}" if chunk.get("heading") else str(chunk["text"])
 
 
+Embed = Callable[[list[str]], np.ndarray]
+
+
+def _embed_chunks(chunks: list[dict[str, Any]], embed: Embed, deadline: Deadline | None = None) -> None:
+    """Give every chunk its ``vector``, a batch at a time."""
+    texts = [embed_text(c) for c in chunks]
+    for i in range(0, len(texts), EMBED_BATCH):
+        if deadline is not None:
+            deadline.check()
+        for chunk, row in zip(chunks[i:i + EMBED_BATCH], embed(texts[i:i + EMBED_BATCH]), strict=True):
+            chunk["vector"] = _encode(row)
+
+
 def read(name: str, data: bytes, content_type: str | None, settings: Settings, deadline: Deadline,
-         embed: Callable[[list[str]], np.ndarray] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Read, chunk and (with ``embed``) embed one document: ``(info, chunks)`` ready for :meth:`Store.kb_put`."""
+         embed: Embed | None = None, embed_up_to: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Read, chunk and (with ``embed``) embed one document: ``(info, chunks)`` ready for :meth:`Store.kb_put`.
+    A document of more than ``embed_up_to`` chunks is not embedded here: ``info["dense_pending"]`` says so."""
     kind = readers.media_type(name, content_type, data)
     blocks = readers.read_blocks(data, kind, settings, deadline)
     chunks = [c.as_dict() for c in chunk_blocks(blocks)]
     if not chunks:
         raise NodeError(422, f"No text could be read from {name!r}.", errors=[{"loc": "file", "msg": "no text"}])
-    dense = False
-    if embed is not None:
-        texts = [embed_text(c) for c in chunks]
-        for i in range(0, len(texts), EMBED_BATCH):
-            deadline.check()
-            for chunk, row in zip(chunks[i:i + EMBED_BATCH], embed(texts[i:i + EMBED_BATCH]), strict=True):
-                chunk["vector"] = _encode(row)
-        dense = True
-    info = {"media_type": kind, "chars": len(document_text(blocks)), "chunks": len(chunks), "dense": dense}
+    info: dict[str, Any] = {"media_type": kind, "chars": len(document_text(blocks)), "chunks": len(chunks),
+                            "dense": False}
+    if embed is not None and embed_up_to is not None and len(chunks) > embed_up_to:
+        info["dense_pending"] = True
+    elif embed is not None:
+        _embed_chunks(chunks, embed, deadline)
+        info["dense"] = True
     return info, chunks
 
 
 def add(store: Store, tenant: str, name: str, data: bytes, content_type: str | None, settings: Settings,
-        deadline: Deadline, embed: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, Any]:
-    """Read ``data`` and store it as the tenant's document ``name``; return its listing (see :func:`listing`)."""
-    info, chunks = read(name, data, content_type, settings, deadline, embed)
+        deadline: Deadline, embed: Embed | None = None, embed_up_to: int | None = None) -> dict[str, Any]:
+    """Read ``data`` and store it as the tenant's document ``name``; return its listing (see :func:`listing`).
+    Past ``embed_up_to`` chunks, it is stored without vectors and embedded in the background
+    (:data:`EMBEDDING`); its words answer at once, its meaning once that is done."""
+    info, chunks = read(name, data, content_type, settings, deadline, embed, embed_up_to)
     doc_id, sha256, added_at = document_id(name), hashlib.sha256(data).hexdigest(), time.time()
     store.kb_put(tenant, doc_id, name, sha256, info, chunks, added_at)
     INDEXES.forget(store, tenant)
+    if info.get("dense_pending") and embed is not None:
+        EMBEDDING.submit(store, tenant, doc_id, sha256, embed)
     return listing((doc_id, name, sha256, added_at, info))
+
+
+def embed_stored(store: Store, tenant: str, doc_id: str, sha256: str, embed: Embed) -> bool:
+    """Embed a stored document's passages and store them again, unless it was replaced or deleted
+    meanwhile; whether it was."""
+    rows = store.kb_docs(tenant, doc_id, with_chunks=True)
+    if not rows or rows[0][2] != sha256:
+        return False
+    _, name, _, added_at, info, chunks = rows[0]
+    _embed_chunks(chunks, embed)
+    again = store.kb_docs(tenant, doc_id)
+    if not again or again[0][2] != sha256:
+        return False  # replaced while it was being embedded: the new one has its own
+    info = {k: v for k, v in info.items() if k != "dense_pending"} | {"dense": True}
+    store.kb_put(tenant, doc_id, name, sha256, info, chunks, added_at)
+    INDEXES.forget(store, tenant)
+    return True
+
+
+def _not_pending(store: Store, tenant: str, doc_id: str, sha256: str) -> None:
+    """Say a document is no longer being embedded (its embedding failed: ``dense`` stays false)."""
+    rows = store.kb_docs(tenant, doc_id, with_chunks=True)
+    if rows and rows[0][2] == sha256 and rows[0][4].get("dense_pending"):
+        _, name, _, added_at, info, chunks = rows[0]
+        store.kb_put(tenant, doc_id, name, sha256, {k: v for k, v in info.items() if k != "dense_pending"},
+                     chunks, added_at)
+
+
+class BackgroundEmbedding:
+    """One thread per process that embeds the long documents ``POST /v1/knowledge`` stored without
+    vectors, one at a time, in the order they came. Best effort: a document whose process stops
+    first keeps ``dense_pending`` and is searched by its words until ``tzomet kb embed`` finishes it."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[Store, str, str, str, Embed]] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._working = 0
+
+    def submit(self, store: Store, tenant: str, doc_id: str, sha256: str, embed: Embed) -> None:
+        """Queue a stored document for embedding."""
+        with self._cond:
+            self._queue.append((store, tenant, doc_id, sha256, embed))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="tzomet-kb-embed", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._cond.wait_for(lambda: bool(self._queue), timeout=60):
+                    self._thread = None  # idle for a minute: the next submit starts another
+                    return
+                store, tenant, doc_id, sha256, embed = self._queue.pop(0)
+                self._working += 1
+            try:
+                embed_stored(store, tenant, doc_id, sha256, embed)
+            except Exception:  # the embedder or the store failed: the document keeps answering by its words
+                log.exception("answer-question: embedding document %s of tenant %s in the background failed",
+                              doc_id, hashlib.sha256(tenant.encode()).hexdigest()[:12])
+                with contextlib.suppress(Exception):
+                    _not_pending(store, tenant, doc_id, sha256)
+            finally:
+                with self._cond:
+                    self._working -= 1
+                    self._cond.notify_all()
+
+    def idle(self, timeout: float = 60.0) -> bool:
+        """Wait until nothing is queued or being embedded (tests, the CLI); whether it got there."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._working, timeout=timeout)
+
+
+EMBEDDING = BackgroundEmbedding()
 
 
 def listing(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -102,7 +200,8 @@ class KnowledgeIndex:
 
     @classmethod
     def build(cls, revision: str | None, rows: list[tuple[Any, ...]], dim: int | None) -> KnowledgeIndex:
-        """From :meth:`Store.kb_docs` rows (with chunks); vectors are used when every chunk has one."""
+        """From :meth:`Store.kb_docs` rows (with chunks); a chunk without a vector (a document added without
+        meaning, or still being embedded) has a zero row, and is found by its words alone."""
         passages: list[Passage] = []
         texts: list[str] = []
         vectors: list[np.ndarray] = []
@@ -111,9 +210,10 @@ class KnowledgeIndex:
                 passages.append(Passage(name, chunk["heading"], chunk["text"], int(chunk["start"]), chunk["kind"],
                                         Hit(len(passages), 0.0, 0.0, None)))
                 texts.append(embed_text(chunk))
-                if dim and chunk.get("vector"):
-                    vectors.append(_decode(chunk["vector"], dim))
-        matrix = np.stack(vectors) if dim and vectors and len(vectors) == len(texts) else None
+                if dim:
+                    vectors.append(_decode(chunk["vector"], dim) if chunk.get("vector")
+                                   else np.zeros(dim, dtype=np.float32))
+        matrix = np.stack(vectors) if dim and vectors and bool(np.any(vectors)) else None
         return cls(revision, passages, Index(texts, matrix), len(rows))
 
 

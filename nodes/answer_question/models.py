@@ -86,4 +86,6 @@ class KnowledgeOutput(OutputModel):
     chars: int
     chunks: int
     dense: bool = Field(description="Whether its passages were embedded (meaning-based retrieval).")
+    dense_pending: bool = Field(default=False, description="A long document is stored at once and embedded in "
+                                "the background: its words answer now, its meaning when this turns false.")
     replaced: bool = Field(description="Whether a document of the same name was replaced.")

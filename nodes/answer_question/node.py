@@ -224,7 +224,7 @@ class KnowledgeNode(Node):
         try:
             replaced = bool(store.kb_docs(tenant, kb.document_id(data.document)))
             listing = kb.add(store, tenant, data.document, raw, content_type, settings, ctx.deadline,
-                             _embed_fn(settings))
+                             _embed_fn(settings), embed_up_to=kb.SYNC_EMBED_CHUNKS)
         except StoreError:
             raise _unavailable() from None
         except EmbeddingUnavailable:
@@ -303,6 +303,25 @@ def kb_add(tenant: str, dense: bool, files: tuple[str, ...]) -> None:
                 click.secho(f"{path}: {err.detail}", fg="red", err=True)
     if failed:
         sys.exit(1)
+
+
+@kb_group.command("embed")
+@click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
+def kb_embed(tenant: str) -> None:
+    """Embed the tenant's documents that have no vectors yet (added with --no-dense, or long ones whose
+    background embedding stopped with its process)."""
+    from nodes.core.config import load_settings
+
+    settings = load_settings()
+    store = _store(settings)
+    embed = _embed_fn(settings)
+    if embed is None:
+        raise click.ClickException("embeddings are off (TZOMET_EMBEDDER=off): nothing to embed with")
+    todo = [row for row in store.kb_docs(tenant) if not row[4].get("dense")]
+    with click.progressbar(todo, label="embedding", file=sys.stderr) as bar:
+        for doc_id, name, sha256, _, _ in bar:
+            if kb.embed_stored(store, tenant, doc_id, sha256, embed):
+                click.echo(json.dumps({"embedded": name}, ensure_ascii=False))
 
 
 @kb_group.command("list")

@@ -179,6 +179,45 @@ def test_the_chat_around_a_question_and_spoken_arabic_are_read() -> None:
     assert analyzer.readings("بيت") == ("بيت",)
 
 
+def test_a_long_document_answers_by_its_words_at_once_and_by_meaning_once_embedded(
+        serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past SYNC_EMBED_CHUNKS passages the upload does not wait for the embedder: stored at once, found by
+    its words, embedded in the background, and then found by meaning too."""
+    from nodes.answer_question import kb
+    from nodes.core.config import load_settings
+    from nodes.core.store import open_store
+
+    monkeypatch.setattr(kb, "SYNC_EMBED_CHUNKS", 2)
+    url = serve()  # the local embedder
+    added = _add(url, "prices.md", PRICES_MD)
+    assert added.status_code == 200, added.text
+    assert added.json()["dense"] is False and added.json()["dense_pending"] is True
+    out = _ask(url, "כמה עולה הלבנה?")
+    assert out["answered"] and "1,400" in out["answer"]  # by its words, before it is embedded
+    assert kb.EMBEDDING.idle(180)
+    (listed,) = requests.get(f"{url}/v1/knowledge", timeout=30).json()["documents"]
+    assert listed["dense"] is True and not listed.get("dense_pending")
+    store = open_store(load_settings(env={}, data_dir=tmp_path / "data").database_url)
+    index = kb.KnowledgeIndex.build(None, store.kb_docs("default", with_chunks=True), 384).index
+    assert index.vectors is not None and bool(index.vectors.any(axis=1).all())
+
+
+def test_documents_without_vectors_are_found_by_their_words_beside_those_with() -> None:
+    """One document added without meaning no longer turns meaning off for the whole knowledge base."""
+    import numpy as np
+
+    from nodes.answer_question import kb
+
+    unit = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    chunk = {"heading": "", "start": 0, "kind": "text"}
+    rows = [("a", "a.md", "", 0.0, {}, [{**chunk, "text": "הלבנה במרפאה 1,400 ₪", "vector": kb._encode(unit)}]),
+            ("b", "b.md", "", 0.0, {}, [{**chunk, "text": "שעות פתיחה: 08:00 עד 19:00"}])]
+    index = kb.KnowledgeIndex.build("r", rows, 4)
+    assert index.index.vectors is not None
+    hits = {p.document: p.hit.dense for p in kb.search(index, "שעות פתיחה הלבנה", 5, lambda _q: unit)}
+    assert hits == {"a.md": pytest.approx(1.0, abs=1e-3), "b.md": None}
+
+
 def test_an_empty_knowledge_base_hands_over_with_a_hint(serve: Any) -> None:
     out = _ask(serve(embedder="off"), "כמה עולה ניקוי?")
     assert not out["answered"] and out["handoff"] == {"required": True, "reasons": ["the knowledge base is empty"]}
@@ -272,6 +311,21 @@ def test_the_cli_adds_lists_and_deletes(tmp_path: Path, monkeypatch: pytest.Monk
     assert CliRunner().invoke(cli, ["kb", "list", "--tenant", "other"]).output == ""
     assert CliRunner().invoke(cli, ["kb", "delete", "--tenant", "acme", doc_id]).exit_code == 0
     assert CliRunner().invoke(cli, ["kb", "delete", "--tenant", "acme", doc_id]).exit_code != 0
+
+
+def test_the_cli_embeds_what_was_added_without_meaning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZOMET_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "prices.md").write_text(PRICES_MD, encoding="utf-8")
+    added = CliRunner().invoke(cli, ["kb", "add", "--no-dense", str(tmp_path / "prices.md")])
+    assert added.exit_code == 0 and json.loads(added.output.strip().splitlines()[-1])["dense"] is False
+    embedded = CliRunner().invoke(cli, ["kb", "embed"])
+    assert embedded.exit_code == 0 and '"embedded": "prices.md"' in embedded.output, embedded.output
+    listed = json.loads(CliRunner().invoke(cli, ["kb", "list"]).output.strip())
+    assert listed["dense"] is True
+    assert CliRunner().invoke(cli, ["kb", "embed"]).output.count("embedded") == 0  # nothing left to embed
+    monkeypatch.setenv("TZOMET_EMBEDDER", "off")
+    off = CliRunner().invoke(cli, ["kb", "embed"])
+    assert off.exit_code != 0 and "embeddings are off" in off.output
 
 
 # --- the LLM engine ------------------------------------------------------------------------------
