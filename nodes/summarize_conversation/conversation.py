@@ -142,6 +142,11 @@ def customer_scores(authors: list[str], texts_by_author: dict[str, list[str]], f
     return scores
 
 
+def _side(author: str, which: int) -> str:
+    """The part of "Dana - Clinic" before (0) or after (-1) its dash."""
+    return author.split(" - ")[which].strip()
+
+
 def infer_customer(authors: list[str], texts_by_author: dict[str, list[str]], first_author: str,
                    business_names: list[str] | None = None) -> tuple[str | None, float]:
     """Return ``(customer author or None, confidence 0..1)``."""
@@ -155,9 +160,10 @@ def infer_customer(authors: list[str], texts_by_author: dict[str, list[str]], fi
         if len(authors) == 1 and _BUSINESS_NAME.search(only):
             return None, 0.0
         return only, 0.9 if len(authors) > 1 else 0.5
-    # "Clinic - Dana" and "Clinic - Eli": staff of one business share a prefix
-    prefixes = Counter(a.split(" - ")[0].strip() for a in candidates if " - " in a)
-    staff = {a for a in candidates if " - " in a and prefixes[a.split(" - ")[0].strip()] > 1}
+    # "Clinic - Dana" and "Clinic - Eli", or "Dana - Clinic" and "Eli - Clinic": staff of one business
+    # share the business's name, before or after the dash
+    sides = Counter(side for a in candidates if " - " in a for side in {_side(a, 0), _side(a, -1)})
+    staff = {a for a in candidates if " - " in a and (sides[_side(a, 0)] > 1 or sides[_side(a, -1)] > 1)}
     if staff and len(staff) < len(candidates):
         candidates = [a for a in candidates if a not in staff]
         if len(candidates) == 1:

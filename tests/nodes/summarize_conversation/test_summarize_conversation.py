@@ -174,6 +174,18 @@ def test_customer_name_overrides_inference(node: SummarizeConversationNode) -> N
     assert roles == {"דנה לוי": "agent", "קור-טק מיזוג אוויר": "customer"}
 
 
+def test_staff_named_person_then_business_are_not_the_customer(node: SummarizeConversationNode) -> None:
+    """"נאדר - ضيافة" and "سهى - ضيافة": two people of one business share its name after the dash too."""
+    transcript = (
+        "29/1/26, 21:47 - خالد مصاروة: وينكم؟؟ الناس قاعدين من ساعة ونص\n"
+        "29/1/26, 21:55 - نادر - ضيافة السنابل: سامحني، السيارة علقت بأزمة، هلأ وصلنا\n"
+        "29/1/26, 23:31 - خالد مصاروة: الأكل وصل بارد وصينيتين ناقصين\n"
+        "30/1/26, 09:10 - سهى - ضيافة السنابل: صباح الخير خالد، معك سهى صاحبة المطبخ، بدي أحكي معك اليوم\n"
+        "30/1/26, 09:25 - خالد مصاروة: احكيني بعد الساعة 12\n")
+    out = run(node, transcript=transcript)
+    assert out["customer"]["name"] == "خالد مصاروة"
+
+
 def test_phone_named_customer_gets_a_phone(node: SummarizeConversationNode) -> None:
     transcript = (EVAL_DIR / "eval" / "he_a02_dentist_appt.txt").read_text(encoding="utf-8")
     out = run(node, transcript=transcript)
