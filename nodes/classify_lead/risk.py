@@ -15,7 +15,10 @@ It is the same linear model as the category model (:mod:`nodes.engine.linear`), 
 category model's own fitted word and character n-grams: a message the category model has read costs
 it a gather and a dot, a few microseconds. A family
 fires when its probability reaches :data:`THRESHOLD`; its evidence in ``signals`` is the
-sentence of the message it is most sure of. Trained once and cached like the shipped model,
+sentence of the message it is most sure of. A long text (an email, a chat's customer turns) is read
+sentence by sentence as well: one sentence that shows harm, danger, a legal matter or a demand for a
+person clearly (:data:`SENTENCE_THRESHOLD`) fires its family even when the rest of the text drowns it.
+Trained once and cached like the shipped model,
 its version a hash of its inputs.
 """
 
@@ -51,6 +54,13 @@ NONE = "none"
 #: the probability at which a family fires (chosen on the shipped eval set: the best handoff F1
 #: of 0.3-0.7 there; see the docs page)
 THRESHOLD = 0.6
+#: from this many characters a text is read sentence by sentence too, and a family fires when one sentence
+#: reaches :data:`SENTENCE_THRESHOLD` (a person's message in a long chat is diluted by the rest of it)
+LONG_TEXT = 300
+SENTENCE_THRESHOLD = 0.8
+#: the families one sentence can show alone; being misled is a story told over several ("you told me it was
+#: covered" ... "now the claim is rejected"), and one of its sentences alone is too often a plain question
+SENTENCE_FAMILIES = ("harm", "danger", "legal", "person")
 #: the seeds' own handoff reasons that are one of the families (the others are not used)
 _SEED_FAMILY = {"human_request": "person", "legal_threat": "legal"}
 _VERSION = "1"
@@ -107,10 +117,19 @@ def detect(model: CategoryModel, text: str, threshold: float = THRESHOLD) -> lis
     each with the sentence it is most sure of as its evidence."""
     scores = model.predict(text)
     fired = sorted((f for f in REASONS if scores.get(f, 0.0) >= threshold), key=lambda f: -scores[f])
-    if not fired:
+    long = len(text) >= LONG_TEXT
+    if not fired and not long:
         return []
     spans = [(s, e) for s, e in split_sentences(text) if text[s:e].strip()] or [(0, len(text))]
     by_sentence = [model.predict(text[s:e]) for s, e in spans] if len(spans) > 1 else [scores]
+    if long:  # a chat or a long email: one sentence that says it clearly is not drowned by the rest
+        for family in SENTENCE_FAMILIES:
+            best = max(sentence.get(family, 0.0) for sentence in by_sentence)
+            if family not in fired and best >= SENTENCE_THRESHOLD:
+                fired.append(family)
+                scores = {**scores, family: best}
+        if not fired:
+            return []
     hits = []
     for family in fired:
         best = max(range(len(spans)), key=lambda i: by_sentence[i].get(family, 0.0))

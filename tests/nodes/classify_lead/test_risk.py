@@ -151,3 +151,41 @@ def test_a_detector_trained_on_other_features_is_not_loaded_over_them(tmp_path: 
     assert cached.features_of == first.version
     again = cached_model(tmp_path, "risk-x", lambda: rows, second)  # same file name, other features
     assert again.features_of == second.version and again._features is second._features
+
+
+LONG_EMAIL = (
+    "Hi, I wanted to ask about the descaling schedule for the machine and which tablets you recommend, and whether "
+    "the warranty covers the grinder too. We also want to order two more bags of the Ethiopian beans and a milk "
+    "jug, can you send an invoice to the office email? And please update our delivery address to the new branch "
+    "on Herzl street, the old one closes next month. Our accountant asked for the receipts of January and "
+    "February as one PDF, if possible. The new barista starts on Sunday and would love a short training session "
+    "on the machine, is Tuesday morning possible? There is a strong smell of gas in the kitchen since your "
+    "technician installed the stove. Anyway, what time are you open on Friday, and do you have parking near the shop?"
+)
+
+
+def test_in_a_long_text_one_sentence_that_shows_a_risk_is_not_drowned(base_url: str) -> None:
+    """An email's or a chat's sentence that says danger plainly fires the detector, however much of the rest
+    is routine: the whole text alone reads 0.52 danger, under the threshold; the sentence reads 0.99."""
+    assert len(LONG_EMAIL) >= risk.LONG_TEXT
+    out = classify(base_url, text=LONG_EMAIL)
+    signal = next(s for s in out["signals"] if s["type"] == "risk_danger")
+    assert "smell of gas" in signal["text"] and "emergency" in out["handoff"]["reasons"]
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("אם זה לא מסודר עד מחר אני מעלה את התמונות לגוגל ולקבוצת הפייסבוק של השכונה", "public_review_threat"),
+    ("אם לא אקבל מענה אפנה למשרד הבריאות", "legal_threat"),
+    ("If this isn't fixed I will complain to the Ministry of Health", "legal_threat"),
+])
+def test_threats_in_more_of_the_ways_people_write_them(base_url: str, text: str, reason: str) -> None:
+    assert reason in classify(base_url, text=text)["handoff"]["reasons"]
+
+
+@pytest.mark.parametrize("text", [
+    "I need the diploma translated and notarized, it's for the Ministry of Health licensing",
+    "רציתי לשאול מה קורה עם התביעה על התאונה מה-18 לחודש שעבר, הרכב עדיין במוסך",
+])
+def test_a_regulator_named_or_an_accident_long_past_is_no_handoff(base_url: str, text: str) -> None:
+    out = classify(base_url, text=text)
+    assert not {"legal_threat", "emergency"} & set(out["handoff"]["reasons"]), out["handoff"]
