@@ -81,6 +81,9 @@ UNITS: list[tuple[str, str]] = [
     ("'1.1.' repeated", "1.1."),
     ("'+972 ' repeated", "+972 "),
     ("bidi mark + digit repeated", "\u200f0\u200e5\u202b4\u202c"),
+    # a number after a name, and a register number, each read for a party (extract-contract-fields' letters)
+    ("'שם | ח.פ. 515903417 | ' repeated", "שם | ח.פ. 515903417 | "),
+    ("'GmbH / registered under HRB 1' repeated", "GmbH\nregistered under HRB 1\n"),
 ]
 #: a small label set of a business's own, for classify-lead's custom-labels path
 LABELS = [

@@ -85,6 +85,12 @@ def text_blocks(text: str) -> list[Block]:
     blocks: list[Block] = []
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
     paragraph: list[str] = []
+    # the next non-empty line after each line, found once (looking ahead from every line was quadratic)
+    following = [""] * len(lines)
+    ahead = ""
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = ahead
+        ahead = lines[i] or ahead
 
     def flush() -> None:
         if paragraph:
@@ -99,7 +105,7 @@ def text_blocks(text: str) -> list[Block]:
             flush()
             blocks.append(Block("item", _LIST_MARK.sub("", line)))
             continue
-        nxt = next((n for n in lines[i + 1:] if n), "")
+        nxt = following[i]
         if (len(line) <= 60 and not _END_MARK.search(line) and not paragraph and nxt
                 and (len(nxt) > len(line) or _LIST_MARK.match(nxt))):
             flush()

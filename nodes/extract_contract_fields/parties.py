@@ -247,6 +247,18 @@ _WITNESS = re.compile(rf"(?<![{HE}])(?:עד|עדה|עדים|בנוכחות)(?![{
 #: how a letter names its addressee ("לכבוד", "Dear", "حضرة"): not part of the name
 _ADDRESSED = re.compile(r"^\s*(?:לכבוד|to|dear|attn\.?|attention|حضرة|إلى|الى|السادة)\s*:?\s*", re.IGNORECASE)
 
+#: a line that says where a company is registered ("Registered with the Amtsgericht München under"),
+#: which is not its name
+_REGISTERED = re.compile(r"\bregistered\b|\bunder\b|רשומה|רשום\s+ב|במרשם|مسجل", re.IGNORECASE)
+#: what a company's name ends with, to find it above the lines of its address and register
+_COMPANY = re.compile(
+    rf"בע{Q}מ|\b(?:Ltd|Limited|GmbH|Inc|LLC|B\.?V|S\.?A|SAS|SARL|AG|PLC|Corp)\b\.?|م\.ض|شركة", re.IGNORECASE)
+#: how far before its number a party's name may start, on the number's line
+_NAME_REACH = 200
+#: the numbers of a letter read for its parties, in text order (a letter has a few; a text with thousands
+#: is not a letter, and reading them all would cost a second)
+_MAX_NUMBERS = 40
+
 
 def _name_before(text: str, line_start: int, end: int, last: bool = True) -> tuple[str, int, int] | None:
     """The name written in ``text[line_start:end]``, after a label ("הפרטים שלי: נועה שגיא"): in the last
@@ -271,12 +283,6 @@ def _name_before(text: str, line_start: int, end: int, last: bool = True) -> tup
     return None
 
 
-#: a line that says where a company is registered ("Registered with the Amtsgericht München under"),
-#: which is not its name
-_REGISTERED = re.compile(r"\bregistered\b|\bunder\b|רשומה|רשום\s+ב|במרשם|مسجل", re.IGNORECASE)
-#: what a company's name ends with, to find it above the lines of its address and register
-_COMPANY = re.compile(
-    rf"בע{Q}מ|\b(?:Ltd|Limited|GmbH|Inc|LLC|B\.?V|S\.?A|SAS|SARL|AG|PLC|Corp)\b\.?|م\.ض|شركة", re.IGNORECASE)
 
 def _lines_above(text: str, line_start: int, n: int) -> list[tuple[int, int]]:
     """The spans of the (up to) ``n`` non-empty lines right above the line starting at ``line_start``."""
@@ -285,7 +291,7 @@ def _lines_above(text: str, line_start: int, n: int) -> list[tuple[int, int]]:
     while end > 0 and len(out) < n:
         start = text.rfind("\n", 0, end) + 1
         if text[start:end].strip():
-            out.append((start, end))
+            out.append((start, min(end, start + _NAME_REACH)))  # a name starts its line
         elif out:
             break  # a blank line ends the block the number belongs to
         end = start - 1
@@ -298,10 +304,10 @@ def _named_ids(text: str, ids: _Ids) -> list[FoundParty]:
     above (the letterhead, the addressee: "גב' רונית אלמוג / ת.ז. 03366501-9"). A witness's number, or the
     number of someone signing for a company, names no party."""
     out: list[FoundParty] = []
-    for m in ids.ids:
-        line_start = text.rfind("\n", 0, m.start) + 1
-        line_end = text.find("\n", m.end)
-        line_end = len(text) if line_end == -1 else line_end
+    for m in ids.ids[:_MAX_NUMBERS]:
+        line_start = max(text.rfind("\n", 0, m.start) + 1, m.start - _NAME_REACH)
+        line_end = text.find("\n", m.end, m.end + _NAME_REACH)
+        line_end = min(len(text), m.end + _NAME_REACH) if line_end == -1 else line_end
         before = text[line_start:m.start]
         named = _name_before(text, line_start, m.start)
         if named is None and _REGISTERED.search(before):

@@ -54,6 +54,24 @@ _HP_TYPES = frozenset({"company", "amuta"})
 _CHECKED_TYPES = frozenset({"israeli_id", "company", "amuta"})
 
 
+class _Spans:
+    """Disjoint spans already read as an ID, by start: whether a new one overlaps them in log time (a long
+    text may hold thousands of numbers)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.starts, end)  # the spans that start before ``end``: only the last may reach
+        return i > 0 and self.ends[i - 1] > start
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect.bisect_left(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
+
+
 def _has_passport_word(norm: str) -> bool:
     """``_PASSPORT_HINT.search(norm)``, with plain substring tests (a case-insensitive
     alternation with Hebrew in it is slow to scan)."""
@@ -90,7 +108,7 @@ def find_ids(text: str) -> list[Match]:
     phone_starts = [m.start for m in phones]
     phone_ends = [m.end for m in phones]
     found: list[Match] = []
-    taken: list[tuple[int, int]] = []
+    taken = _Spans()
 
     for m in _PASSPORT.finditer(norm) if _has_passport_word(norm) else ():
         if not any(ch.isalpha() for ch in m.group("num")):
@@ -101,22 +119,22 @@ def find_ids(text: str) -> list[Match]:
             make_match("id", text, index, m.start("num"), m.end("num"), m.group("num").upper(),
                        {"id_type": "passport", "valid": True, "context": True})
         )
-        taken.append((m.start("num"), m.end("num")))
+        taken.add(m.start("num"), m.end("num"))
 
     for pattern, shape in _FOREIGN:
         for m in pattern.finditer(norm):
             start, end = m.start("reg") if "reg" in pattern.groupindex else m.start("num"), m.end("num")
-            if any(start < e and s < end for s, e in taken):
+            if taken.overlaps(start, end):
                 continue
             parts = {k: " ".join(v.split()) for k, v in m.groupdict().items() if v}
             found.append(make_match("id", text, index, start, end, shape.format(**parts),
                                     {"id_type": "foreign", "valid": True, "context": True}))
-            taken.append((start, end))
+            taken.add(start, end)
 
     listed: tuple[int, str] | None = None  # where the last ID named by a context word ended, and its type
     for m in _NUMBER.finditer(norm):
         start, end = m.start("num"), m.end("num")
-        if any(start < e and s < end for s, e in taken):
+        if taken.overlaps(start, end):
             continue
         raw = m.group("num")
         digits = "".join(ch for ch in raw if ch.isdigit())
