@@ -186,7 +186,7 @@ def listing(row: tuple[Any, ...]) -> dict[str, Any]:
     """A stored document as ``GET /v1/knowledge`` shows it."""
     doc_id, name, sha256, added_at, info = row[:5]
     return {"id": doc_id, "document": name, "sha256": sha256,
-            "added_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(added_at)), **info}
+            "added_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(added_at)), "dense_pending": False, **info}
 
 
 @dataclass

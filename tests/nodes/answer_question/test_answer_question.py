@@ -196,7 +196,7 @@ def test_a_long_document_answers_by_its_words_at_once_and_by_meaning_once_embedd
     assert out["answered"] and "1,400" in out["answer"]  # by its words, before it is embedded
     assert kb.EMBEDDING.idle(180)
     (listed,) = requests.get(f"{url}/v1/knowledge", timeout=30).json()["documents"]
-    assert listed["dense"] is True and not listed.get("dense_pending")
+    assert listed["dense"] is True and listed["dense_pending"] is False
     store = open_store(load_settings(env={}, data_dir=tmp_path / "data").database_url)
     index = kb.KnowledgeIndex.build(None, store.kb_docs("default", with_chunks=True), 384).index
     assert index.vectors is not None and bool(index.vectors.any(axis=1).all())
