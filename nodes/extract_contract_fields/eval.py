@@ -7,7 +7,8 @@ also exist as ``files/<id>.pdf`` / ``files/<id>.docx`` next to it are scored aga
 those files (through the same reader the HTTP route uses).
 
 Party IDs: ``party_id_recall`` counts a gold ID found on any party, ``party_id_linked`` only on the
-party of the gold name (the ID linked to the right party).
+party of the gold name (the ID linked to the right party). A foreign register's name before its number is
+not part of it here ("HRB 204517" is "204517"): gold written by different people keeps it or not.
 
 Per field: a right value is a true positive; a wrong value is a false positive and (when
 gold has a value) a false negative; a missing value where gold has one is a false
@@ -60,8 +61,13 @@ def same_value(field: str, gold: Any, pred: Any) -> bool:
     return bool(gold == pred)
 
 
+#: a foreign register's name before its number ("HRB 204517", "KvK 12345678", "RCS Paris 812 345 678"):
+#: gold written by different people keeps it or not, and the number is the same either way
+_REGISTER = re.compile(r"^(?:HR[AB]|KVK|RCS\s+\S+)\s*")
+
+
 def _id(value: str | None) -> str:
-    return (value or "").upper().lstrip("0")
+    return _REGISTER.sub("", (value or "").upper()).replace(" ", "").lstrip("0")
 
 
 def evaluate(data_path: str | None = None) -> dict[str, Any]:

@@ -78,8 +78,8 @@ _ROLE_PAREN = re.compile(
 #: place it can), as trying every space of a long run as a start took time quadratic in it
 _NAME_STOP = re.compile(
     rf"(?<!\s)\s*(?:,|\u060c|\(|\n|;|\|"
-    rf"|(?<![\u0621-\u064a])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|رقم\s+الشركة|رقم|مشتغل\s+مرخ{_M}?\S*|جواز|من\s+سكان|"
-    rf"العنوان|عنوانه|عنوانها|ويمث{_M}ل{_M}ه{_M}ا?)(?![\u0621-\u064a])"
+    rf"|(?<![\u0621-\u064a])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|رقم\s+الشركة|شركة\s+رقم|رقم|م(?:شتغل|شغ{_M}?ل)\s+مرخ{_M}?\S*|جواز|من\s+سكان|"
+    rf"العنوان|عنوانه|عنوانها|ويمث{_M}ل{_M}ه{_M}ا?|المحترم[ةه]?)(?![\u0621-\u064a])"
     rf"|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
     rf"ע{Q}מ|עוסק\s+(?:מורשה|פטור)|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
     rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Reg(?:istration)?\.?\s+No|HR[AB]|EIN|KvK|RCS|"
@@ -245,7 +245,8 @@ def _ids_further_on(text: str, parties: list[FoundParty], ids: _Ids) -> None:
 #: someone whose number is written but who is not a party: a witness
 _WITNESS = re.compile(rf"(?<![{HE}])(?:עד|עדה|עדים|בנוכחות)(?![{HE}])|\bwitness|شاهد|بحضور", re.IGNORECASE)
 #: how a letter names its addressee ("לכבוד", "Dear", "حضرة"): not part of the name
-_ADDRESSED = re.compile(r"^\s*(?:לכבוד|to|dear|attn\.?|attention|حضرة|إلى|الى|السادة)\s*:?\s*", re.IGNORECASE)
+_ADDRESSED = re.compile(r"\s*(?:ו?לכבוד|to|dear|attn\.?|attention|و?حضرة|إلى|الى|السادة)\s*:?\s*(?:السيد[ةه]?\s+)?",
+                        re.IGNORECASE)
 
 #: a line that says where a company is registered ("Registered with the Amtsgericht München under"),
 #: which is not its name
@@ -253,6 +254,12 @@ _REGISTERED = re.compile(r"\bregistered\b|\bunder\b|רשומה|רשום\s+ב|ב�
 #: what a company's name ends with, to find it above the lines of its address and register
 _COMPANY = re.compile(
     rf"בע{Q}מ|\b(?:Ltd|Limited|GmbH|Inc|LLC|B\.?V|S\.?A|SAS|SARL|AG|PLC|Corp)\b\.?|م\.ض|شركة", re.IGNORECASE)
+#: where a sentence hands over to the name it gives ("ניתנת על ידי שמעון אזולאי", "on which Noa Ben-Haim")
+_NAME_INTRO = re.compile(
+    rf"(?:^|\s)(?:על\s+ידי|ע{Q}י|מאת|ל?בין|אני(?:\s+הח{Q}מ)?|הח{Q}מ|by|from|between|which|whom|"
+    rf"من\s+قبل|بواسطة|انا|أنا)\s*,?\s+",
+    re.IGNORECASE,
+)
 #: how far before its number a party's name may start, on the number's line
 _NAME_REACH = 200
 #: the numbers of a letter read for its parties, in text order (a letter has a few; a text with thousands
@@ -274,6 +281,10 @@ def _name_before(text: str, line_start: int, end: int, last: bool = True) -> tup
         colon = text.rfind(":", a, b)
         if colon != -1 and re.search(rf"[{HE}A-Za-z\u0621-\u064a]", text[colon + 1:b]):
             a = colon + 1
+        # a sentence that gives the name ("ניתנת על ידי שמעון אזולאי"): what follows its last "על ידי", "by"
+        intro = max((m.end() for m in _NAME_INTRO.finditer(text, a, b)), default=None)
+        if intro is not None and re.search(rf"[{HE}A-Za-z\u0621-\u064a]", text[intro:b]):
+            a = intro
         addressed = _ADDRESSED.match(text, a, b)
         if addressed:
             a = addressed.end()
@@ -321,11 +332,23 @@ def _named_ids(text: str, ids: _Ids) -> list[FoundParty]:
             above = _lines_above(text, line_start, 3)
             if m.extra.get("id_type") in ("company", "amuta", "foreign"):
                 above = [line for line in above if _COMPANY.search(text, *line)][:1] or above[:1]
+            else:  # a person's: the addressee ("حضرة السيد سامر عودة" over "صاحب مخبز…"), else the line right above
+                own = []  # the lines of this number's block: up to the line of the number before it
+                for line in above:
+                    if ids.starting_in(*line):
+                        break
+                    own.append(line)
+                above = [line for line in own if _ADDRESSED.match(text, *line)
+                         and _name_before(text, *line, last=False)][:1] or above[:1]
             if above:
                 before = text[above[0][0]:above[0][1]] + "\n" + before
                 named = _name_before(text, *above[0], last=False)
+        if named is None or _WITNESS.search(before):
+            continue
+        # a signatory or a representative is a person: a business's own number is the business's
+        personal = m.extra.get("id_type") in ("israeli_id", "passport")
         said = re.sub(r"עוסק\s+מורשה", "", before)  # an osek's title, not someone authorised to sign
-        if named is None or _WITNESS.search(said) or _SIGNATORY.search(said) or _REPRESENTATIVE.search(said):
+        if personal and (_SIGNATORY.search(said) or _REPRESENTATIVE.search(said)):
             continue
         out.append(FoundParty(named[0], _role_in(text, line_start, line_end), m, named[1], named[2]))
     return out

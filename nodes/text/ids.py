@@ -27,7 +27,7 @@ from .phones import find_phones
 
 _NUMBER = re.compile(
     r"(?=\d)(?<![A-Za-z0-9_+*#/.,\-])"
-    r"(?P<num>\d{9}|\d{5,8}(?:-\d)?|\d{2}-\d{6}-\d|\d{2,3}-\d{3}-\d{3,4}|\d{3} \d{3} \d{3})"
+    r"(?P<num>\d{9}|\d{5,8}(?:-\d)?|\d{2}-\d{6}-\d|\d{2}-\d{7}|\d{2,3}-\d{3}-\d{3,4}|\d{3} \d{3} \d{3})"
     r"(?![\d%]|[.,/]\d|-\d)"
 )
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?P<num>[A-Z]{0,2}\d{6,9})(?![A-Za-z0-9])", re.IGNORECASE)

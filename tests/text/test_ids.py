@@ -31,3 +31,11 @@ def test_foreign_register_numbers_keep_their_register_where_it_is_part_of_the_nu
         assert (found.value, found.extra["id_type"]) == (value, "foreign"), text
     (israeli,) = find_ids("Israeli company no. 518327168")  # nine digits: an Israeli company
     assert (israeli.value, israeli.extra["id_type"]) == ("518327168", "company")
+
+
+def test_a_company_number_written_with_one_dash_after_its_two_first_digits() -> None:
+    (found,) = find_ids("ח.פ.: 51-4770361")
+    assert (found.value, found.extra["id_type"], found.extra["valid"]) == ("514770361", "company", True)
+    assert find_ids("טלפון 03-1234567") == []  # the same shape without an ID word is a phone
+    (osek,) = find_ids("مشغّل مرخّص (عوسيك مورشيه) رقم 028491637")
+    assert osek.extra["id_type"] == "osek"

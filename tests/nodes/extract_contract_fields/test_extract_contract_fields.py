@@ -405,6 +405,35 @@ def test_a_letter_names_its_writer_and_its_addressee_by_their_numbers_and_is_sig
     assert parties == [("דנה כהן", "032249674", "other"), ("אבי לוי", "038398145", "israeli_id")], parties
 
 
+ARABIC_LETTER = """خوري وشركاه – محاسبون قانونيون م.ض.
+شركة رقم (ح.ف.) 515196244
+شارع بولس السادس 118، الناصرة
+
+حضرة السيد سامر عودة المحترم
+صاحب مخبز وحلويات عودة
+مشغّل مرخّص (عوسيك مورشيه) رقم 028491637
+
+الموضوع: اتفاقية مسك دفاتر
+"""
+
+
+def test_a_letters_addressee_and_letterhead_in_arabic() -> None:
+    """The addressee over the line that describes his business; the firm over its number's label line."""
+    from nodes.extract_contract_fields.extract import extract
+
+    parties = [(p.name, p.id_number) for p in extract(ARABIC_LETTER)["parties"]]
+    assert parties == [("خوري وشركاه – محاسبون قانونيون م.ض.", "515196244"), ("سامر عودة", "028491637")], parties
+
+
+def test_a_party_named_inside_a_sentence() -> None:
+    from nodes.extract_contract_fields.extract import extract
+
+    text = ('הצעה זו ניתנת על ידי שמעון אזולאי, עוסק מורשה מס\' 031765407, הפועל בשם המסחרי "א.ש. אלומיניום", '
+            "לגב' רונית ממן.\nאני הח\"מ, רונית ממן, ת.ז. 034587121, מאשרת את ההצעה.\n")
+    parties = [(p.name, p.id_number) for p in extract(text)["parties"]]
+    assert parties == [("שמעון אזולאי", "031765407"), ("רונית ממן", "034587121")], parties
+
+
 def test_a_foreign_company_is_named_above_its_register_line() -> None:
     from nodes.extract_contract_fields.extract import extract
 
