@@ -359,7 +359,7 @@ def test_the_held_out_set_holds_its_floor() -> None:
 def test_letters_quotes_and_forms_name_their_parties() -> None:
     """Agreements with no "between" block (retainer letters, signed quotes, order forms, a memorandum's
     table) by a helper who never saw the rules: party IDs 0.08 → 1.00, names 0.11 → 0.96 on this set, the
-    family's own; a second set of the family, never read, went 0.12 → 0.71 (see the docs page)."""
+    family's own; a third set of the family, never read, went 0.19 → 0.81 (see the docs page)."""
     from nodes.extract_contract_fields.eval import DATA, evaluate
 
     report = evaluate(str(DATA.parent / "heldout_letters" / "gold.jsonl"))
