@@ -174,7 +174,7 @@ class BackgroundEmbedding:
                     self._cond.notify_all()
 
     def idle(self, timeout: float = 60.0) -> bool:
-        """Wait until nothing is queued or being embedded (tests, the CLI); whether it got there."""
+        """Wait until nothing is queued or being embedded (tests); whether it got there."""
         with self._cond:
             return self._cond.wait_for(lambda: not self._queue and not self._working, timeout=timeout)
 
@@ -213,7 +213,9 @@ class KnowledgeIndex:
                 if dim:
                     vectors.append(_decode(chunk["vector"], dim) if chunk.get("vector")
                                    else np.zeros(dim, dtype=np.float32))
-        matrix = np.stack(vectors) if dim and vectors and bool(np.any(vectors)) else None
+        matrix = np.stack(vectors) if dim and vectors else None
+        if matrix is not None and not matrix.any():
+            matrix = None  # nothing embedded: the words alone
         return cls(revision, passages, Index(texts, matrix), len(rows))
 
 
