@@ -110,7 +110,9 @@ _DUALS: dict[str, tuple[str, float]] = {
     "اسبوعين": ("week", 2), "شهران": ("month", 2), "شهرين": ("month", 2), "سنتان": ("year", 2),
     "سنتين": ("year", 2), "عامان": ("year", 2), "عامين": ("year", 2),
 }
-#: Arabic vowel marks and tanween, which may follow any letter of a word ("يُجدد", "شهراً")
+#: Arabic letters (a character class's range), and the vowel marks and tanween that may follow any letter
+#: of a word ("يُجدد", "شهراً")
+AR_LETTERS = "\u0621-\u064a"
 AR_MARK_CHARS = "\u064b-\u0652\u0670"
 AR_MARK = re.compile(f"[{AR_MARK_CHARS}]")
 AR_MARKS = f"[{AR_MARK_CHARS}]*"
@@ -120,7 +122,7 @@ def ar(words: str) -> str:
     """An Arabic alternation ``words`` that also matches them written with vowel marks or tanween: the
     marks may follow any letter (each letter and its marks a group, so a quantifier after a letter still
     applies to the letter)."""
-    return re.sub("([\u0621-\u064a])", lambda m: f"(?:{m.group(1)}{AR_MARKS})", words)
+    return re.sub(f"([{AR_LETTERS}])", lambda m: f"(?:{m.group(1)}{AR_MARKS})", words)
 #: Arabic number words a duration is written with ("اثني عشر شهراً"), marks removed
 AR_NUMBERS: dict[str, int] = {
     "واحد": 1, "واحدة": 1, "اثنين": 2, "اثنتين": 2, "اثنان": 2, "ثلاثة": 3, "ثلاث": 3, "أربعة": 4, "اربعة": 4,

@@ -20,7 +20,7 @@ from typing import Any
 from nodes.text import Match
 from nodes.text.guard import compile_guarded
 
-from .clauses import AR_MARK, AR_MARK_CHARS, Clauses, Duration, ar
+from .clauses import AR_LETTERS, AR_MARK, AR_MARK_CHARS, Clauses, Duration, ar
 
 QC = "\"'\u05f3\u05f4\u2019\u201c\u201d"
 Q = f"[{QC}]"
@@ -38,7 +38,7 @@ class Found:
     confidence: float
 
 
-AR = "\u0621-\u064a"
+AR = AR_LETTERS
 #: Arabic one-letter prefixes (and, so, with, to, like) before a cue word
 AP = "[وفبلك]{0,2}"
 
@@ -128,7 +128,7 @@ def _last_cue(window: str) -> tuple[str, int] | None:
 
 
 #: "between": where the parties begin (a date before it is in the heading)
-_PARTIES_WORD = re.compile(r"(?<![א-ת])(?:ל?בין|between)\b|(?<![\u0621-\u064a])بين(?![\u0621-\u064a])", re.IGNORECASE)
+_PARTIES_WORD = re.compile(rf"(?<![א-ת])(?:ל?בין|between)\b|(?<![{AR}])بين(?![{AR}])", re.IGNORECASE)
 
 
 #: the heading of a letter's or a quote's acceptance block ("אישור הלקוח:", "AGREED AND ACCEPTED:",

@@ -17,11 +17,13 @@ from itertools import pairwise
 
 from nodes.text import Match
 
-from .clauses import AR_MARKS
+from .clauses import AR_LETTERS, AR_MARKS
 
 QC = "\"'\u05f3\u05f4\u2019\u201c\u201d\u201e"
 Q = f"[{QC}]"
 HE = "\u05d0-\u05ea"
+#: a letter of a name, in any of its three scripts
+_LETTER = rf"[{HE}A-Za-z{AR_LETTERS}]"
 
 ROLE_WORDS = [
     "המשכירים", "המשכירה", "המשכיר", "השוכרים", "השוכרת", "השוכר", "המעסיקה", "המעסיק", "המעביד",
@@ -78,8 +80,8 @@ _ROLE_PAREN = re.compile(
 #: place it can), as trying every space of a long run as a start took time quadratic in it
 _NAME_STOP = re.compile(
     rf"(?<!\s)\s*(?:,|\u060c|\(|\n|;|\|"
-    rf"|(?<![\u0621-\u064a])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|رقم\s+الشركة|شركة\s+رقم|رقم|م(?:شتغل|شغ{_M}?ل)\s+مرخ{_M}?\S*|جواز|من\s+سكان|"
-    rf"العنوان|عنوانه|عنوانها|ويمث{_M}ل{_M}ه{_M}ا?|المحترم[ةه]?)(?![\u0621-\u064a])"
+    rf"|(?<![{AR_LETTERS}])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|رقم\s+الشركة|شركة\s+رقم|رقم|م(?:شتغل|شغ{_M}?ل)\s+مرخ{_M}?\S*|جواز|من\s+سكان|"
+    rf"العنوان|عنوانه|عنوانها|ويمث{_M}ل{_M}ه{_M}ا?|المحترم[ةه]?)(?![{AR_LETTERS}])"
     rf"|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
     rf"ע{Q}מ|עוסק\s+(?:מורשה|פטור)|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
     rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Reg(?:istration)?\.?\s+No|HR[AB]|EIN|KvK|RCS|"
@@ -129,7 +131,7 @@ def _name_at(text: str, start: int, end: int) -> tuple[str, int, int] | None:
     stop = _NAME_STOP.search(rest)
     name = rest[: stop.start()] if stop else rest
     name = name.rstrip(" \t-:\u2013")
-    if not name or not re.search(rf"[{HE}A-Za-z\u0621-\u064a]", name) or len(name) > 80:
+    if not name or not re.search(_LETTER, name) or len(name) > 80:
         return None
     s = start + offset
     return name, s, s + len(name)
@@ -279,11 +281,11 @@ def _name_before(text: str, line_start: int, end: int, last: bool = True) -> tup
     cells.append((start, end))
     for a, b in reversed(cells) if last else cells:
         colon = text.rfind(":", a, b)
-        if colon != -1 and re.search(rf"[{HE}A-Za-z\u0621-\u064a]", text[colon + 1:b]):
+        if colon != -1 and re.search(_LETTER, text[colon + 1:b]):
             a = colon + 1
         # a sentence that gives the name ("ניתנת על ידי שמעון אזולאי"): what follows its last "על ידי", "by"
         intro = max((m.end() for m in _NAME_INTRO.finditer(text, a, b)), default=None)
-        if intro is not None and re.search(rf"[{HE}A-Za-z\u0621-\u064a]", text[intro:b]):
+        if intro is not None and re.search(_LETTER, text[intro:b]):
             a = intro
         addressed = _ADDRESSED.match(text, a, b)
         if addressed:
@@ -292,7 +294,6 @@ def _name_before(text: str, line_start: int, end: int, last: bool = True) -> tup
         if named and not named[0].endswith(":") and not _REGISTERED.search(named[0]):
             return named
     return None
-
 
 
 def _lines_above(text: str, line_start: int, n: int) -> list[tuple[int, int]]:
@@ -326,23 +327,28 @@ def _named_ids(text: str, ids: _Ids) -> list[FoundParty]:
             company = [line for line in _lines_above(text, line_start, 3) if _COMPANY.search(text, *line)]
             if company:
                 named = _name_before(text, *company[0], last=False)
-        elif named is None and not re.search(rf"[{HE}A-Za-z\u0621-\u064a]{{2}}", _NAME_STOP.split(before, 1)[0]):
+        elif named is None and not re.search(f"{_LETTER}{{2}}", _NAME_STOP.split(before, 1)[0]):
             # alone on its line: the name is on the line above — for a company, the nearest of the three
             # above that reads as one (a letterhead: name, profession, number)
             above = _lines_above(text, line_start, 3)
             if m.extra.get("id_type") in ("company", "amuta", "foreign"):
                 above = [line for line in above if _COMPANY.search(text, *line)][:1] or above[:1]
+                named = _name_before(text, *above[0], last=False) if above else None
             else:  # a person's: the addressee ("حضرة السيد سامر عودة" over "صاحب مخبز…"), else the line right above
-                own = []  # the lines of this number's block: up to the line of the number before it
-                for line in above:
+                addressee = None
+                for line in above:  # this number's block: up to the line of the number before it
                     if ids.starting_in(*line):
                         break
-                    own.append(line)
-                above = [line for line in own if _ADDRESSED.match(text, *line)
-                         and _name_before(text, *line, last=False)][:1] or above[:1]
+                    if _ADDRESSED.match(text, *line) and (named := _name_before(text, *line, last=False)):
+                        addressee = line
+                        break
+                if addressee is None:
+                    above = above[:1]
+                    named = _name_before(text, *above[0], last=False) if above else None
+                else:
+                    above = [addressee]
             if above:
                 before = text[above[0][0]:above[0][1]] + "\n" + before
-                named = _name_before(text, *above[0], last=False)
         if named is None or _WITNESS.search(before):
             continue
         # a signatory or a representative is a person: a business's own number is the business's
