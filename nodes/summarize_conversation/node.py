@@ -278,18 +278,20 @@ def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, l
         full = run(full_text)
         opening_text = _customer_text(msgs, OPENING_MESSAGES)
         opening = full if opening_text == full_text else run(opening_text)
-        closing_text = _customer_text(msgs, -CLOSING_MESSAGES)
-        closing = full if closing_text == full_text else opening if closing_text == opening_text else \
-            run(closing_text)
+        category = str(opening.category)
+        if float(opening.confidence) < UNSURE_OPENING and float(full.confidence) > float(opening.confidence):
+            category = str(full.category)
+        if full.category in ESCALATED_CATEGORIES:
+            if float(full.confidence) >= ESCALATED_CONFIDENCE:
+                category = str(full.category)
+            else:  # leaning that way: the last messages decide (read only then)
+                closing_text = _customer_text(msgs, -CLOSING_MESSAGES)
+                closing = full if closing_text == full_text else opening if closing_text == opening_text else \
+                    run(closing_text)
+                if closing.category == full.category and float(closing.confidence) >= TREND_CONFIDENCE:
+                    category = str(full.category)
     except Problem:
         return "other", "normal", [], False
-    category = str(opening.category)
-    if float(opening.confidence) < UNSURE_OPENING and float(full.confidence) > float(opening.confidence):
-        category = str(full.category)
-    if full.category in ESCALATED_CATEGORIES and (
-            float(full.confidence) >= ESCALATED_CONFIDENCE
-            or (closing.category == full.category and float(closing.confidence) >= TREND_CONFIDENCE)):
-        category = str(full.category)
     return category, str(full.urgency), list(full.handoff.reasons), bool(full.handoff.required)
 
 
