@@ -41,15 +41,22 @@ def _csv(path: Path, rows: list[tuple[str, str]]) -> Path:
     return path
 
 
-@pytest.fixture
-def tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    name = f"acme-{uuid.uuid4().hex[:8]}"
+def _configure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tenants_toml: str) -> dict[str, str]:
+    """Write ``tenants_toml`` as the config file and point this process at it (data in ``tmp_path``,
+    embeddings off); the environment, for a server started with it too."""
     config = tmp_path / "tenants.toml"
-    config.write_text(f'[[tenants]]\nname = "{name}"\nkeys = ["{hash_key("k-acme")}"]\n'
-                      f'[[tenants]]\nname = "other"\nkeys = ["{hash_key("k-other")}"]\n', encoding="utf-8")
+    config.write_text(tenants_toml, encoding="utf-8")
     env = {"TZOMET_CONFIG": str(config), "TZOMET_DATA_DIR": str(tmp_path / "data"), "TZOMET_EMBEDDER": "off"}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    name = f"acme-{uuid.uuid4().hex[:8]}"
+    env = _configure(tmp_path, monkeypatch, f'[[tenants]]\nname = "{name}"\nkeys = ["{hash_key("k-acme")}"]\n'
+                                            f'[[tenants]]\nname = "other"\nkeys = ["{hash_key("k-other")}"]\n')
     return {"name": name, "env": env, "dir": tmp_path}
 
 
@@ -58,12 +65,9 @@ def test_corrections_train_only_where_the_tenant_keeps_the_messages(tmp_path: Pa
     """A tenant with ``store_bodies`` keeps each message beside its answer: the corrections it sends fold
     into its next training. Another tenant's corrections are labels on ids: counted, not used."""
     keeps, plain = f"keeps-{uuid.uuid4().hex[:6]}", f"plain-{uuid.uuid4().hex[:6]}"
-    config = tmp_path / "tenants.toml"
-    config.write_text(f'[[tenants]]\nname = "{keeps}"\nkeys = ["{hash_key("k-keeps")}"]\nstore_bodies = true\n'
-                      f'[[tenants]]\nname = "{plain}"\nkeys = ["{hash_key("k-plain")}"]\n', encoding="utf-8")
-    env = {"TZOMET_CONFIG": str(config), "TZOMET_DATA_DIR": str(tmp_path / "data"), "TZOMET_EMBEDDER": "off"}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    env = _configure(tmp_path, monkeypatch,
+                     f'[[tenants]]\nname = "{keeps}"\nkeys = ["{hash_key("k-keeps")}"]\nstore_bodies = true\n'
+                     f'[[tenants]]\nname = "{plain}"\nkeys = ["{hash_key("k-plain")}"]\n')
     url = serve(env=env, data_dir=tmp_path / "data")
     messages = ["שלום, אני רוצה לבטל את החוג של הבת מהחודש הבא", "אפשר לקבוע תור לשבוע הבא ביום שני בבוקר?",
                 "הייתי אצלכם אתמול והשירות היה פשוט מזלזל, אני מאוד מאוכזבת"]
