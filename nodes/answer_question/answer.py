@@ -3,9 +3,11 @@
 Each sentence of the top passages is scored by how much of the question it covers: every
 content word of the question (in any of its readings, see :mod:`.analyzer`) counts by its
 rarity in the knowledge base (idf); a word the knowledge base never uses counts fully against.
-The answer is the best sentence (with its neighbour when the question asks how much, when or
-where and the best sentence holds no number). Confidence mixes that coverage with how close the
-passage is in meaning (the dense similarity, when the passage has a vector). Below the
+A sentence close to the question in meaning (its own vector, stored when the knowledge base was
+embedded) scores higher too. The answer is the best sentence (with its neighbour when the question
+asks how much, when or where and the best sentence holds no number). Confidence mixes that coverage
+with how close the answer is in meaning: its sentence's similarity to the question, or its passage's
+when the sentences have no vectors. Below the
 threshold there is no answer, and the question is handed to a person: never a guess.
 """
 
@@ -15,9 +17,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from nodes.text.tokens import split_sentences
+import numpy as np
 
 from . import analyzer
+from .chunks import sentence_spans
 from .index import BM25, Hit
 
 #: below this confidence the question is handed over instead of answered
@@ -28,8 +31,11 @@ CANDIDATE_PASSAGES = 4
 ANSWER_CHARS = 280
 #: idf given to a question word the knowledge base never uses
 UNKNOWN_IDF = 4.0
-#: the dense similarity below which a passage is as good as unrelated, and the one above which it is close
+#: the dense similarity below which a passage or a sentence is as good as unrelated, and the one above
+#: which it is close
 DENSE_FLOOR, DENSE_CEILING = 0.78, 0.90
+#: how much a sentence's closeness in meaning to the question adds to its score (its words count 1)
+SENTENCE_MEANING = 0.4
 
 #: what a question asks for, and what a sentence that answers it must hold
 _ASKS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
@@ -73,6 +79,8 @@ class Passage:
     start: int
     kind: str
     hit: Hit
+    #: one unit row per sentence (:func:`.chunks.sentence_spans`), when the knowledge base was embedded
+    sentence_vectors: np.ndarray | None = None
 
 
 @dataclass
@@ -157,9 +165,16 @@ def _coverage(weights: Sequence[tuple[tuple[str, ...], float]], terms: Sequence[
 
 
 def _sentences(passage: Passage) -> list[tuple[int, int]]:
-    if passage.kind == "row":
-        return [(0, len(passage.text))]
-    return [(s, e) for s, e in split_sentences(passage.text) if e - s > 1]
+    return sentence_spans(passage.text, passage.kind)
+
+
+def _sentence_similarity(passage: Passage, spans: Sequence[tuple[int, int]],
+                         query: np.ndarray | None) -> np.ndarray | None:
+    """Each sentence's similarity to the question, when both have vectors (and they fit each other)."""
+    rows = passage.sentence_vectors
+    if query is None or rows is None or rows.shape != (len(spans), query.shape[0]):
+        return None
+    return rows @ query
 
 
 def _lead_ins(text: str, spans: Sequence[tuple[int, int]]) -> list[int | None]:
@@ -210,15 +225,18 @@ def confidence_of(covered: float, closeness: float | None, holds: bool, key: boo
 
 
 def answer(question: str, passages: Sequence[Passage], words: BM25,
-           min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Answer:
-    """Answer ``question`` from ``passages`` (best first), or decline (see the module docstring)."""
+           min_confidence: float = DEFAULT_MIN_CONFIDENCE, query: np.ndarray | None = None) -> Answer:
+    """Answer ``question`` from ``passages`` (best first), or decline (see the module docstring).
+    ``query`` is the question's vector, when it was embedded."""
     if not passages:
         return Answer(False, "", 0.0, reasons=["nothing in the knowledge base matches the question"])
     weights = _weights(question, words)
     wants = asked_value(question)
-    best: tuple[float, Passage, int, int, bool] | None = None  # (score, passage, first, last sentence, holds)
+    # (score, passage, first, last sentence, holds, the closest of its sentences' similarity)
+    best: tuple[float, Passage, int, int, bool, float | None] | None = None
     for rank, passage in enumerate(passages[:CANDIDATE_PASSAGES]):
         spans = _sentences(passage)
+        similarity = _sentence_similarity(passage, spans, query)
         terms = [analyzer.terms(passage.text[s:e]) for s, e in spans]
         heading = analyzer.terms(passage.heading)
         lead_ins = _lead_ins(passage.text, spans)
@@ -237,10 +255,13 @@ def answer(question: str, passages: Sequence[Passage], words: BM25,
                 holds = wants is None or bool(wants.search(passage.text[spans[first][0]:spans[last][1]]))
                 # a second sentence must add to the first: on a tie the single sentence is the answer
                 score = covered + (0.25 if holds else 0.0) - 0.12 * rank - 0.01 * (last - first)
+                close = float(similarity[first:last + 1].max()) if similarity is not None else None
+                if close is not None:
+                    score += SENTENCE_MEANING * (_dense_closeness(close) or 0.0)
                 if best is None or score > best[0]:
-                    best = (score, passage, first, last, holds)
+                    best = (score, passage, first, last, holds, close)
     assert best is not None
-    _, passage, first, last, holds = best
+    _, passage, first, last, holds, close = best
     spans = _sentences(passage)
     quotes = [(passage, *spans[i]) for i in range(first, last + 1)]
     start = spans[first][0]
@@ -258,7 +279,8 @@ def answer(question: str, passages: Sequence[Passage], words: BM25,
     text = " ".join(passage.text[s:e].strip() for _, s, e in quotes)
     quotes.sort(key=lambda q: q[1] != start)  # the best sentence first among the citations
     whole = f"{passage.heading}\n{passage.text}"
-    confidence = confidence_of(coverage(weights, whole), _dense_closeness(passage.hit.dense), holds,
+    meaning = close if close is not None else passage.hit.dense
+    confidence = confidence_of(coverage(weights, whole), _dense_closeness(meaning), holds,
                                _key_covered(weights, whole), _script(question) != _script(passage.text))
     confidence = round(confidence, 3)
     if confidence < min_confidence:

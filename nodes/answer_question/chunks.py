@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from nodes.text.tokens import split_sentences
+
 from .readers import Block
 
 #: paragraphs under one heading are grouped up to about this many characters
@@ -77,3 +79,19 @@ def chunk_blocks(blocks: list[Block]) -> list[Chunk]:
         pending.append((line, start, end))
     flush()
     return chunks
+
+
+def sentence_spans(text: str, kind: str) -> list[tuple[int, int]]:
+    """The sentences of a chunk's text as spans: a table row is one sentence, whatever its cells say."""
+    if kind == "row":
+        return [(0, len(text))]
+    return [(s, e) for s, e in split_sentences(text) if e - s > 1]
+
+
+def sentence_texts(chunk: dict[str, object]) -> list[str]:
+    """What each of a chunk's sentences is embedded as: the nearest heading, then the sentence
+    ("שעות פתיחה: ו' 9:00–13:00"), so a bare line is read with what it is about."""
+    text, heading = str(chunk["text"]), str(chunk.get("heading") or "")
+    label = heading.split(" > ")[-1]
+    return [f"{label}: {text[s:e].strip()}" if label else text[s:e].strip()
+            for s, e in sentence_spans(text, str(chunk["kind"]))]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ SHIPPED = Path(__file__).with_name("data") / "eval"
 
 def _norm(text: str) -> str:
     return normalize(text).replace(",", "").lower()
+
+
+def _already(vector: Any) -> Callable[[str], Any] | None:
+    """The question's embedding function when its vector is already at hand."""
+    return None if vector is None else (lambda _question: vector)
 
 
 def build(kb_dir: Path, embedder: Any = None) -> tuple[kb.KnowledgeIndex, float]:
@@ -49,7 +55,7 @@ def evaluate(kb_dir: Path | None = None, data: Path | None = None, embedder: Any
     data = data or SHIPPED / "questions.jsonl"
     questions = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
     index, index_s = build(kb_dir, embedder)
-    embed_query = (lambda q: embedder.embed([q], "query")[0]) if embedder is not None else None
+
     ranks: list[int | None] = []
     with_facts = 0
     answered_unanswerable = 0
@@ -57,8 +63,9 @@ def evaluate(kb_dir: Path | None = None, data: Path | None = None, embedder: Any
     failures: list[dict[str, Any]] = []
     for q in questions:
         started = time.perf_counter()
-        passages = kb.search(index, q["question"], 10, embed_query)
-        result = answer(q["question"], passages, index.index.words, min_confidence)
+        query = embedder.embed([q["question"]], "query")[0] if embedder is not None else None
+        passages = kb.search(index, q["question"], 10, _already(query))
+        result = answer(q["question"], passages, index.index.words, min_confidence, query)
         latencies.append((time.perf_counter() - started) * 1000)
         if not q["answerable"]:
             answered_unanswerable += result.answered

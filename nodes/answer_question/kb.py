@@ -1,8 +1,10 @@
 """A tenant's knowledge base: documents read and chunked once, stored, and indexed in memory.
 
-Adding a document reads it (:mod:`.readers`), splits it (:mod:`.chunks`), embeds each chunk when
-an embedder is configured, and stores the chunks with their vectors (float16) in the store, per
-tenant. A document's id comes from its name, so adding a file again replaces it. Every process
+Adding a document reads it (:mod:`.readers`), splits it (:mod:`.chunks`), embeds each chunk and
+each sentence of a chunk of several when an embedder is configured, and stores the chunks with their
+vectors (float16) in the store, per tenant. The chunk's vector finds the passage; its sentences'
+vectors choose the sentence that answers and say how sure that answer is. A document's id comes from
+its name, so adding a file again replaces it. Every process
 keeps one :class:`KnowledgeIndex` per tenant and rebuilds it when the tenant's revision changes
 (checked at most once a second), so every worker and instance answers from the same documents.
 """
@@ -28,15 +30,15 @@ from nodes.core.store import Store
 
 from . import readers
 from .answer import Passage
-from .chunks import chunk_blocks, document_text
+from .chunks import chunk_blocks, document_text, sentence_spans, sentence_texts
 from .index import Hit, Index
 
 #: chunks embedded per call (a batch costs less per chunk than one by one)
 EMBED_BATCH = 32
 #: a document of up to this many passages is embedded before ``POST /v1/knowledge`` answers (about
-#: 10 s with the local embedder on one core); a longer one is stored at once, searchable by its words,
-#: and embedded in the background
-SYNC_EMBED_CHUNKS = 64
+#: 10 s with the local embedder on one core, its sentences included); a longer one is stored at once,
+#: searchable by its words, and embedded in the background
+SYNC_EMBED_CHUNKS = 32
 #: how often a process asks the store whether a tenant's knowledge base changed
 REFRESH_S = 1.0
 log = logging.getLogger("tzomet")
@@ -56,6 +58,24 @@ def _decode(text: str, dim: int) -> np.ndarray:
     return row if row.shape == (dim,) else np.zeros(dim, dtype=np.float32)
 
 
+def _decode_rows(text: str, dim: int, rows: int) -> np.ndarray | None:
+    """``rows`` vectors stored as one string, or ``None`` when they do not fit (another embedder's)."""
+    flat = np.frombuffer(base64.b64decode(text), dtype=np.float16).astype(np.float32)
+    return flat.reshape(rows, dim) if flat.size == rows * dim else None
+
+
+def sentence_vectors(chunk: dict[str, Any], dim: int) -> np.ndarray | None:
+    """A chunk's sentences' vectors, one row per :func:`.chunks.sentence_spans` span: stored for a chunk
+    of several sentences, the chunk's own vector for a chunk of one; ``None`` when it has none (a
+    document embedded before sentences were, or not embedded)."""
+    spans = len(sentence_spans(str(chunk["text"]), str(chunk["kind"])))
+    if chunk.get("sentence_vectors"):
+        return _decode_rows(chunk["sentence_vectors"], dim, spans)
+    if spans == 1 and chunk.get("vector"):
+        return _decode(chunk["vector"], dim)[None, :]
+    return None
+
+
 def embed_text(chunk: dict[str, Any]) -> str:
     """What a chunk is embedded (and lexically indexed) as: its heading path, then its text."""
     return f"{chunk['heading']}\n{chunk['text']}" if chunk.get("heading") else str(chunk["text"])
@@ -65,13 +85,27 @@ Embed = Callable[[list[str]], np.ndarray]
 
 
 def _embed_chunks(chunks: list[dict[str, Any]], embed: Embed, deadline: Deadline | None = None) -> None:
-    """Give every chunk its ``vector``, a batch at a time."""
-    texts = [embed_text(c) for c in chunks]
-    for i in range(0, len(texts), EMBED_BATCH):
+    """Give every chunk its ``vector`` and, when it has several sentences, its ``sentence_vectors``,
+    a batch at a time (a chunk of one sentence answers with its own vector)."""
+    todo: list[tuple[dict[str, Any], str, int]] = []  # (chunk, text, its sentence or -1 for the chunk)
+    for chunk in chunks:
+        todo.append((chunk, embed_text(chunk), -1))
+        sentences = sentence_texts(chunk)
+        if len(sentences) > 1:
+            todo.extend((chunk, text, i) for i, text in enumerate(sentences))
+    rows: dict[int, list[np.ndarray]] = {}
+    for i in range(0, len(todo), EMBED_BATCH):
         if deadline is not None:
             deadline.check()
-        for chunk, row in zip(chunks[i:i + EMBED_BATCH], embed(texts[i:i + EMBED_BATCH]), strict=True):
-            chunk["vector"] = _encode(row)
+        batch = todo[i:i + EMBED_BATCH]
+        for (chunk, _, sentence), row in zip(batch, embed([text for _, text, _ in batch]), strict=True):
+            if sentence < 0:
+                chunk["vector"] = _encode(row)
+            else:
+                rows.setdefault(id(chunk), []).append(row)
+    for chunk in chunks:
+        if id(chunk) in rows:
+            chunk["sentence_vectors"] = _encode(np.stack(rows[id(chunk)]).ravel())
 
 
 def read(name: str, data: bytes, content_type: str | None, settings: Settings, deadline: Deadline,
@@ -208,7 +242,8 @@ class KnowledgeIndex:
         for _, name, _, _, _, chunks in rows:
             for chunk in chunks:
                 passages.append(Passage(name, chunk["heading"], chunk["text"], int(chunk["start"]), chunk["kind"],
-                                        Hit(len(passages), 0.0, 0.0, None)))
+                                        Hit(len(passages), 0.0, 0.0, None),
+                                        sentence_vectors(chunk, dim) if dim else None))
                 texts.append(embed_text(chunk))
                 if dim:
                     vectors.append(_decode(chunk["vector"], dim) if chunk.get("vector")

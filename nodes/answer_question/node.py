@@ -102,10 +102,11 @@ class AnswerQuestionNode(Node):
             except EmbeddingUnavailable:  # the lexical retrievers answer alone
                 return None
 
-        passages = kb.search(kindex, data.question, RETRIEVED, embed_query)
+        query = embed_query(data.question)
+        passages = kb.search(kindex, data.question, RETRIEVED, lambda _: query)
         threshold = data.min_confidence if data.min_confidence is not None else \
             float(options.get("min_confidence", DEFAULT_MIN_CONFIDENCE))
-        local = answer(data.question, passages, kindex.index.words, threshold)
+        local = answer(data.question, passages, kindex.index.words, threshold, query)
         version = f"{self.model_version}+{(kindex.revision or '')[:8]}"
         engine = settings.engine_for(self.name, ctx.tenant) if ctx.settings is not None else "local"
         if engine != "local" and passages:
