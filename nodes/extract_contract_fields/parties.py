@@ -164,6 +164,10 @@ class _Ids:
         return self.ids[bisect_left(self.starts, start):bisect_left(self.starts, end)]
 
 
+#: how many lines below its name a party's number may be ("בין: ..." / address / phone / "ת.ז. ...")
+_NAME_TO_NUMBER_LINES = 4
+
+
 def _segment_parties(text: str, start: int, end: int, ids: _Ids) -> list[FoundParty]:
     seg_ids = ids.starting_in(start, end)
     role = _role_in(text, start, end)
@@ -181,6 +185,8 @@ def _segment_parties(text: str, start: int, end: int, ids: _Ids) -> list[FoundPa
         return people
     for m in usable:
         named = _name_at(text, prev, m.start)
+        if named is not None and text.count("\n", named[2], m.start) > _NAME_TO_NUMBER_LINES:
+            continue  # "ניגוד עניינים בין לקוחות ..." is a sentence, and the number far below it someone else's
         if named is None and people:
             prev = m.end
             continue
@@ -256,10 +262,19 @@ _REGISTERED = re.compile(r"\bregistered\b|\bunder\b|רשומה|רשום\s+ב|ב�
 #: what a company's name ends with, to find it above the lines of its address and register
 _COMPANY = re.compile(
     rf"בע{Q}מ|\b(?:Ltd|Limited|GmbH|Inc|LLC|B\.?V|S\.?A|SAS|SARL|AG|PLC|Corp)\b\.?|م\.ض|شركة", re.IGNORECASE)
-#: where a sentence hands over to the name it gives ("ניתנת על ידי שמעון אזולאי", "on which Noa Ben-Haim")
+#: where a sentence hands over to the name it gives ("ניתנת על ידי שמעון אזולאי", "on which Noa Ben-Haim",
+#: "אני, דנה לוי", "on behalf of Van der Berg Foods B.V.") — at the start of a line too
 _NAME_INTRO = re.compile(
-    rf"(?:^|\s)(?:על\s+ידי|ע{Q}י|מאת|ל?בין|אני(?:\s+הח{Q}מ)?|הח{Q}מ|by|from|between|which|whom|"
-    rf"من\s+قبل|بواسطة|انا|أنا)\s*,?\s+",
+    rf"(?<!\S)(?:על\s+ידי|ע{Q}י|מאת|ל?בין|בשם|אני(?:\s+הח{Q}מ)?|הח{Q}מ|by|from|between|which|whom|"
+    rf"(?:for\s+and\s+)?on\s+behalf\s+of|من\s+قبل|بواسطة|نيابة\s+عن|انا|أنا)\s*,?\s+",
+    re.IGNORECASE,
+)
+#: a name written after its number, to the end of the line ("עוסק מורשה 058392416 – יוסי בן חמו")
+_NAME_AFTER = re.compile(rf"[ \t]*[\-\u2013\u2014][ \t]*(?P<name>{_LETTER}[^\d\n:|,()]{{1,40}}?)[ \t.]*(?=\n|$)")
+#: the words that say what a number is, ending the text before it ("חשבונית מס מעוסק מורשה ")
+_ID_LABEL_END = re.compile(
+    rf"(?:ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|ע{Q}מ|עוסק\s+(?:מורשה|פטור)|ID|No|Number|"
+    rf"رقم\s+\S+|مشتغل\s+مرخ\S*)[\s.:#]*$",
     re.IGNORECASE,
 )
 #: how far before its number a party's name may start, on the number's line
@@ -321,7 +336,12 @@ def _named_ids(text: str, ids: _Ids) -> list[FoundParty]:
         line_end = text.find("\n", m.end, m.end + _NAME_REACH)
         line_end = min(len(text), m.end + _NAME_REACH) if line_end == -1 else line_end
         before = text[line_start:m.start]
-        named = _name_before(text, line_start, m.start)
+        after = _NAME_AFTER.match(text, m.end, line_end + 1)
+        named: tuple[str, int, int] | None
+        if after and _ID_LABEL_END.search(before):  # "מעוסק מורשה 058392416 – יוסי בן חמו": named after it
+            named = (after.group("name"), after.start("name"), after.end("name"))
+        else:
+            named = _name_before(text, line_start, m.start)
         if named is None and _REGISTERED.search(before):
             # "Registered … under HRB 204518": the company is named a few lines above, over its address
             company = [line for line in _lines_above(text, line_start, 3) if _COMPANY.search(text, *line)]

@@ -356,14 +356,16 @@ def test_the_held_out_set_holds_its_floor() -> None:
     assert report["per_field"]["auto_renewal"]["f1"] >= 0.9 and report["per_field"]["notice_period_days"]["f1"] >= 0.9
 
 
-def test_letters_quotes_and_forms_name_their_parties() -> None:
+@pytest.mark.parametrize("written", ["heldout_letters", "heldout_letters2", "heldout_letters3", "heldout_letters4"])
+def test_letters_quotes_and_forms_name_their_parties(written: str) -> None:
     """Agreements with no "between" block (retainer letters, signed quotes, order forms, a memorandum's
-    table) by a helper who never saw the rules: party IDs 0.08 → 1.00, names 0.11 → 0.96 on this set, the
-    family's own; a third set of the family, never read, went 0.19 → 0.81 (see the docs page)."""
+    table), four sets each by a helper who never saw the rules: party IDs 0.08 → 1.00, names 0.11 → 0.96 on
+    the first, the family's own; the third went 0.19 → 0.81 unread, then 1.00 once read; the fourth, never
+    read, scores 1.00 IDs / 0.94 names as it came (see the docs page)."""
     from nodes.extract_contract_fields.eval import DATA, evaluate
 
-    report = evaluate(str(DATA.parent / "heldout_letters" / "gold.jsonl"))
-    assert report["contracts"] >= 12
+    report = evaluate(str(DATA.parent / written / "gold.jsonl"))
+    assert report["contracts"] >= 8
     assert report["party_id_linked"] >= 0.9 and report["party_name_recall"] >= 0.85, \
         json.dumps([e for e in report["errors"] if e["field"].startswith("party")], ensure_ascii=False)
     assert report["party_precision"] >= 0.95
@@ -432,6 +434,41 @@ def test_a_party_named_inside_a_sentence() -> None:
             "לגב' רונית ממן.\nאני הח\"מ, רונית ממן, ת.ז. 034587121, מאשרת את ההצעה.\n")
     parties = [(p.name, p.id_number) for p in extract(text)["parties"]]
     assert parties == [("שמעון אזולאי", "031765407"), ("רונית ממן", "034587121")], parties
+
+
+def test_a_name_after_its_number_at_a_line_start_and_on_behalf_of() -> None:
+    """Four ways letters name a party that the rules missed (session 10): a number whose name follows it
+    after a dash, "אני, <name> ת.ז." at the start of a line, "on behalf of <company> (KvK …)", and an
+    osek's Arabic label spelt "عوسيك مرشيه" (whose number reads like a Jerusalem phone)."""
+    from nodes.extract_contract_fields.extract import extract
+
+    def named(text: str) -> list[tuple[str, str]]:
+        return [(p.name, p.id_number) for p in extract(text)["parties"]]
+
+    dash = ("גינון ירוק – הצעה חודשית\nתחזוקה שבועית של הגינה: 640 ₪ לחודש\n"
+            "קבלה מעוסק מורשה 031765407 – אבי מזרחי\n\nאישור:\nאני, שירה לוין ת.ז. 034587121, מאשרת.\n")
+    assert named(dash) == [("אבי מזרחי", "031765407"), ("שירה לוין", "034587121")], named(dash)
+    behalf = ("From: Orly Katz, Galil Textiles Ltd. (Company No. 514401876)\n\nDear Orly,\n"
+              "We accept your terms on behalf of Moretti Tessuti S.p.A. Holland B.V. (KvK 70318842), as agreed.\n")
+    assert ("Moretti Tessuti S.p.A. Holland B.V.", "KvK 70318842") in named(behalf), named(behalf)
+    order = extract("PURCHASE ORDER\nItems: 4 spectrometers\nNet order value: EUR 12,300.00\n")["fields"]
+    assert order["payment_amount"].value["amount"] == 12300 and order["payment_amount"].value["currency"] == "EUR"
+    arabic = ("طلب خدمة\nالاسم: سلمى ناصر، مصممة داخلية\nرقم المشتغل (عوسيك مُرشيه): 029685732\n"
+              "اسم الزبون: كريم حداد\nرقم الهوية: 034587121\n")
+    assert ("سلمى ناصر", "029685732") in named(arabic), named(arabic)
+
+
+def test_a_between_inside_a_sentence_is_not_the_parties_block() -> None:
+    """"…ניגוד עניינים בין לקוחות…" opens no parties block: the number thirty lines below it is the
+    signer's, named where it stands."""
+    from nodes.extract_contract_fields.extract import extract
+
+    text = ("שרון גל, רואת חשבון\nעוסק מורשה 031765407\n\nלכבוד מיכל אדר\n\nהנדון: מכתב התקשרות\n"
+            + "המשרד יימנע מניגוד עניינים בין לקוחות שונים של המשרד. כל מידע יישמר בסודיות.\n"
+            + "".join(f"{i}. סעיף רגיל של המכתב.\n" for i in range(1, 12))
+            + "\nאישור הלקוחה\nאני, מיכל אדר ת.ז. 034587121, מאשרת את האמור.\n")
+    parties = [(p.name, p.id_number) for p in extract(text)["parties"]]
+    assert parties == [("שרון גל", "031765407"), ("מיכל אדר", "034587121")], parties
 
 
 def test_a_foreign_company_is_named_above_its_register_line() -> None:
