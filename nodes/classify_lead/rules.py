@@ -252,6 +252,16 @@ PUBLIC_REVIEW_THREAT = re.compile(
     re.IGNORECASE,
 )
 
+#: someone else's words, quoted: 'my landlord said "I'll sue you" haha', 'השכן אמר "אני אתבע אותם"' — a threat
+#: inside them is not the customer's own
+REPORTED_SPEECH = re.compile(
+    r"(?:\b(?:said|says|told\s+(?:me|us|him|her)|wrote|threatened|was\s+like)"
+    r"|(?<![\u05d0-\u05ea])(?:אמר|אמרה|אמרו|כתב|כתבה|כתבו|איים|איימה|צעק|צעקה)"
+    r"|(?<![\u0621-\u064a])(?:قال|قالت|قالو|قالوا|حكى|حكت|حكيت|كتب|كتبت|هدد|هددت))"
+    r"\s*:?\s*[\"\u201c\u201d\u05f4\u00ab']([^\"\u201c\u201d\u05f4\u00bb\n]{1,160})[\"\u201c\u201d\u05f4\u00bb']",
+    re.IGNORECASE,
+)
+
 _STRONG_ANGER = re.compile(
     _words(r"נמאס(?:\s+לי)?", r"חוצפה", r"חצופים", r"חצוף", r"גנבים", r"גנבת", r"רמאים", r"רמאות", r"נוכלים",
            r"נוכלות", r"שקרנים", r"בושה(?:\s+וחרפה)?", r"תתביישו", r"אין\s+לכם\s+בושה", r"ביזיון", r"מבזה",
@@ -616,6 +626,7 @@ _RULES = [Rule(kind, pattern) for kind, pattern in (
     ("explicit_urgency", EXPLICIT_URGENCY), ("emergency", EMERGENCY), ("deadline", DEADLINE),
     ("human_request", HUMAN_REQUEST), ("legal_threat", LEGAL_THREAT), ("public_review_threat", PUBLIC_REVIEW_THREAT),
 )]
+_THREATS = [r for r in _RULES if r.kind in ("legal_threat", "public_review_threat")]
 _RULE_ANGER = Rule("anger", _STRONG_ANGER)
 _RULES_LOUD = [Rule("anger", _EXCLAIM), Rule("anger", _SHOUT)]
 _RULES_LEAD = [Rule(kind, pattern) for kind, pattern in LEAD_HINTS.items()]
@@ -668,9 +679,11 @@ def apply_rules(text: str) -> RuleResult:
     spans = {rule: merged_spans(parts, norm) if parts else [] for rule, parts in zip(ALL_RULES, live, strict=True)}
     negated = spans[_RULE_NOT_URGENT]
     hits: list[Hit] = []
+    quoted = [m.span(1) for m in REPORTED_SPEECH.finditer(norm)] if any(spans[r] for r in _THREATS) else []
     for rule in _RULES:
-        if spans[rule]:  # the first of them (explicit urgency) does not count where "not urgent" was said
-            hits += _hits(rule.kind, spans[rule], mapping, text, negated if rule is _RULES[0] else None)
+        if spans[rule]:  # explicit urgency does not count where "not urgent" was said, nor a threat someone else made
+            skip = negated if rule is _RULES[0] else quoted if rule in _THREATS else None
+            hits += _hits(rule.kind, spans[rule], mapping, text, skip)
     if spans[_ACCIDENT] and not spans[_PAST]:
         hits += _hits("accident" if spans[_UNHURT] else "emergency", spans[_ACCIDENT], mapping, text)
     # a hearing, a summons, an answer due — with a date, a weekday or "within 20 days" in the message

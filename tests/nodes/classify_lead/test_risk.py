@@ -189,3 +189,20 @@ def test_threats_in_more_of_the_ways_people_write_them(base_url: str, text: str,
 def test_a_regulator_named_or_an_accident_long_past_is_no_handoff(base_url: str, text: str) -> None:
     out = classify(base_url, text=text)
     assert not {"legal_threat", "emergency"} & set(out["handoff"]["reasons"]), out["handoff"]
+
+
+@pytest.mark.parametrize(("text", "threat"), [
+    ('my landlord said "if you poison the cat I\'ll sue you" haha he\'s joking, is the spray safe?', False),
+    ('השכן אמר "אני אתבע אותם" אבל אנחנו ממש מרוצים מכם', False),
+    ('جارتي قالت "رح اشتكي عليهم" بس احنا مبسوطين منكم', False),
+    ('my mom was like "I\'ll post it on Facebook" lol', False),
+    ('אם לא תחזירו את הכסף אני אתבע אתכם', True),
+    ('my lawyer said "you have a case" and I will sue you', True),
+])
+def test_a_threat_someone_else_made_quoted_is_not_the_customers(text: str, threat: bool) -> None:
+    """The rules' legal and public-review threats count only in the customer's own words: inside quotes after
+    "said" / "אמר" / "قالت", they are someone else's."""
+    from nodes.classify_lead.rules import apply_rules
+
+    found = apply_rules(text).kinds & {"legal_threat", "public_review_threat"}
+    assert bool(found) is threat, found
