@@ -301,6 +301,15 @@ def test_the_second_held_out_chats_hold_their_floor(node: SummarizeConversationN
     assert report["customer_accuracy"] >= 0.95
 
 
+def test_the_third_held_out_chats_hold_their_floor(node: SummarizeConversationNode) -> None:
+    """24 more by a third helper, made hard on purpose (risks said in passing, figures of speech, quoted
+    threats): 0.58 / 0.875 as they came (customer 0.96). Floors a little under."""
+    report = node.evaluate(str(EVAL_DIR / "heldout3" / "gold.jsonl"))
+    assert report["n"] >= 24
+    assert report["category_accuracy"] >= 0.54 and report["handoff_accuracy"] >= 0.83
+    assert report["customer_accuracy"] >= 0.95
+
+
 # --- over HTTP ---------------------------------------------------------------------------
 
 def test_http_route_answers_with_schema_valid_output(base_url: str) -> None:
