@@ -308,9 +308,12 @@ def kb_add(tenant: str, dense: bool, files: tuple[str, ...]) -> None:
 
 @kb_group.command("embed")
 @click.option("--tenant", default=DEFAULT_TENANT, show_default=True)
-def kb_embed(tenant: str) -> None:
+@click.option("--all", "everything", is_flag=True,
+              help="Embed every document again: after changing the embedder, or to give documents embedded "
+                   "before sentences had vectors theirs.")
+def kb_embed(tenant: str, everything: bool) -> None:
     """Embed the tenant's documents that have no vectors yet (added with --no-dense, or long ones whose
-    background embedding stopped with its process)."""
+    background embedding stopped with its process), or with --all every document."""
     from nodes.core.config import load_settings
 
     settings = load_settings()
@@ -318,7 +321,7 @@ def kb_embed(tenant: str) -> None:
     embed = _embed_fn(settings)
     if embed is None:
         raise click.ClickException("embeddings are off (TZOMET_EMBEDDER=off): nothing to embed with")
-    todo = [row for row in store.kb_docs(tenant) if not row[4].get("dense")]
+    todo = [row for row in store.kb_docs(tenant) if everything or not row[4].get("dense")]
     with click.progressbar(todo, label="embedding", file=sys.stderr) as bar:
         for doc_id, name, sha256, _, _ in bar:
             if kb.embed_stored(store, tenant, doc_id, sha256, embed):

@@ -358,6 +358,8 @@ def test_the_cli_embeds_what_was_added_without_meaning(tmp_path: Path, monkeypat
     listed = json.loads(CliRunner().invoke(cli, ["kb", "list"]).output.strip())
     assert listed["dense"] is True
     assert CliRunner().invoke(cli, ["kb", "embed"]).output.count("embedded") == 0  # nothing left to embed
+    again = CliRunner().invoke(cli, ["kb", "embed", "--all"])  # every document, e.g. after an upgrade
+    assert again.exit_code == 0 and again.output.count('"embedded"') == 1, again.output
     monkeypatch.setenv("TZOMET_EMBEDDER", "off")
     off = CliRunner().invoke(cli, ["kb", "embed"])
     assert off.exit_code != 0 and "embeddings are off" in off.output
