@@ -271,12 +271,6 @@ _NAME_INTRO = re.compile(
 )
 #: a name written after its number, to the end of the line ("עוסק מורשה 058392416 – יוסי בן חמו")
 _NAME_AFTER = re.compile(rf"[ \t]*[\-\u2013\u2014][ \t]*(?P<name>{_LETTER}[^\d\n:|,()]{{1,40}}?)[ \t.]*(?=\n|$)")
-#: the words that say what a number is, ending the text before it ("חשבונית מס מעוסק מורשה ")
-_ID_LABEL_END = re.compile(
-    rf"(?:ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|ע{Q}מ|עוסק\s+(?:מורשה|פטור)|ID|No|Number|"
-    rf"رقم\s+\S+|مشتغل\s+مرخ\S*)[\s.:#]*$",
-    re.IGNORECASE,
-)
 #: how far before its number a party's name may start, on the number's line
 _NAME_REACH = 200
 #: the numbers of a letter read for its parties, in text order (a letter has a few; a text with thousands
@@ -338,7 +332,8 @@ def _named_ids(text: str, ids: _Ids) -> list[FoundParty]:
         before = text[line_start:m.start]
         after = _NAME_AFTER.match(text, m.end, line_end + 1)
         named: tuple[str, int, int] | None
-        if after and _ID_LABEL_END.search(before):  # "מעוסק מורשה 058392416 – יוסי בן חמו": named after it
+        # "מעוסק מורשה 058392416 – יוסי בן חמו": a number its ID word names (find_ids' context), and the name after it
+        if after and m.extra.get("context"):
             named = (after.group("name"), after.start("name"), after.end("name"))
         else:
             named = _name_before(text, line_start, m.start)
