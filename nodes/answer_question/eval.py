@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,6 @@ SHIPPED = Path(__file__).with_name("data") / "eval"
 
 def _norm(text: str) -> str:
     return normalize(text).replace(",", "").lower()
-
-
-def _already(vector: Any) -> Callable[[str], Any] | None:
-    """The question's embedding function when its vector is already at hand."""
-    return None if vector is None else (lambda _question: vector)
 
 
 def build(kb_dir: Path, embedder: Any = None) -> tuple[kb.KnowledgeIndex, float]:
@@ -55,7 +49,6 @@ def evaluate(kb_dir: Path | None = None, data: Path | None = None, embedder: Any
     data = data or SHIPPED / "questions.jsonl"
     questions = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
     index, index_s = build(kb_dir, embedder)
-
     ranks: list[int | None] = []
     with_facts = 0
     answered_unanswerable = 0
@@ -64,7 +57,7 @@ def evaluate(kb_dir: Path | None = None, data: Path | None = None, embedder: Any
     for q in questions:
         started = time.perf_counter()
         query = embedder.embed([q["question"]], "query")[0] if embedder is not None else None
-        passages = kb.search(index, q["question"], 10, _already(query))
+        passages = kb.search(index, q["question"], 10, query)
         result = answer(q["question"], passages, index.index.words, min_confidence, query)
         latencies.append((time.perf_counter() - started) * 1000)
         if not q["answerable"]:

@@ -10,7 +10,7 @@ tenant's knowledge base changes (1,000 pages in a few seconds; see ``bench/bench
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,20 +91,18 @@ class Index:
         self.vectors = vectors
         self._has_vector = np.any(vectors, axis=1) if vectors is not None else None
 
-    def search(self, question: str, limit: int = 10,
-               embed_query: Callable[[str], np.ndarray | None] | None = None) -> list[Hit]:
-        """The best ``limit`` chunks for ``question``, fused by reciprocal rank."""
+    def search(self, question: str, limit: int = 10, query: np.ndarray | None = None) -> list[Hit]:
+        """The best ``limit`` chunks for ``question`` (``query``: its vector, when it was embedded), fused by
+        reciprocal rank."""
         if not self.size:
             return []
         lexical = self.words.scores(analyzer.terms(question))
         fuzzy = self.grams.scores(analyzer.grams(question))
         rankings = [(lexical, WEIGHTS["words"]), (fuzzy, WEIGHTS["grams"])]
         dense = None
-        if self.vectors is not None and embed_query is not None and bool(np.any(self.vectors)):
-            query = embed_query(question)
-            if query is not None:
-                dense = self.vectors @ query
-                rankings.append((dense, WEIGHTS["dense"]))
+        if self.vectors is not None and query is not None:
+            dense = self.vectors @ query
+            rankings.append((dense, WEIGHTS["dense"]))
         fused = np.zeros(self.size, dtype=np.float64)
         for scores, weight in rankings:
             order = np.argsort(-scores, kind="stable")

@@ -291,8 +291,7 @@ class IndexCache:
 INDEXES = IndexCache()
 
 
-def search(kindex: KnowledgeIndex, question: str, limit: int,
-           embed_query: Callable[[str], np.ndarray | None] | None = None) -> list[Passage]:
-    """The best ``limit`` passages of ``kindex`` for ``question``, each with its :class:`Hit`."""
-    return [replace(kindex.passages[hit.chunk], hit=hit)
-            for hit in kindex.index.search(question, limit, embed_query)]
+def search(kindex: KnowledgeIndex, question: str, limit: int, query: np.ndarray | None = None) -> list[Passage]:
+    """The best ``limit`` passages of ``kindex`` for ``question`` (``query``: its vector, when it was embedded),
+    each with its :class:`Hit`."""
+    return [replace(kindex.passages[hit.chunk], hit=hit) for hit in kindex.index.search(question, limit, query)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import json
 import sys
@@ -94,16 +95,11 @@ class AnswerQuestionNode(Node):
                                        hint=EMPTY_HINT)
             return Reply(out, model_version=f"{self.model_version}+{kindex.revision or 'empty'}")
 
-        def embed_query(question: str) -> Any:
-            if embedder is None or kindex.index.vectors is None:
-                return None
-            try:
-                return embedder.embed([question], "query")[0]
-            except EmbeddingUnavailable:  # the lexical retrievers answer alone
-                return None
-
-        query = embed_query(data.question)
-        passages = kb.search(kindex, data.question, RETRIEVED, lambda _: query)
+        query = None  # the question's vector, when there are passages' vectors to compare it with
+        if embedder is not None and kindex.index.vectors is not None:
+            with contextlib.suppress(EmbeddingUnavailable):  # the lexical retrievers answer alone
+                query = embedder.embed([data.question], "query")[0]
+        passages = kb.search(kindex, data.question, RETRIEVED, query)
         threshold = data.min_confidence if data.min_confidence is not None else \
             float(options.get("min_confidence", DEFAULT_MIN_CONFIDENCE))
         local = answer(data.question, passages, kindex.index.words, threshold, query)

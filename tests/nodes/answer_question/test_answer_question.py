@@ -219,7 +219,7 @@ def test_documents_without_vectors_are_found_by_their_words_beside_those_with() 
             ("b", "b.md", "", 0.0, {}, [{**chunk, "text": "שעות פתיחה: 08:00 עד 19:00"}])]
     index = kb.KnowledgeIndex.build("r", rows, 4)
     assert index.index.vectors is not None
-    hits = {p.document: p.hit.dense for p in kb.search(index, "שעות פתיחה הלבנה", 5, lambda _q: unit)}
+    hits = {p.document: p.hit.dense for p in kb.search(index, "שעות פתיחה הלבנה", 5, unit)}
     assert hits == {"a.md": pytest.approx(1.0, abs=1e-3), "b.md": None}
 
 
@@ -237,19 +237,19 @@ def test_the_sentence_closest_in_meaning_answers_when_the_words_cannot_choose() 
              "sentence_vectors": kb._encode(np.stack([first, second]).ravel())}
     built = kb.KnowledgeIndex.build("r", [("a", "a.md", "", 0.0, {}, [chunk])], 4)
     for question_vector, best in ((second, "ברחוב"), (first, "בחניון")):
-        passages = kb.search(built, "איפה החניה?", 5, lambda _q, v=question_vector: v)
+        passages = kb.search(built, "איפה החניה?", 5, question_vector)
         out = answer("איפה החניה?", passages, built.index.words, 0.0, question_vector)
         passage, start, end = out.quotes[0]
         assert best in passage.text[start:end]
-    close = answer("איפה החניה?", kb.search(built, "איפה החניה?", 5, lambda _q: second), built.index.words, 0.0,
+    close = answer("איפה החניה?", kb.search(built, "איפה החניה?", 5, second), built.index.words, 0.0,
                    second).confidence
-    far = answer("איפה החניה?", kb.search(built, "איפה החניה?", 5, lambda _q: second), built.index.words, 0.0,
+    far = answer("איפה החניה?", kb.search(built, "איפה החניה?", 5, second), built.index.words, 0.0,
                  np.eye(4, dtype=np.float32)[2]).confidence
     assert close > far
     unfit_chunk = {**chunk, "sentence_vectors": kb._encode(first)}  # one row for two sentences
     unfit = kb.KnowledgeIndex.build("r", [("a", "a.md", "", 0.0, {}, [unfit_chunk])], 4)
     assert unfit.passages[0].sentence_vectors is None
-    assert answer("איפה החניה?", kb.search(unfit, "איפה החניה?", 5, lambda _q: second), unfit.index.words, 0.0,
+    assert answer("איפה החניה?", kb.search(unfit, "איפה החניה?", 5, second), unfit.index.words, 0.0,
                   second).quotes
 
 
