@@ -293,6 +293,17 @@ class Store:
             if not keep:
                 with contextlib.suppress(Exception):
                     conn.close()
+            if not healthy and (conn.closed or getattr(conn, "broken", False)):
+                # The server went away (a restart, a failover): its siblings in the pool were cut too,
+                # so the caller's retry connects afresh instead of borrowing another dead connection.
+                self._drain_pool(pid)
+
+    def _drain_pool(self, pid: int) -> None:
+        with self._pool_lock:
+            stale, self._pool = (self._pool, []) if self._pool_pid == pid else ([], self._pool)
+        for old in stale:
+            with contextlib.suppress(Exception):
+                old.close()
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:

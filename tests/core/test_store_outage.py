@@ -86,3 +86,21 @@ def test_postgresql_going_away_mid_run(own_cluster: TempPostgres, tmp_path: Path
         emulator.stop()
     emails = sorted(r["Email"] for r in emulator.records("Leads"))
     assert emails == [f"pg{i}@example.co.il" for i in range(3)]
+
+
+def test_a_restarted_server_leaves_no_dead_connection_in_the_pool(own_cluster: TempPostgres) -> None:
+    """Every pooled connection is cut when PostgreSQL restarts; the first operation after it must not
+    borrow one dead connection after another until it gives up."""
+    from nodes.core.store import Store
+
+    store = Store(own_cluster.new_database())
+    store.migrate()
+    with store._borrow(), store._borrow(), store._borrow(), store._borrow():
+        pass  # four connections now wait in the pool
+    assert len(store._pool) == 4
+    own_cluster.pause()
+    own_cluster.resume()
+    assert store.ping() == (True, "")
+    job, created = store.enqueue("update-zoho", {"module": "Leads"}, idempotency_key="after-restart")
+    assert created and store.get(job.id) is not None
+    store.close()
