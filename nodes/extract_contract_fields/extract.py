@@ -43,6 +43,29 @@ def _months_between(a: dt.date, b: dt.date) -> float:
     return (b.year - a.year) * 12 + (b.month - a.month) + (b.day - a.day + 1) / 30.0
 
 
+def _add_months(day: dt.date, months: int) -> dt.date | None:
+    year, month = divmod(day.month - 1 + months, 12)
+    try:
+        return day.replace(year=day.year + year, month=month + 1)
+    except ValueError:  # the 31st of a shorter month
+        return None
+
+
+def whole_months(start: dt.date, end: dt.date) -> int | None:
+    """The term that runs from ``start`` to ``end`` when it is a whole number of months (1 to 120), written as
+    leases and policies are — to the day before the anniversary ("1.3.2025 to 29.2.2028"); else ``None``. A
+    schedule that ends on the anniversary's day ("instalments from 1.10.2026 until 1.9.2028") is not a term."""
+    for months in range(1, 121):
+        anniversary = _add_months(start, months)
+        if anniversary is None:
+            continue
+        if anniversary > end + dt.timedelta(days=1):
+            return None
+        if end == anniversary - dt.timedelta(days=1):
+            return months
+    return None
+
+
 def _field(text: str, found: Found | None) -> FieldValue | None:
     if found is None:
         return None
@@ -94,6 +117,12 @@ def extract(
     guarded(("jurisdiction",), lambda: found.update(jurisdiction=find_jurisdiction(text, clauses)))
     guarded(("governing_law",), lambda: found.update(governing_law=find_governing_law(text)))
 
+    start, end = found.get("start_date"), found.get("end_date")
+    if found.get("term_months") is None and start is not None and end is not None:
+        # a term given only by its dates ("from 1.3.2025 until 29.2.2028") is still a term: its evidence is the end
+        months = whole_months(dt.date.fromisoformat(start.value), dt.date.fromisoformat(end.value))
+        if months is not None:
+            found["term_months"] = Found(months, end.start, end.end, min(start.confidence, end.confidence) * 0.8)
     fields: dict[str, FieldValue | None] = {name: _field(text, found.get(name)) for name in STANDARD_FIELDS}
     if custom:
         custom_found, custom_warnings = extract_custom(text, custom, dates, amounts,

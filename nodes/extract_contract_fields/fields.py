@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -272,12 +273,42 @@ _BEFORE_END = _rx(
 )
 _NOTIFY = _rx(
     rf"(?<![{HE}]){P}(?:הודיע|יודיע|להודיע|הודעה|הודעת|התראה)|\b(?:notif\w*|notice)\b|"
-    + _ar_words("إشعار|اشعار|أشعر|يشعر|إخطار|اخطار|أبلغ|يبلغ")
+    + _ar_words("إشعار|اشعار|أشعر|يشعر|إخطار|اخطار|أبلغ|يبلغ|يخطر|تخطر|أخطر|بإخطار")
+)
+#: "قبل شهرين على الأقل من انتهاء الفترة": the "before" written ahead of the length, the end after it
+_AR_BEFORE = re.compile(ar("قبل") + r"\s*$")
+_AR_FROM_END = re.compile(r"^\s*(?:" + ar(r"على\s+الأقل") + r"\s+)?" + ar(r"من\s+(?:انتهاء|نهاية)"))
+#: a notice about exercising an option ("הודעה על רצונו לממש את האופציה 60 ימים לפני תום") is not the notice
+#: that ends the contract or stops its renewal
+_OPTION_EXERCISE = _rx(
+    rf"(?<![{HE}]){P}(?:לממש|מימוש|ממש)\s+(?:\S+\s+){{0,2}}?ה?אופצי|\bexercis\w*\s+(?:\w+\s+){{0,3}}?options?\b|"
+    + _ar_words("ممارسة|استعمال|استخدام") + r"\s+(?:\S+\s+){0,2}?" + ar("(?:ال)?خيار")
+)
+#: what the notice that matters is about: ending the contract or not renewing it
+_ENDING = _rx(
+    rf"(?<![{HE}]){P}(?:לסיים|סיום|לסיומ\S*|לידי\s+סיום|לבטל|ביטול|להפסיק|הפסקת|שלא\s+להאריך|לא\s+להאריך|שלא\s+לחדש|"
+    rf"אי\s+חידוש|אי\s+הארכ\S*|לצאת\s+מ)|\b(?:terminat\w*|cancel\w*|not\s+to\s+renew|non-?renewal|end\s+(?:this|the))\b|"
+    + _ar_words("إنهاء|انهاء|فسخ|إلغاء|الغاء|عدم\\s+التجديد|عدم\\s+تجديد")
 )
 
 
 def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found | None:
-    """The notice period in days, from "בהודעה מוקדמת של 60 יום" / "30 days' prior written notice"."""
+    """The notice period in days, from "בהודעה מוקדמת של 60 יום" / "30 days' prior written notice": the first
+    notice whose clause is about ending the contract or not renewing it, else the first notice (a notice to
+    exercise an option is none)."""
+    first: Found | None = None
+    for found in _notices(text, clauses, durations):
+        clause = text[clauses.start_of(found.start):clauses.end_of(found.end)]
+        if _OPTION_EXERCISE.search(clause):
+            continue
+        if _ENDING.search(clause):
+            return found
+        first = first or found
+    return first
+
+
+def _notices(text: str, clauses: Clauses, durations: list[Duration]) -> Iterator[Found]:
+    """Every length of time the text gives as a notice, in order."""
     for d in durations:
         _, window = clauses.before(d.start, 90)
         cue = None
@@ -289,11 +320,11 @@ def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found
             ok = len(between) <= 45 and not _NOTICE_STOP.search(between)
         if not ok:
             ok = bool(_NOTICE_AFTER.match(text[d.end:d.end + 40]))
-        if not ok and _BEFORE_END.match(text[d.end:d.end + 40]):
+        if not ok and (_BEFORE_END.match(text[d.end:d.end + 40]) or (
+                _AR_FROM_END.match(text[d.end:d.end + 40]) and _AR_BEFORE.search(text[max(0, d.start - 12):d.start]))):
             ok = _NOTIFY.search(clauses.before(d.start, 160)[1]) is not None
         if ok:
-            return Found(d.days(), d.start, d.end, 0.85)
-    return None
+            yield Found(d.days(), d.start, d.end, 0.85)
 
 
 # --- money ----------------------------------------------------------------------------
@@ -313,7 +344,8 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
     "deposit": _words_rx(
         r"פיקדון|פקדון|ערבות|ערבון|בטוחה|בטוחות|ביטחון|בטחון|שטר\s+חוב|שטר\s+ביטחון",
         r"deposit|guarantee|security",
-        r"تأمين\s+نقدي|التأمين\s+النقدي|كتأمين|تأمينا|كفالة|الكفالة|ضمان|عربون|العربون|وديعة|الوديعة",
+        r"تأمين\s+نقدي|التأمين\s+النقدي|كتأمين|تأمينا|مبلغ\s+(?:ال)?تأمين|كفالة|الكفالة|ضمان|عربون|العربون|وديعة|"
+        r"الوديعة",
     ),
     "other": _words_rx(
         r"פיצוי|פיצויים|קנס|ריבית|איחור|פיגור|השתתפות\s+עצמית|גבול\s+ה?אחריות|סכום\s+ה?ביטוח|תקרת|תקרה|"
@@ -469,6 +501,8 @@ _RENEW_NEG = _rx(
     rf"(?<![{HE}])(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
     rf"(?<![{HE}])(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,2}}?{_RENEW_AUTO}|"
     rf"(?<![{HE}])ו?(?:לא|אינו|אינה)\s+(?:\S+\s+){{0,2}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,2}}?(?:אלא|רק|למעט)\s|"
+    rf"(?<![{HE}])(?:לא|אין|אינו|אינה)\s+(?:\S+\s+){{0,4}}?(?:כדי\s+)?(?:להאריך|לחדש)\s+(?:\S+\s+){{0,4}}?{_RENEW_AUTO}|"
+    rf"(?<![{AR}])(?:لا|لن)\s+(?:\S+\s+){{0,2}}?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?" + ar("(?:إلا|الا)") + r"\s|"
     r"\b(?:not|no|never)\s+(?:\w+\s+){0,3}?(?:automatic(?:ally)?\s+)?(?:renew\w*|auto-renew\w*|extend\w*)"
     r"(?:\s+automatically)?|\bno\s+automatic\s+renewal|"
     rf"(?<![{AR}])(?:لا|لن|دون|بدون)\s+(?:\S+\s+){{0,2}}?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,4}}?{_AR_RENEW_AUTO}|"

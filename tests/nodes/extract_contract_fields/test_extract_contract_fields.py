@@ -371,6 +371,49 @@ def test_letters_quotes_and_forms_name_their_parties(written: str) -> None:
     assert report["party_precision"] >= 0.95
 
 
+@pytest.mark.parametrize(("written", "floor"), [("heldout_clauses", 0.91), ("heldout_clauses2", 0.86)])
+def test_terms_notices_and_renewals_phrased_many_ways(written: str, floor: float) -> None:
+    """Two sets of ten contracts (he/ar/en) by helpers who never saw the rules, aimed at the term, the notice,
+    the renewal and the courts in uncommon words, with distractor periods (a price change's notice, an option's
+    deadline, a cure period). The first was read: fields 0.86 → 0.94; the second never was: 0.87 → 0.89 (its
+    terms given by their dates). Floors a little under."""
+    from nodes.extract_contract_fields.eval import DATA, evaluate
+
+    report = evaluate(str(DATA.parent / written / "gold.jsonl"))
+    assert report["contracts"] >= 10
+    assert report["overall"]["f1"] >= floor, json.dumps(report["errors"], ensure_ascii=False)
+
+
+def test_the_notice_that_ends_the_contract_is_the_notice() -> None:
+    from nodes.extract_contract_fields.extract import extract
+
+    text = ("4.2 يحق للمورّد تعديل الأسعار مرة واحدة خلال مدة العقد، بإشعار مسبق مدته 14 يوماً.\n"
+            "6.1 يحق لكل طرف إنهاء هذا العقد قبل انتهاء مدته بموجب إشعار خطي مسبق مدته ٣٠ يوماً.\n")
+    assert extract(text)["fields"]["notice_period_days"].value == 30
+    option = ("4.1 לשוכר אופציה להאריך, בתנאי שימסור הודעה בכתב על רצונו לממש את האופציה לא יאוחר מ-60 ימים לפני "
+              "תום תקופת השכירות.\n5.1 השוכר רשאי להביא את השכירות לסיומה ובלבד שהודיע על כך בכתב שלושה חודשים מראש.\n")
+    assert extract(option)["fields"]["notice_period_days"].value == 90
+    before = "2.2 يتجدد العقد ما لم يُخطر أحد الطرفين الآخر خطياً قبل شهرين على الأقل من انتهاء الفترة السارية.\n"
+    assert extract(before)["fields"]["notice_period_days"].value == 60
+
+
+@pytest.mark.parametrize("text", ["3.2 لا يتجدد هذا العقد إلا باتفاق خطي موقَّع من الطرفين قبل انتهاء مدته.",
+                                  "4.3 אין באמור בהסכם זה כדי להאריך את תקופת השכירות מאליה."])
+def test_a_contract_that_says_it_does_not_renew_by_itself(text: str) -> None:
+    from nodes.extract_contract_fields.extract import extract
+
+    assert extract(text)["fields"]["auto_renewal"].value is False
+
+
+def test_a_term_given_by_its_dates_is_a_term_and_a_schedule_is_not() -> None:
+    from nodes.extract_contract_fields.extract import extract
+
+    lease = extract("2. תקופת השכירות תחל ביום 1.3.2025 ותסתיים ביום 29.2.2028.\n")["fields"]
+    assert lease["term_months"].value == 36 and lease["term_months"].text == "29.2.2028"
+    loan = extract("2. ההלוואה תוחזר בתשלומים חודשיים החל מיום 1.10.2026.\n3. ההלוואה תיפרע עד ליום 1.9.2028.\n")
+    assert loan["fields"]["term_months"] is None
+
+
 RETAINER_LETTER = """כהן ושות' – משרד עורכי דין
 עו"ד דנה כהן
 ע.מ. 032249674
