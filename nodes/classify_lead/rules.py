@@ -252,6 +252,16 @@ PUBLIC_REVIEW_THREAT = re.compile(
     re.IGNORECASE,
 )
 
+#: a review promised kindly ("נשאיר לכם ביקורת בגוגל בשמחה", "I'll leave you a 5-star review"): praise in the
+#: sentence of a review makes it no threat
+KIND_REVIEW = re.compile(
+    r"בשמחה|חיובית|מחמיאה|מעולה|ממליצ|המלצה\s+חמה|5\s*כוכבים|חמישה\s+כוכבים"
+    r"|\b(?:happily|gladly|glad\s+to|5[- ]stars?|five[- ]stars?|positive|glowing|great\s+review|good\s+review)\b"
+    r"|بكل\s+سرور|(?:ا|إ)يجابي|5\s*نجوم|خمس\s+نجوم",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+")
+
 #: someone else's words, quoted: 'my landlord said "I'll sue you" haha', 'השכן אמר "אני אתבע אותם"' — a threat
 #: inside them is not the customer's own
 REPORTED_SPEECH = re.compile(
@@ -627,6 +637,7 @@ _RULES = [Rule(kind, pattern) for kind, pattern in (
     ("human_request", HUMAN_REQUEST), ("legal_threat", LEGAL_THREAT), ("public_review_threat", PUBLIC_REVIEW_THREAT),
 )]
 _THREATS = [r for r in _RULES if r.kind in ("legal_threat", "public_review_threat")]
+_REVIEW_THREAT = next(r for r in _RULES if r.kind == "public_review_threat")
 _RULE_ANGER = Rule("anger", _STRONG_ANGER)
 _RULES_LOUD = [Rule("anger", _EXCLAIM), Rule("anger", _SHOUT)]
 _RULES_LEAD = [Rule(kind, pattern) for kind, pattern in LEAD_HINTS.items()]
@@ -680,9 +691,13 @@ def apply_rules(text: str) -> RuleResult:
     negated = spans[_RULE_NOT_URGENT]
     hits: list[Hit] = []
     quoted = [m.span(1) for m in REPORTED_SPEECH.finditer(norm)] if any(spans[r] for r in _THREATS) else []
+    kind = [m.span() for m in _SENTENCE.finditer(norm) if KIND_REVIEW.search(m.group())] \
+        if spans[_REVIEW_THREAT] else []
     for rule in _RULES:
         if spans[rule]:  # explicit urgency does not count where "not urgent" was said, nor a threat someone else made
             skip = negated if rule is _RULES[0] else quoted if rule in _THREATS else None
+            if rule is _REVIEW_THREAT:  # nor a review promised kindly
+                skip = [*quoted, *kind]
             hits += _hits(rule.kind, spans[rule], mapping, text, skip)
     if spans[_ACCIDENT] and not spans[_PAST]:
         hits += _hits("accident" if spans[_UNHURT] else "emergency", spans[_ACCIDENT], mapping, text)

@@ -523,3 +523,16 @@ def test_a_tenant_that_requires_embeddings_gets_503_when_they_are_down(serve: An
     plain = requests.post(f"{url}{URL}", json={"text": "צריך ביטוח לרכב"}, timeout=60)
     assert plain.status_code == 200  # the default labels need no embeddings
 
+
+
+@pytest.mark.parametrize(("text", "threat"), [
+    ("נשאיר לכם ביקורת בגוגל בשמחה. והמלצר עם הזקן היה תותח", False),
+    ("I'll leave you a 5-star review for sure!", False),
+    ("אם לא תחזירו את הכסף אכתוב ביקורת בגוגל", True),
+    ("תודה! אכתוב לכם ביקורת מעולה. אבל אם זה יקרה שוב אפרסם בפייסבוק", True),
+    ("I'm leaving a 1 star review", True),
+])
+def test_a_review_promised_kindly_is_no_threat(text: str, threat: bool) -> None:
+    from nodes.classify_lead.rules import apply_rules
+
+    assert apply_rules(text).has("public_review_threat") is threat
