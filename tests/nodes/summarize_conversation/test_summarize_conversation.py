@@ -313,10 +313,11 @@ def test_the_third_held_out_chats_hold_their_floor(node: SummarizeConversationNo
 def test_the_fourth_and_fifth_held_out_chats_hold_their_floor(node: SummarizeConversationNode) -> None:
     """24 and 30 more by two more helpers (the fifth made hard on purpose: risks said in passing in understated
     words, figures of speech, kind promises of a Google review). The fourth scored 0.67 / 0.83 as it came, and
-    0.67 / 0.875 once a review promised kindly stopped being a threat (four of its chats were read); the fifth,
-    never read, 0.37 / 0.70 as it came, 0.37 / 0.73 after the same rule. Floors a little under."""
+    0.67 / 0.875 once a review promised kindly stopped being a threat (four of its chats were read), 0.96 with
+    the eighth writer's routine lookalikes; the fifth, never read, 0.37 / 0.70 as it came, 0.37 / 0.73 after
+    the same rule. Floors a little under."""
     fourth = node.evaluate(str(EVAL_DIR / "heldout4" / "gold.jsonl"))
-    assert fourth["n"] >= 24 and fourth["category_accuracy"] >= 0.62 and fourth["handoff_accuracy"] >= 0.83
+    assert fourth["n"] >= 24 and fourth["category_accuracy"] >= 0.62 and fourth["handoff_accuracy"] >= 0.91
     fifth = node.evaluate(str(EVAL_DIR / "heldout5" / "gold.jsonl"))
     assert fifth["n"] >= 30 and fifth["category_accuracy"] >= 0.33 and fifth["handoff_accuracy"] >= 0.70
     assert fourth["customer_accuracy"] >= 0.9 and fifth["customer_accuracy"] >= 0.95
