@@ -10,6 +10,9 @@ The rule, in order:
    function words ("the", "and", "I", "please", ...) every Latin word counts in full.
 3. ``mixed`` when the second script holds at least 25% of the weighted letters (and at
    least 3 letters); else the first script.
+Web addresses and e-mail addresses ("israelpost-il.delivery-pay.com") are not counted: a Hebrew
+message with a link in it is Hebrew.
+
 4. A text in Latin letters only is Hebrew when at least three of its words, and a fifth of
    them, are common Hebrew words as typed in Latin letters ("shalom ani rotze lekabel"),
    and Arabic when as many are Arabizi ("marhaba bade a3ref"); otherwise English.
@@ -22,6 +25,12 @@ import re
 from .normalize import normalize
 
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
+#: a link, an e-mail or a bare domain: an address, in no language
+_ADDRESS = re.compile(
+    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|io|app|co|il|me|ly"
+    r"|shop|store|online|site|xyz|top)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
 _EN_FUNCTION_WORDS = frozenset({
     "the", "a", "an", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "from",
     "is", "are", "was", "were", "be", "been", "am", "i", "you", "he", "she", "we", "they", "it",
@@ -102,7 +111,7 @@ def _latin_script_language(norm: str) -> str:
 def detect_language(text: str) -> str:
     """Return ``"he"``, ``"ar"``, ``"en"``, ``"mixed"`` or ``"unknown"`` for ``text`` (see the
     module docstring for the rule)."""
-    norm = normalize(text)
+    norm = _ADDRESS.sub(" ", normalize(text))
     counts = script_counts(norm)
     weights = {k: float(v) for k, v in counts.items()}
     if counts["en"] and counts["he"] + counts["ar"] >= MIXED_MIN_LETTERS:

@@ -94,6 +94,10 @@ def test_normalize_map_is_not_shared_between_callers() -> None:
         ("marhaba, bade 7ajez maw3ed bukra iza mumkin", "ar"),
         ("Hi, can I book a table for tomorrow at eight?", "en"),
         ("ok", "en"),
+        # a link or an address is in no language: a Hebrew message with one is Hebrew
+        ("חבילה שלך מעוכבת במכס. יש לשלם 7.90 ש\"ח לשחרור: israelpost-il.delivery-pay.com", "he"),
+        ("שלחו לי מייל ל dan.levi@gmail.com או דרך https://forms.example.co.il/contact?id=7 תודה", "he"),
+        ("write to me at dan@example.co.il please, thanks", "en"),
         ("050-1234567 !!! 🙂", "unknown"),
         ("", "unknown"),
     ],
