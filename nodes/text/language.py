@@ -25,9 +25,11 @@ import re
 from .normalize import normalize
 
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
-#: a link, an e-mail or a bare domain: an address, in no language
+#: a link, an e-mail or a bare domain: an address, in no language (each starts only where a token does, so a
+#: long run of letters is scanned once, not once per letter)
 _ADDRESS = re.compile(
-    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|io|app|co|il|me|ly"
+    r"(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w.-])[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info"
+    r"|biz|io|app|co|il|me|ly"
     r"|shop|store|online|site|xyz|top)\b(?:/\S*)?",
     re.IGNORECASE,
 )
