@@ -297,11 +297,16 @@ def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found
     notice whose clause is about ending the contract or not renewing it, else the first notice (a notice to
     exercise an option is none)."""
     first: Found | None = None
+    # what each clause is about, read once per clause: a clause may hold thousands of notices
+    about: dict[int, str] = {}
     for found in _notices(text, clauses, durations):
-        clause = text[clauses.start_of(found.start):clauses.end_of(found.end)]
-        if _OPTION_EXERCISE.search(clause):
+        start = clauses.start_of(found.start)
+        if start not in about:
+            clause = text[start:clauses.end_of(found.start)]
+            about[start] = "option" if _OPTION_EXERCISE.search(clause) else "ending" if _ENDING.search(clause) else ""
+        if about[start] == "option":
             continue
-        if _ENDING.search(clause):
+        if about[start] == "ending":
             return found
         first = first or found
     return first

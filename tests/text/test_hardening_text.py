@@ -486,3 +486,11 @@ def test_links_are_found_without_rescanning_a_long_token(text: str) -> None:
     from nodes.text import detect_language
 
     assert cpu_seconds(detect_language, text) < BOUND
+
+
+@pytest.mark.parametrize("text", ["בהודעה מוקדמת של 60 יום " * 4000, "with 30 days prior written notice " * 3000])
+def test_a_clause_of_thousands_of_notices_is_read_once(text: str) -> None:
+    # choosing the notice that ends the contract read the whole clause again for every notice in it: 50 s
+    clauses = Clauses(text)
+    durations = find_durations(text)
+    assert cpu_seconds(find_notice, text, clauses, durations) < BOUND
