@@ -20,6 +20,7 @@ sounds, which forgive typos ("עולא" for "עולה", "השתלא" for "השת
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -110,6 +111,10 @@ _DAY_LETTERS = {"א": "ראשונ", "ב": "שני", "ג": "שלישי", "ד": "�
 _DAY_LETTER = re.compile(r"(?<![\w'])([אבגדהוש])'(?!\w)")
 
 
+#: a number written with thousands separators ("12,500")
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
+
+
 def words(text: str) -> list[str]:
     """The normalised words and numbers of ``text`` (stopwords included); a day's letter ("ו'") as its name."""
     norm = normalize(text).lower()
@@ -117,7 +122,7 @@ def words(text: str) -> list[str]:
     out: list[str] = []
     for token in _WORD.findall(norm):
         if token[0].isdigit():
-            out.append(token.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", token) else token)
+            out.append(token.replace(",", "") if _THOUSANDS.fullmatch(token) else token)
         else:
             out.append(token.replace('"', "").replace("'", ""))
     return out
@@ -133,6 +138,7 @@ def content_words(text: str) -> list[str]:
 _STOP_PREFIXES = frozenset("והשכوف")
 
 
+@lru_cache(maxsize=65536)
 def _is_stop(word: str) -> bool:
     if word in STOPWORDS:
         return True
@@ -142,12 +148,18 @@ def _is_stop(word: str) -> bool:
         word[1:] in STOPWORDS or (word[1] in _STOP_PREFIXES and word[2:] in STOPWORDS))
 
 
-def terms(text: str) -> list[str]:
-    """Every reading of every content word of ``text``, in order (the lexical index's terms)."""
+def terms(text: str, content: Sequence[str] | None = None) -> list[str]:
+    """Every reading of every content word of ``text``, in order (the lexical index's terms); ``content``:
+    its :func:`content_words`, when they were already read."""
     out: list[str] = []
-    for word in content_words(text):
-        out.extend(r for r in readings(word) if not _is_stop(r) or r == word)
+    for word in content_words(text) if content is None else content:
+        out.extend(_indexed_readings(word))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _indexed_readings(word: str) -> tuple[str, ...]:
+    return tuple(r for r in readings(word) if not _is_stop(r) or r == word)
 
 
 #: letters a hurried or unsure writer swaps (ת/ט, ש/ס, ק/כ/ח, ע/א/ה) folded, and the vowel letters ו and י
@@ -155,23 +167,27 @@ def terms(text: str) -> list[str]:
 _SOUND_FOLD = str.maketrans({"ת": "ט", "ש": "ס", "ק": "כ", "ח": "כ", "ע": "א", "ה": "א", "ו": None, "י": None})
 
 
-def grams(text: str) -> list[str]:
+def grams(text: str, content: Sequence[str] | None = None) -> list[str]:
     """Letter trigrams of each content word as it sounds (see :data:`_SOUND_FOLD`), with word edges
-    (``#ab``, ``ab#``); numbers whole."""
+    (``#ab``, ``ab#``); numbers whole. ``content``: as for :func:`terms`."""
     out: list[str] = []
-    for word in content_words(text):
-        if word[0].isdigit():
-            out.append(word)
-            continue
-        folded = word.translate(_SOUND_FOLD) or word
-        padded = f"#{folded}#"
-        out.extend(padded[i:i + 3] for i in range(len(padded) - 2))
+    for word in content_words(text) if content is None else content:
+        out.extend(_word_grams(word))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _word_grams(word: str) -> tuple[str, ...]:
+    return (word,) if word[0].isdigit() else _trigrams(word)
+
+
+def _trigrams(word: str) -> tuple[str, ...]:
+    folded = word.translate(_SOUND_FOLD) or word
+    padded = f"#{folded}#"
+    return tuple(padded[i:i + 3] for i in range(len(padded) - 2))
 
 
 @lru_cache(maxsize=65536)
 def sounds(word: str) -> frozenset[str]:
     """The letter trigrams of one word as it sounds (what :func:`grams` gives for it)."""
-    folded = word.translate(_SOUND_FOLD) or word
-    padded = f"#{folded}#"
-    return frozenset(padded[i:i + 3] for i in range(len(padded) - 2))
+    return frozenset(_trigrams(word))

@@ -85,8 +85,9 @@ class Index:
 
     def __init__(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> None:
         self.size = len(texts)
-        self.words = BM25([analyzer.terms(t) for t in texts])
-        self.grams = BM25([analyzer.grams(t) for t in texts])
+        content = [analyzer.content_words(t) for t in texts]  # read once, for both indexes
+        self.words = BM25([analyzer.terms(t, c) for t, c in zip(texts, content, strict=True)])
+        self.grams = BM25([analyzer.grams(t, c) for t, c in zip(texts, content, strict=True)])
         #: unit rows, one per chunk; a chunk without a vector has a zero row
         self.vectors = vectors
         self._has_vector = np.any(vectors, axis=1) if vectors is not None else None
