@@ -470,3 +470,24 @@ def test_the_question_sets_are_apart_from_each_other() -> None:
                 pairs = near_duplicates([{"text": r["question"]} for r in rows],
                                         [{"text": r["question"]} for r in theirs])
                 assert pairs == [], (name, other, pairs)
+
+
+def test_a_huge_word_is_not_kept_in_the_per_word_caches() -> None:
+    """Readings, stopword checks and trigrams are cached per word — but not a 100,000-letter "word": twenty such
+    documents would otherwise keep ~80 MB for good."""
+    import gc
+    import tracemalloc
+
+    from nodes.answer_question import analyzer
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(20):
+            analyzer.terms(chr(0x5D0 + i) * 100_000 + " מחיר ניקוי 350 ש\"ח")
+            analyzer.grams(chr(0x5D0 + i) * 100_000 + " מחיר ניקוי 350 ש\"ח")
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 5_000_000, kept
