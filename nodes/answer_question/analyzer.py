@@ -20,29 +20,11 @@ sounds, which forgive typos ("עולא" for "עולה", "השתלא" for "השת
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from functools import lru_cache, wraps
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
+from nodes.text.cache import WordCache
 from nodes.text.normalize import normalize
-
-#: words longer than this are not cached per word: a 300,000-letter "word" (and its readings or trigrams) would
-#: stay in memory for good
-CACHED_WORD = 40
-
-_Word = TypeVar("_Word")
-
-
-def _per_word_cache(fn: Callable[[str], _Word]) -> Callable[[str], _Word]:
-    """``fn`` with an LRU cache of its answers for words of at most :data:`CACHED_WORD` characters."""
-    cached = lru_cache(maxsize=65536)(fn)
-
-    @wraps(fn)
-    def call(word: str) -> _Word:
-        return cached(word) if len(word) <= CACHED_WORD else fn(word)
-
-    return call
 
 _WORD = re.compile(r"\d+(?:[.,:/\-]\d+)*|[^\W\d_]+(?:['\"][^\W\d_]+)*")
 _FINALS = str.maketrans("ךםןףץ", "כמנפצ")
@@ -112,7 +94,7 @@ def _english_readings(word: str) -> list[str]:
     return readings
 
 
-@_per_word_cache
+@WordCache
 def readings(word: str) -> tuple[str, ...]:
     """Every reading of one normalised word (itself first)."""
     if _HEBREW.match(word):
@@ -156,7 +138,7 @@ def content_words(text: str) -> list[str]:
 _STOP_PREFIXES = frozenset("והשכوف")
 
 
-@_per_word_cache
+@WordCache
 def _is_stop(word: str) -> bool:
     if word in STOPWORDS:
         return True
@@ -175,7 +157,7 @@ def terms(text: str, content: Sequence[str] | None = None) -> list[str]:
     return out
 
 
-@_per_word_cache
+@WordCache
 def _indexed_readings(word: str) -> tuple[str, ...]:
     return tuple(r for r in readings(word) if not _is_stop(r) or r == word)
 
@@ -194,7 +176,7 @@ def grams(text: str, content: Sequence[str] | None = None) -> list[str]:
     return out
 
 
-@_per_word_cache
+@WordCache
 def _word_grams(word: str) -> tuple[str, ...]:
     return (word,) if word[0].isdigit() else _trigrams(word)
 
@@ -205,7 +187,7 @@ def _trigrams(word: str) -> tuple[str, ...]:
     return tuple(padded[i:i + 3] for i in range(len(padded) - 2))
 
 
-@_per_word_cache
+@WordCache
 def sounds(word: str) -> frozenset[str]:
     """The letter trigrams of one word as it sounds (what :func:`grams` gives for it)."""
     return frozenset(_trigrams(word))

@@ -18,23 +18,22 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Generic, TypeVar
 
 import numpy as np
 from scipy import sparse
 
 from nodes import text as tt
 from nodes.summarize_conversation.conversation import Msg
+from nodes.text.cache import WordCache
 from nodes.text.guard import compile_guarded
 from nodes.text.normalize import cached_normalize_map
 from nodes.text.tokens import sentence_spans_normalized, tokens_of_normalized
 
 _DATA = Path(__file__).parent / "data"
-T = TypeVar("T")
 MAX_CANDIDATES = 180
 MAX_SENTENCE_CHARS = 220
 DAMPING = 0.85
@@ -91,26 +90,6 @@ def stopwords() -> frozenset[str]:
             words.update(w.lower() for w in line.split())
     return frozenset(words)
 
-
-#: the longest word the word caches hold
-MAX_CACHED_WORD = 64
-
-
-class WordCache(Generic[T]):
-    """``fn`` of one word, cached for words of at most :data:`MAX_CACHED_WORD` characters.
-
-    A conversation repeats its vocabulary, so caching pays; but a "word" can be a whole
-    message without spaces, and a cache bounded only by its count would keep 65,536 of those
-    (gigabytes) for good. Longer words are computed each time.
-    """
-
-    def __init__(self, fn: Callable[[str], T], maxsize: int = 65_536) -> None:
-        self.fn = fn
-        self.cached = lru_cache(maxsize=maxsize)(fn)
-
-    def __call__(self, word: str) -> T:
-        """``fn(word)``, from the cache when the word is short enough to be held."""
-        return self.cached(word) if len(word) <= MAX_CACHED_WORD else self.fn(word)
 
 #: stripping a token is the hot spot of long chats
 strip_prefix = WordCache(tt.strip_prefix)

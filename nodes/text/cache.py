@@ -37,7 +37,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 #: texts longer than this are not cached at all
 MAX_TEXT_CHARS = 100_000
@@ -171,3 +171,28 @@ def held_entries() -> int:
     """How many values are held now (the calling thread's long text's included)."""
     slot = getattr(_long, "slot", None)
     return len(_entries) + (len(slot[1]) if slot is not None else 0)
+
+
+#: the longest word the word caches hold
+MAX_CACHED_WORD = 64
+
+_W = TypeVar("_W")
+
+
+class WordCache(Generic[_W]):
+    """``fn`` of one word, cached for words of at most :data:`MAX_CACHED_WORD` characters.
+
+    A text repeats its vocabulary, so caching what is derived from each word (its stem, its readings, its
+    trigrams) pays; but a "word" can be a whole message without spaces, and a cache bounded only by its
+    count would keep 65,536 of those (gigabytes) for good. Longer words are computed each time. The words
+    held are single words, never a text.
+    """
+
+    def __init__(self, fn: Callable[[str], _W], maxsize: int = 65_536) -> None:
+        self.fn = fn
+        self.cached = functools.lru_cache(maxsize=maxsize)(fn)
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, word: str) -> _W:
+        """``fn(word)``, from the cache when the word is short enough to be held."""
+        return self.cached(word) if len(word) <= MAX_CACHED_WORD else self.fn(word)
