@@ -449,7 +449,9 @@ def _absolute(text: str) -> tuple[_Raw, ...]:
             continue
         if _NOT_A_DATE_AFTER.match(norm, m.end()) or reference_context_before(norm, m.start()):
             continue
-        lo = max(0, m.start() - 20)
+        # the words that make "4.2" a date stand before it on its own line: after the previous line's "ביום
+        # 29.2.2028", a clause numbered "4.2" is no date
+        lo = max(0, m.start() - 20, norm.rfind("\n", 0, m.start()) + 1)
         context = _LETTER.search(norm, lo, m.start()) is not None and (
             _DATE_PREPOSITION.search(norm[lo:m.start()]) is not None
         )

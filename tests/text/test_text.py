@@ -647,3 +647,10 @@ def test_script_counts_count_letters_per_script() -> None:
     assert script_counts("\u05d0\u05ea\u05f0\u05f2\u05cf\u05eb") == {"he": 4, "ar": 0, "en": 0}
     assert script_counts("\u0620\u064a\u061f\u064b١") == {"he": 0, "ar": 2, "en": 0}
     assert script_counts("AZaz\u00c0\u024f\u0250¿") == {"he": 0, "ar": 0, "en": 6}
+
+
+def test_a_clause_number_after_a_dated_line_is_no_date() -> None:
+    # "ביום" on the line before made the next clause's number "4.2" a date (4 February)
+    text = "2. השכירות תסתיים ביום 29.2.2028.\n4.2 המשכיר רשאי לשנות את המחיר"
+    assert [d.value for d in find_dates(text, REF)] == ["2028-02-29"]
+    assert [d.value for d in find_dates("נפגשנו ב 4.2 בבוקר", REF)] == ["2027-02-04"]
