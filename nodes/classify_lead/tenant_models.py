@@ -239,9 +239,10 @@ def _choose_weights(node: Any, settings: Settings, rows: list[dict[str, Any]], b
     training rows (three different fifths without an embedder below :data:`MANY_ROWS` rows, one above;
     the tenant's held-out rows are not looked at). With a dozen rows a label the examples and the
     embeddings say more than the n-gram weights; with thousands the n-gram weights may."""
-    featurizer, embedding = node._model_for(settings, options={}), embedder_of(settings)  # the shipped model
+    embedding = embedder_of(settings)
     if len(rows) < MANY_ROWS and embedding is not None:
         return SMALL_DATA_MIX
+    featurizer = node._model_for(settings, options={})  # the shipped model
     totals = dict.fromkeys(MIXES, 0.0)
     splits = 0
     for seed in (29, 31, 37)[: 3 if len(rows) < MANY_ROWS else 1]:

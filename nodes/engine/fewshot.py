@@ -34,7 +34,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -71,10 +71,8 @@ class LabelSide:
     starts: np.ndarray
     #: one l2-normalised centroid row per label
     centroids: sparse.csr_matrix
-    #: the same documents embedded (dense, l2-normalised), when an embedder was given
-    vectors: np.ndarray | None = None
-    #: the semantic regression: the mean the documents were centred on, one weight row and one
-    #: intercept per label (see the module docstring)
+    #: the semantic regression, when an embedder was given: the mean the documents' embeddings were
+    #: centred on, one weight row and one intercept per label (see the module docstring)
     center: np.ndarray | None = None
     coef: np.ndarray | None = None
     intercept: np.ndarray | None = None
@@ -117,8 +115,7 @@ def build_label_side(featurize: Callable[[list[str]], Any], labels: Sequence[Lab
         return side
     center = np.asarray(dense, dtype=np.float64).mean(axis=0)
     coef, intercept = fit_softmax_regression(unit_rows(dense - center), owners, len(labels), SEMANTIC_C)
-    return LabelSide(names=side.names, docs=side.docs, starts=side.starts, centroids=side.centroids,
-                     vectors=dense, center=center.astype(np.float32), coef=coef, intercept=intercept)
+    return replace(side, center=center.astype(np.float32), coef=coef, intercept=intercept)
 
 
 def fit_softmax_regression(rows: np.ndarray, owners: np.ndarray, n_labels: int,
@@ -192,7 +189,7 @@ _sides = _LabelSides(CACHED_LABEL_SETS)
 
 def label_side(model: Any, labels: Sequence[Label], embedder: Any = None) -> LabelSide:
     """The (cached) label side of ``labels`` in the feature space of ``model`` (``.version``,
-    ``.features``), and in ``embedder``'s when one is given and answers (``vectors`` is
+    ``.features``), and in ``embedder``'s when one is given and answers (``coef`` is
     ``None`` otherwise: the lexical side, until the embedder answers again)."""
     if embedder is not None:
         try:
@@ -241,7 +238,7 @@ def classify(model: Any, text: str, labels: Sequence[Label], embedder: Any = Non
     view alone)."""
     side = label_side(model, labels, embedder)
     vector = None
-    if side.vectors is not None:
+    if side.coef is not None:
         with contextlib.suppress(EmbeddingUnavailable):  # the words answer alone
             vector = embedder.embed([text], "query")[0]
     return scores(side, model.features([text]), vector), vector is not None

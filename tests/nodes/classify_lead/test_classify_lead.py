@@ -487,7 +487,7 @@ def test_a_tenants_default_label_set_is_ready_before_its_first_message() -> None
     node.load(settings)
     assert len(fewshot._sides._sides) == 1  # featurised and embedded at load, keyed with the embedder
     side = next(iter(fewshot._sides._sides.values()))
-    assert side.names == ("quote", "claim") and side.vectors is not None
+    assert side.names == ("quote", "claim") and side.coef is not None
 
 
 def test_the_featurizer_key_constant_is_the_computed_one() -> None:
