@@ -298,9 +298,10 @@ class Store:
                 # so the caller's retry connects afresh instead of borrowing another dead connection.
                 self._drain_pool(pid)
 
-    def _drain_pool(self, pid: int) -> None:
+    def _drain_pool(self, pid: int | None = None) -> None:
+        """Close the pooled connections (only if they are process ``pid``'s, when it is given)."""
         with self._pool_lock:
-            stale, self._pool = (self._pool, []) if self._pool_pid == pid else ([], self._pool)
+            stale, self._pool = (self._pool, []) if pid is None or self._pool_pid == pid else ([], self._pool)
         for old in stale:
             with contextlib.suppress(Exception):
                 old.close()
@@ -808,11 +809,7 @@ class Store:
     def close(self) -> None:
         """Close this thread's SQLite connection and the pooled PostgreSQL connections."""
         self._drop_conn()
-        with self._pool_lock:
-            pooled, self._pool = self._pool, []
-        for conn in pooled:
-            with contextlib.suppress(Exception):
-                conn.close()
+        self._drain_pool()
 
 
 def kept(payload: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 The rule, in order:
 
-1. Letters are counted per script (Hebrew, Arabic, Latin).
+1. Letters are counted per script (Hebrew, Arabic, Latin) — not those of web and e-mail
+   addresses ("israelpost-il.delivery-pay.com"): a Hebrew message with a link in it is Hebrew.
 2. Inside Hebrew or Arabic text, a Latin word written like a name — a capital letter
    ("iPhone", "Zoom", "WhatsApp", "SEO") or a digit ("4G") — is a brand or product and
    counts at a tenth of its letters; an ordinary lowercase word ("app", "sync", "invoice",
@@ -10,9 +11,6 @@ The rule, in order:
    function words ("the", "and", "I", "please", ...) every Latin word counts in full.
 3. ``mixed`` when the second script holds at least 25% of the weighted letters (and at
    least 3 letters); else the first script.
-Web addresses and e-mail addresses ("israelpost-il.delivery-pay.com") are not counted: a Hebrew
-message with a link in it is Hebrew.
-
 4. A text in Latin letters only is Hebrew when at least three of its words, and a fifth of
    them, are common Hebrew words as typed in Latin letters ("shalom ani rotze lekabel"),
    and Arabic when as many are Arabizi ("marhaba bade a3ref"); otherwise English.
