@@ -220,3 +220,19 @@ def test_the_embedding_head_scores_like_a_logistic_regression() -> None:
             ours = head_probabilities(head, row)
             theirs = dict(zip(fitted.classes_, fitted.predict_proba(row[None, :])[0], strict=True))
             assert all(abs(ours[k] - theirs[k]) < 1e-5 for k in classes)
+
+
+def test_small_data_with_embeddings_weighs_examples_and_head_half_each() -> None:
+    """Below 1,000 rows, with an embedder, the mix is fixed rather than chosen on fifths of a few rows (which
+    picked noise); without an embedder, or with too few rows to hold a fifth out, it is still chosen."""
+    from nodes.classify_lead import tenant_models
+    from nodes.classify_lead.node import ClassifyLeadNode
+    from tests.conftest import MODELS_DIR
+
+    rows = [{"text": f"{label} {i}", "category": label} for label in ("quote", "claim") for i in range(2)]
+    node = ClassifyLeadNode()
+    with_embeddings = load_settings(env={}, models_dir=MODELS_DIR)
+    assert tenant_models._choose_weights(node, with_embeddings, rows, [], ["claim", "quote"]) == \
+        (0.5, 0.5)
+    words_only = load_settings(env={"TZOMET_EMBEDDER": "off"}, models_dir=MODELS_DIR)
+    assert tenant_models._choose_weights(node, words_only, rows, [], ["claim", "quote"]) == (0.5, 0.0)
