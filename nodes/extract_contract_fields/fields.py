@@ -210,7 +210,8 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
 
 _TERM_CUE = _rx(
     rf"(?<![{HE}])(?:ל?תקופ(?:ה|ת)\s+(?:של|בת|ה?שכירות|ה?הסכם|ה?חוזה|ה?התקשרות|ה?העסקה|ה?ביטוח|ה?פוליסה|ה?הלוואה|"
-    rf"ה?שירותים|ה?הסכם\s+זה)|לתקופה|תקופת\s+\S+\s+(?:היא|תהיה|הינה|:)|[לב]משך|לתקופת)|"
+    rf"ה?שירותים|ה?הסכם\s+זה)|לתקופה|תקופת\s+\S+\s+(?:היא|תהיה|הינה|:)|[לב]משך|לתקופת|"
+    rf"ו?(?:תימשך|יימשך|ימשך|תמשך)(?:\s+עד\s+ל?תום)?)|"
     r"\b(?:term\s+of|period\s+of|for\s+a\s+(?:term|period)\s+of|for\s+a\s+(?:fixed\s+)?term|duration\s+of|"
     r"(?:term|period)\s+(?:shall\s+be|is|will\s+be)|for)\b|"
     + _ar_words("مدة\\s+(?:هذا|هذه)\\s+(?:العقد|الاتفاق|الاتفاقية|الإيجار)|لمدة|مدته|مدتها|مدة\\s+(?:العقد|الاتفاق|"
@@ -238,6 +239,12 @@ _NOTICE_STOP = _rx(rf"(?<![{HE}]){P}(?:תוך|מקבלת|ממועד|מיום|ל�
                    + _ar_words("خلال|من\\s+تاريخ|بعد|استلام"))
 
 
+#: "up to" right before a length: a limit ("לתקופה של עד שנתיים"), not the term
+_UP_TO = _rx(r"(?:(?<![\u05d0-\u05ea])עד|\bup\s+to|(?<![\u0621-\u064a])حتى)\s+$")
+#: "every"/"each" right before a term cue: a definition of a recurring period ("שנת הסכם – כל תקופה של 12 חודשים")
+_EVERY = _rx(r"(?:(?<![\u05d0-\u05ea])[וב]?כל|\b(?:each|every|any)|(?<![\u0621-\u064a])كل)\s+$")
+
+
 def find_term(text: str, clauses: Clauses, durations: list[Duration]) -> Found | None:
     """The contract's term in months, from "לתקופה של 12 חודשים" / "for a term of two years"."""
     for d in durations:
@@ -254,9 +261,12 @@ def find_term(text: str, clauses: Clauses, durations: list[Duration]) -> Found |
         before_cue = window[max(0, cue.start() - 40):cue.start()]
         if len(between) > 40 or _TERM_STOP.search(between) or _TERM_STOP.search(before_cue):
             continue
+        if _EVERY.search(before_cue) or _UP_TO.search(between):
+            continue  # "כל תקופה של 12 חודשים" defines a contract year, "לתקופה של עד שנתיים" a limit: not the term
         after = text[d.end:d.end + 25]
-        if re.match(r"^\s*(?:נוספ|additional|further|أخرى|اخرى|إضافي|اضافي)", after, re.IGNORECASE):
-            continue
+        if re.match(r"^\s*(?:נוספ|additional|further|أخرى|اخرى|إضافي|اضافي|after|thereafter|following|לאחר|אחרי|מתום|"
+                    r"بعد)", after, re.IGNORECASE):
+            continue  # another period, or one that follows the term ("for three (3) years after its termination")
         bare_for = cue.group(0).strip().lower() == "for"
         if bare_for and not re.search(r"\b(?:term|period|agreement|lease)\b", window, re.I):
             continue
@@ -264,12 +274,13 @@ def find_term(text: str, clauses: Clauses, durations: list[Duration]) -> Found |
     return None
 
 
-#: a length of time before the term ends ("90 ימים לפני תום התקופה", "60 days before the expiry"): a notice
+#: a length of time before the term ends or renews ("90 ימים לפני תום התקופה", "שבועיים לפני מועד החידוש",
+#: "60 days before the expiry", "two months before the relevant anniversary"), a few words between: a notice
 #: period when the clause speaks of giving notice (:data:`_NOTIFY`)
 _BEFORE_END = _rx(
     r"^\s*(?:לפחות\s+|at\s+least\s+|على\s+الأقل\s+)?(?:לפני|קודם\s+ל|before|prior\s+to|"
-    + ar("قبل") + r")\s+(?:ה?תום|ה?סיום|מועד\s+ה?סיום|פקיעת|(?:the\s+)?(?:end|expiry|expiration)\s+of|"
-    + ar("(?:انتهاء|نهاية)") + ")"
+    + ar("قبل") + r")\s+(?:[^\s.;:]+\s+){0,4}?(?:[והלמב]{0,2}(?:תום|סיום|פקיעת|חידוש|הארכת)|"
+    r"(?:end|expiry|expiration|renewal|anniversary)\b|" + ar("(?:ال)?(?:انتهاء|نهاية|تجديد)") + ")"
 )
 _NOTIFY = _rx(
     rf"(?<![{HE}]){P}(?:הודיע|יודיע|להודיע|הודעה|הודעת|התראה)|\b(?:notif\w*|notice)\b|"
@@ -286,7 +297,7 @@ _OPTION_EXERCISE = _rx(
 )
 #: what the notice that matters is about: ending the contract or not renewing it
 _ENDING = _rx(
-    rf"(?<![{HE}]){P}(?:לסיים|סיום|לסיומ\S*|לידי\s+סיום|לבטל|ביטול|להפסיק|הפסקת|שלא\s+להאריך|לא\s+להאריך|שלא\s+לחדש|"
+    rf"(?<![{HE}]){P}(?:לסיים|סיום|לסיומ\S*|לידי\s+סיום|לבטל|ביטול|להפסיק|הפסקת|ש?לא\s+להארי[כך]|שלא\s+לחדש|"
     rf"אי\s+חידוש|אי\s+הארכ\S*|לצאת\s+מ)|\b(?:terminat\w*|cancel\w*|not\s+to\s+renew|non-?renewal|end\s+(?:this|the))\b|"
     + _ar_words("إنهاء|انهاء|فسخ|إلغاء|الغاء|عدم\\s+التجديد|عدم\\s+تجديد")
 )
@@ -325,7 +336,7 @@ def _notices(text: str, clauses: Clauses, durations: list[Duration]) -> Iterator
             ok = len(between) <= 45 and not _NOTICE_STOP.search(between)
         if not ok:
             ok = bool(_NOTICE_AFTER.match(text[d.end:d.end + 40]))
-        if not ok and (_BEFORE_END.match(text[d.end:d.end + 40]) or (
+        if not ok and (_BEFORE_END.match(text[d.end:d.end + 60]) or (
                 _AR_FROM_END.match(text[d.end:d.end + 40]) and _AR_BEFORE.search(text[max(0, d.start - 12):d.start]))):
             ok = _NOTIFY.search(clauses.before(d.start, 160)[1]) is not None
         if ok:
@@ -520,12 +531,28 @@ _RENEW_POS = _rx(
     r"\bcontinue\w*\s+(?:in\s+(?:full\s+)?(?:force|effect)\s+)?(?:thereafter\s+)?from\s+(year|month)\s+to\s+(?:year|month)|"
     r"\b(?:renew\w*|continue\w*|extend\w*)\s+for\s+(?:successive|consecutive)\s+|"
     rf"(?<![{HE}])(?:ימשיך|יימשך|ימשכו|תמשיך|יעמוד|יעמדו)\s+(?:\S+\s+){{0,3}}?(?:משנה\s+לשנה|מתקופה\s+לתקופה|מחודש\s+לחודש)|"
-    rf"(?<![{AR}])[وف]?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,5}}?{_AR_RENEW_AUTO}"
+    rf"(?<![{AR}])[وف]?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,5}}?{_AR_RENEW_AUTO}|"
+    # renewed unless someone objects ("יוארך ההסכם בשנה נוספת וכך הלאה, אלא אם הודיע"), without "automatically"
+    rf"(?<![{HE}])(?:יתחדש|תתחדש|יחודש|תחודש|יוארך|תוארך|יתארך|תתארך|ויתחדש|ותתחדש|ויוארך|ותוארך)\s+"
+    rf"(?:[^\s.;]+\s+){{0,12}}?אלא\s+אם|"
+    r"\b(?:shall|will)\s+(?:be\s+)?(?:renewed|extended|renew|extend)\s+(?:[^\s.;]+\s+){0,12}?unless\b|"
+    rf"(?<![{AR}])[وف]?(?:يتجدد|تتجدد|يجدد|تجدد|يمدد|تمدد|يتمدد)\s+(?:[^\s.;]+\s+){{0,12}}?"
+    + ar("(?:ما\\s+لم|إلا\\s+إذا|الا\\s+اذا)")
+)
+#: the contract ends when its term does, said outright ("תסתיים השכירות בתום תקופת השכירות", "this Agreement shall
+#: expire at the end of the Initial Term"): no automatic renewal, when nothing says it renews
+_ENDS_WITH_TERM = _rx(
+    rf"(?<![{HE}])ו?(?:יפקע|תפקע|יסתיים|תסתיים|יגיע\s+לסיומו|תגיע\s+לסיומה)\s+(?:[^\s.;]+\s+){{0,3}}?(?:ב|עם\s+)תום|"
+    r"\b(?:shall|will)\s+(?:\w+\s+){0,2}?(?:expire|terminate|end)\s+(?:\w+\s+){0,2}?(?:at|on|upon)\s+(?:the\s+)?"
+    r"(?:end|expiry|expiration)\s+of|"
+    rf"(?<![{AR}])[وف]?" + ar("(?:ينتهي|تنتهي)") + r"\s+(?:[^\s.;]+\s+){0,3}?"
+    + ar("(?:ب|عند\\s+|في\\s+)?(?:انتهاء|نهاية)")
 )
 
 
 def find_auto_renewal(text: str) -> Found | None:
-    """True for "יתחדש אוטומטית" / "renews automatically", False when the contract says it does not."""
+    """True for "יתחדש אוטומטית" / "renews automatically" / "יוארך … אלא אם הודיע", False when the contract says it
+    does not, or (weaker, only when nothing says it renews) that it ends when its term does."""
     neg = _RENEW_NEG.search(text)
     pos = None
     for m in _RENEW_POS.finditer(text):
@@ -541,6 +568,9 @@ def find_auto_renewal(text: str) -> Found | None:
         return Found(False, neg.start(), neg.end(), 0.85)
     if pos:
         return Found(True, pos.start(), pos.end(), 0.85)
+    ends = _ENDS_WITH_TERM.search(text)
+    if ends:
+        return Found(False, ends.start(), ends.end(), 0.7)
     return None
 
 

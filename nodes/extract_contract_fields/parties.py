@@ -63,7 +63,8 @@ _BLOCK_END = re.compile(
 _SPLIT = re.compile(
     r"(?:^|\s|\n)(?:ל?בין|ו?לבין|ובין)\s*:?|מצד\s+(?:אחד|שני|שלישי)|of\s+the\s+(?:first|second|other|one)\s+part|"
     r"(?:^|\n)[ \t]*and[ \t]*+:?[ \t]*+(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b|"
-    r"(?:^|\n)[ \t]*و[ \t]*+:?[ \t]*+(?=\n)|من\s+جهة\s+(?:أولى|اولى|ثانية|أخرى)",
+    r"(?:^|\n)[ \t]*و[ \t]*+:?[ \t]*+(?=\n)|من\s+جهة(?:\s+(?:أولى|اولى|ثانية|أخرى))?|(?:^|\s)وبين\s*:?|"
+    r"(?<!\S)(?:ال)?طرف\s+(?:أول|اول|الأول|الاول|ثان\S*|الثاني)(?=\s*[؛;.]?\s*\n)",
 )
 #: a role in parentheses: '(להלן: "המשכיר")', "(hereinafter the Tenant)". The white space
 #: before an unquoted role may be given back to the role (which may hold spaces) only for its
@@ -91,7 +92,7 @@ _NAME_STOP = re.compile(
 )
 _NAME_PREFIX = re.compile(
     rf"^(?:[\s:\-\u2013.,]|\d+[.)]\s|ל?בין|ו?לבין|ובין|מצד\s+(?:אחד|שני|שלישי)|between|and|(?:ה)?(?:מר|גב{Q}|גברת|עו{Q}ד|ד{Q}ר)\s|"
-    r"Mr\.?\s|Mrs\.?\s|Ms\.?\s|Dr\.?\s|بين|و(?=[\s:])|الطرف\s+(?:الأول|الاول|الثاني|الثالث)\s*:?|السيدة\s|السيد\s|"
+    r"Mr\.?\s|Mrs\.?\s|Ms\.?\s|Dr\.?\s|و?بين|و(?=[\s:])|الطرف\s+(?:الأول|الاول|الثاني|الثالث)\s*:?|السيدة\s|السيد\s|"
     r"المحامي\s|الدكتور\s|د\.\s?)+",
     re.IGNORECASE,
 )

@@ -93,7 +93,7 @@ _EN_MONTH_FIRST = compile_guarded(
     re.IGNORECASE,
 )
 _EN_DAY_FIRST = compile_guarded(
-    rf"(?=\d)(?<![\d.,/:]){_D}(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>{_alt(_EN_MONTHS)})\b\.?"
+    rf"(?=\d)(?<![\d.,/:]){_D}(?:st|nd|rd|th)?\s+(?:day\s+of\s+|of\s+)?(?P<m>{_alt(_EN_MONTHS)})\b\.?"
     rf"(?:{_COMMA}{_Y4})?",
     re.IGNORECASE,
 )

@@ -371,12 +371,13 @@ def test_letters_quotes_and_forms_name_their_parties(written: str) -> None:
     assert report["party_precision"] >= 0.95
 
 
-@pytest.mark.parametrize(("written", "floor"), [("heldout_clauses", 0.91), ("heldout_clauses2", 0.86)])
+@pytest.mark.parametrize(("written", "floor"), [("heldout_clauses", 0.95), ("heldout_clauses2", 0.93),
+                                                   ("heldout_clauses3", 0.92)])
 def test_terms_notices_and_renewals_phrased_many_ways(written: str, floor: float) -> None:
-    """Two sets of ten contracts (he/ar/en) by helpers who never saw the rules, aimed at the term, the notice,
+    """Three sets of contracts (he/ar/en) by helpers who never saw the rules, aimed at the term, the notice,
     the renewal and the courts in uncommon words, with distractor periods (a price change's notice, an option's
-    deadline, a cure period). The first was read: fields 0.86 → 0.94; the second never was: 0.87 → 0.89 (its
-    terms given by their dates). Floors a little under."""
+    deadline, a cure period). The first two were read (0.86 → 0.98, 0.87 → 0.96); the third never was:
+    0.93 → 0.94. Floors a little under."""
     from nodes.extract_contract_fields.eval import DATA, evaluate
 
     report = evaluate(str(DATA.parent / written / "gold.jsonl"))

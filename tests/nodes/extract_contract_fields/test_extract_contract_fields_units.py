@@ -75,6 +75,14 @@ def test_option_and_notice_are_not_the_term() -> None:
     ("ההסכם לא יתחדש באופן אוטומטי.", False),
     ("This Agreement shall automatically renew for one year.", True),
     ("This Agreement will not renew automatically.", False),
+    # renewed unless someone objects, without the word "automatically"
+    ("בתום התקופה יחודש ההסכם לשנה נוספת וחוזר חלילה, אלא אם אחד הצדדים יודיע על רצונו שלא להאריכו.", True),
+    ("The agreement will be extended for further periods of one year unless either party objects in writing.", True),
+    ("يتجدد العقد لسنة أخرى ما لم يعترض أحد الطرفين خطياً.", True),
+    # it ends with its term, said outright
+    ("If the option is not exercised, the lease shall expire at the end of the term.", False),
+    ("לא נמסרה הודעת מימוש – יסתיים ההסכם בתום התקופה.", False),
+    ("ينتهي العقد بانتهاء مدته دون حاجة لإشعار.", False),
 ])
 def test_auto_renewal(text: str, value: bool) -> None:
     assert extract(text)["fields"]["auto_renewal"].value is value
@@ -100,3 +108,37 @@ def test_thirty_pages_is_fast() -> None:
     started = time.perf_counter()
     extract(big)
     assert (time.perf_counter() - started) < 1.0  # the bench (bench/bench_extract.py) measures the real target
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("5.1 המנוי יתחדש מעצמו, אלא אם הודיע המנוי בכתב לפחות שבועיים לפני מועד החידוש.", 14),
+    ("3.2 It renews each year unless a party notifies the other at least two (2) months before the anniversary.", 60),
+    ("4.3 השוכר רשאי לסיים את השכירות בהודעה בכתב שתימסר 90 יום לפחות לפני המועד שנקבע בה לסיום.", 90),
+    ("3.2 ההסכם יוארך בשנה נוספת, אלא אם הודיע צד לרעהו חודשיים מראש על רצונו שלא להאריכו.\n"
+     "8.1 הספק לא יחליף את מנהל הפרויקט ללא הודעה מוקדמת של 30 יום.", 60),
+])
+def test_notice_before_the_renewal_or_the_date_set_for_the_end(text: str, days: int) -> None:
+    assert extract(text)["fields"]["notice_period_days"].value == days
+
+
+@pytest.mark.parametrize(("text", "months"), [
+    ("1.4 \"שנת חוזה\" – כל תקופה של 12 חודשים.\n3.1 תקופת ההסכם הראשונה תהיה בת 24 חודשים.", 24),
+    ("3.1 תקופת השירות תחל במועד ההתקנה ותימשך עד תום 18 חודשים ממנו.", 18),
+    ("7.1 Each party keeps the other's information confidential during this Agreement and for three (3) years "
+     "after its end.", None),
+    ("5.2 עובד רשאי לצבור ימי חופשה לתקופה של עד שנתיים.", None),
+])
+def test_what_is_and_is_not_the_term(text: str, months: int | None) -> None:
+    term = extract(text)["fields"]["term_months"]
+    assert (term.value if term else None) == months
+
+
+def test_arabic_parties_split_at_and_between_and_first_party() -> None:
+    text = ("عقد خدمات\n\nبين:    شركة النور للتجارة م.ض.\n        رقم الشركة: 514578962\n"
+            "        من شارع الجليل 12، عكا\n        (ويُشار إليها فيما يلي بـ \"المزوّد\")\n"
+            "                                   طرف أول؛\n"
+            "وبين:   شركة الساحل للبناء م.ض.\n        رقم الشركة: 513377853\n        من المنطقة الصناعية، طمرة\n"
+            "        (ويُشار إليها فيما يلي بـ \"الزبون\")\n                                   طرف ثانٍ؛\n\n"
+            "تمهيد\nحيث إن المزوّد يقدّم خدمات؛\n")
+    parties = {p.id_number: p.name for p in extract(text)["parties"]}
+    assert parties == {"514578962": "شركة النور للتجارة م.ض.", "513377853": "شركة الساحل للبناء م.ض."}
