@@ -37,15 +37,6 @@ UNANSWERED_AT = 3
 CLASSIFIER_CHARS = 2_000
 #: the customer's first messages say what they came for
 OPENING_MESSAGES = 3
-#: categories a conversation can turn into later, and how sure the classifier must be
-ESCALATED_CATEGORIES = frozenset({"complaint", "cancellation"})
-ESCALATED_CONFIDENCE = 0.6
-#: the customer's last messages: where the chat ended up (its trend)
-CLOSING_MESSAGES = 3
-#: how sure the last messages must be of a turn the whole chat leans to (below ESCALATED_CONFIDENCE)
-TREND_CONFIDENCE = 0.75
-#: an opening read below this is no reading of what the customer came for: the whole chat says it better
-UNSURE_OPENING = 0.5
 
 
 def _messages_from_list(data: SummarizeInput, now: dt.datetime) -> list[Msg]:
@@ -241,12 +232,12 @@ def _stats(msgs: list[Msg], chat: whatsapp.ParsedChat | None) -> Stats:
     )
 
 
-def _customer_text(msgs: list[Msg], limit: int | None = None) -> str:
-    """The customer's messages (the first ``limit`` of them; the last ``-limit`` when negative), cut to
+def _chat_text(msgs: list[Msg], limit: int | None = None, customer_only: bool = True) -> str:
+    """The customer's messages (every message when not ``customer_only``; the first ``limit`` of them), cut to
     :data:`CLASSIFIER_CHARS`."""
-    texts = [m.text for m in msgs if m.role == "customer"]
+    texts = [m.text for m in msgs if m.text and (m.role == "customer" or not customer_only)]
     if limit:
-        texts = texts[limit:] if limit < 0 else texts[:limit]
+        texts = texts[:limit]
     text = "\n".join(texts).strip()
     if len(text) > CLASSIFIER_CHARS:
         # the request is at the start, complaints and outcomes at the end
@@ -258,13 +249,13 @@ def _customer_text(msgs: list[Msg], limit: int | None = None) -> str:
 def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, list[str], bool]:
     """Category, urgency, handoff reasons and whether handoff is required, via classify-lead.
 
-    The category is what the customer came for, read from their opening messages, unless the
-    chat turned into a complaint or a cancellation: everything they wrote reads so confidently,
-    or it leans that way and their last messages say so clearly (the trend). An opening the
-    classifier cannot read gives way to everything they wrote. Urgency and handoff come from
-    everything they wrote.
+    The category is what the conversation is for: the label classify-lead gives the most probability in three
+    readings together — the customer's opening messages (what they came for), everything the customer wrote,
+    and the whole chat, the business's replies included (which name the matter calmly: "נשמח לתאם תור", "the
+    refund was issued", where the customer's words may be sarcasm or a figure of speech). Urgency and handoff
+    come from everything the customer wrote.
     """
-    full_text = _customer_text(msgs)
+    full_text = _chat_text(msgs)
     if not full_text or not registry.exists("classify-lead"):
         return "other", "normal", [], False
 
@@ -276,22 +267,16 @@ def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, l
 
     try:
         full = run(full_text)
-        opening_text = _customer_text(msgs, OPENING_MESSAGES)
-        opening = full if opening_text == full_text else run(opening_text)
-        category = str(opening.category)
-        if float(opening.confidence) < UNSURE_OPENING and float(full.confidence) > float(opening.confidence):
-            category = str(full.category)
-        if full.category in ESCALATED_CATEGORIES:
-            if float(full.confidence) >= ESCALATED_CONFIDENCE:
-                category = str(full.category)
-            else:  # leaning that way: the last messages decide (read only then)
-                closing_text = _customer_text(msgs, -CLOSING_MESSAGES)
-                closing = full if closing_text == full_text else opening if closing_text == opening_text else \
-                    run(closing_text)
-                if closing.category == full.category and float(closing.confidence) >= TREND_CONFIDENCE:
-                    category = str(full.category)
+        readings = [full]
+        for text in (_chat_text(msgs, OPENING_MESSAGES), _chat_text(msgs, customer_only=False)):
+            readings.append(full if text == full_text else run(text))
     except Problem:
         return "other", "normal", [], False
+    total: dict[str, float] = {}
+    for reading in readings:
+        for label, p in (reading.scores or {str(reading.category): float(reading.confidence)}).items():
+            total[label] = total.get(label, 0.0) + float(p)
+    category = max(total, key=lambda label: total[label])
     return category, str(full.urgency), list(full.handoff.reasons), bool(full.handoff.required)
 
 

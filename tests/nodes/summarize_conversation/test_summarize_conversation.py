@@ -315,12 +315,22 @@ def test_the_fourth_and_fifth_held_out_chats_hold_their_floor(node: SummarizeCon
     words, figures of speech, kind promises of a Google review). The fourth scored 0.67 / 0.83 as it came, and
     0.67 / 0.875 once a review promised kindly stopped being a threat (four of its chats were read), 0.96 with
     the eighth writer's routine lookalikes; the fifth, never read, 0.37 / 0.70 as it came, 0.37 / 0.73 after
-    the same rule. Floors a little under."""
+    the same rule; 0.50 / 0.73 once the business's replies were read for the category (session 12, when it
+    was read). Floors a little under."""
     fourth = node.evaluate(str(EVAL_DIR / "heldout4" / "gold.jsonl"))
     assert fourth["n"] >= 24 and fourth["category_accuracy"] >= 0.62 and fourth["handoff_accuracy"] >= 0.91
     fifth = node.evaluate(str(EVAL_DIR / "heldout5" / "gold.jsonl"))
-    assert fifth["n"] >= 30 and fifth["category_accuracy"] >= 0.33 and fifth["handoff_accuracy"] >= 0.70
+    assert fifth["n"] >= 30 and fifth["category_accuracy"] >= 0.46 and fifth["handoff_accuracy"] >= 0.70
     assert fourth["customer_accuracy"] >= 0.9 and fifth["customer_accuracy"] >= 0.95
+
+
+def test_the_sixth_held_out_chats_hold_their_floor(node: SummarizeConversationNode) -> None:
+    """28 by a sixth helper (sarcastic customers on the way to a booking or a refund, a question that ends in a
+    cancellation, risks said once): 0.57 / 0.71 as they came, 0.64 / 0.71 once the category adds up the
+    opening, the customer's text and the whole chat with the business's replies. Never read."""
+    sixth = node.evaluate(str(EVAL_DIR / "heldout6" / "gold.jsonl"))
+    assert sixth["n"] >= 28 and sixth["category_accuracy"] >= 0.6 and sixth["handoff_accuracy"] >= 0.67
+    assert sixth["customer_accuracy"] >= 0.95
 
 
 # --- over HTTP ---------------------------------------------------------------------------
