@@ -8,6 +8,11 @@ items; per failure family when the items name one (``families_eval.jsonl``).
 ``--data`` naming a business's label set (a ``custom_eval/*.json`` file, or the folder)
 scores custom labels instead: the business's own labels and examples, its messages
 classified with them, by words alone and by words and meaning (macro-F1 for each).
+
+``--data`` naming a file of contact gold (lines of ``{"text", "name", "phones", "emails"}`` and no
+``category``, as ``data/contact_eval.jsonl``) scores the contact details: the writer's own name (exact, case
+and spacing aside: precision over the names given, recall over the names written), and phones and e-mails
+(micro precision and recall).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ def evaluate(node: Any, path: Path | None = None) -> dict[str, Any]:
         return evaluate_label_sets(node, sorted(path.glob("*.json")) if path.is_dir() else [path])
     rows = read_jsonl(path or EVAL)
     ctx = Context(settings=load_settings())
+    if rows and all("category" not in r and "name" in r for r in rows):
+        return evaluate_contacts(node, rows, ctx)
     gold, predicted, latencies = [], [], []
     handoff_gold, handoff_pred, urgent_gold, urgent_pred = [], [], [], []
     languages: list[str] = []
@@ -159,3 +166,51 @@ def _fewshot_macro_f1(node: Any, rows: list[dict[str, Any]], ctx: Context) -> fl
         gold.append(row["category"])
         predicted.append(out.category)
     return float(classification_report(gold, predicted, DEFAULT_CATEGORIES)["macro_f1"])
+
+
+def _same_name(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def evaluate_contacts(node: Any, rows: list[dict[str, Any]], ctx: Context) -> dict[str, Any]:
+    """The writer's own name, phones and e-mails against the gold (see the module docstring)."""
+    names_given = names_written = names_right = unnamed = unnamed_right = 0
+    counts = {"phones": [0, 0, 0], "emails": [0, 0, 0]}  # true positives, predicted, gold
+    errors = []
+    for row in rows:
+        inp = ClassifyLeadInput(text=row["text"], channel=row.get("channel", "other"))
+        out = cast(ClassifyLeadOutput, run(node, inp, ctx).output)
+        name, gold_name = out.contact.name, row.get("name")
+        names_given += name is not None
+        names_written += gold_name is not None
+        names_right += _same_name(name, gold_name)
+        unnamed += gold_name is None
+        unnamed_right += gold_name is None and name is None
+        wrong = {}
+        if not (_same_name(name, gold_name) or (name is None and gold_name is None)):
+            wrong["name"] = {"gold": gold_name, "predicted": name}
+        for kind in counts:
+            got = {v.lower() for v in getattr(out.contact, kind)}
+            want = {v.lower() for v in row.get(kind) or []}
+            counts[kind][0] += len(got & want)
+            counts[kind][1] += len(got)
+            counts[kind][2] += len(want)
+            if got != want:
+                wrong[kind] = {"gold": sorted(want), "predicted": sorted(got)}
+        if wrong:
+            errors.append({"id": row.get("id", ""), **wrong, "text": row["text"][:160]})
+
+    def ratio(a: int, b: int) -> float:
+        return round(a / b, 4) if b else 1.0
+
+    result: dict[str, Any] = {
+        "n": len(rows),
+        "name_precision": ratio(names_right, names_given),
+        "name_recall": ratio(names_right, names_written),
+        "no_name_right": ratio(unnamed_right, unnamed),
+    }
+    for kind, (tp, predicted, gold) in counts.items():
+        result[f"{kind}_precision"] = ratio(tp, predicted)
+        result[f"{kind}_recall"] = ratio(tp, gold)
+    result["errors"] = errors
+    return result

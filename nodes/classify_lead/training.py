@@ -28,9 +28,13 @@ FAMILIES_EVAL = DATA_DIR / "families_eval.jsonl"
 CUSTOM_EVAL_DIR = DATA_DIR / "custom_eval"
 
 
+#: the contact details' gold (``tzomet eval classify-lead --data …``): messages, kept out of training too
+CONTACT_EVALS = (DATA_DIR / "contact_eval.jsonl", DATA_DIR / "contact_heldout.jsonl")
+
+
 def eval_files() -> list[Path]:
     """Every held-out file: none of their texts (or near-copies) may reach training."""
-    return [p for p in [EVAL, FAMILIES_EVAL, *sorted(CUSTOM_EVAL_DIR.glob("*.json"))] if p.exists()]
+    return [p for p in [EVAL, FAMILIES_EVAL, *CONTACT_EVALS, *sorted(CUSTOM_EVAL_DIR.glob("*.json"))] if p.exists()]
 
 
 def held_out_rows() -> list[dict[str, Any]]:

@@ -386,6 +386,15 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "message then spaces": lambda: "12.11.2026, 09:14 - Dana: hi" + " " * SIZE + "x",
     "thanks then line breaks": lambda: "תודה" + "\n" * SIZE + "!",
     "line breaks then a label": lambda: "\n" * SIZE + "x: name",
+    "spelled addresses": lambda: _repeat("a.b at gmail dot "),
+    "bracketed ats": lambda: _repeat("a [at] b [dot] "),
+    "thanks, names": lambda: _repeat("תודה, דנה "),
+    "titles": lambda: _repeat("Dr. ד\"ר "),
+    "phones": lambda: _repeat("050-1234567 "),
+    "introductions": lambda: _repeat("this is Dana זה אבי "),
+    "here": lambda: _repeat("Katie here "),
+    "closing then spaces": lambda: "thanks" + " " * SIZE + ",\n",
+    "regards after spaces": lambda: " " * SIZE + "regards",
 }
 
 
