@@ -138,7 +138,8 @@ _unit_alt = "|".join(sorted(_UNITS, key=len, reverse=True))
 _dual_alt = "|".join(_DUALS)
 _DURATION = compile_guarded(
     rf"(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<num>{_NUM})"
-    rf"(?:\s*\(\s*(?P<num2>{_NUM})\s*\))?\s*-?\s*(?P<unit>{_unit_alt}){AR_MARKS}(?:{_Q}s?)?(?![\w\u05d0-\u05ea])"
+    rf"(?:\s*\(\s*(?P<num2>{_NUM})\s*\))?\s*-?\s*(?:(?:calendar|business|working|full|consecutive)\s+)?"
+    rf"(?P<unit>{_unit_alt}){AR_MARKS}(?:{_Q}s?)?(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<dual>{_dual_alt})(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<single>שנה|חודש|שבוע|יום)\s+(?:אחת|אחד)(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?P<ar_single>سنة|شهر|أسبوع|اسبوع|يوم|عام){AR_MARKS}\s+واحد{AR_MARKS}ة?{AR_MARKS}"

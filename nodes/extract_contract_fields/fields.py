@@ -84,11 +84,13 @@ _DATE_CUES: dict[str, re.Pattern[str]] = {
     "start": _rx(
         rf"(?<![{HE}])(?=[{HE}]){P}(?:החל\s+מ(?:יום|תאריך)?|תקופת\s+\S+(?=\s*[:|]?\s*$)|תקופת\s+\S+\s*[:|]|ה?תחילת(?:ו|ה)?"
         rf"|תחילתה|תחילתו|יחל(?:ו)?|תחל|תיכנס\s+לתוקף|ייכנס\s+לתוקף|"
-        rf"נכנס\s+לתוקף|מועד\s+ה?תחילה|יום\s+ה?תחילה|מ(?:יום|תאריך)|ו?תחילתה|תחילת\s+העבודה|בתוקף\s+מ(?:יום)?)|"
+        rf"נכנס\s+לתוקף|מועד\s+ה?תחילה|יום\s+ה?תחילה|מ(?:יום|תאריך)|ו?תחילתה|תחילת\s+העבודה|בתוקף\s+מ(?:יום)?|"
+        rf"מתחיל(?:ה|ות|ים)?)|"
         r"\b(?=[a-z])(?:commenc\w*|start(?:ing|s)?(?:\s+date)?|effective\s+(?:from|as\s+of|on|date)|beginning(?:\s+on)?|"
         r"from|as\s+of|with\s+effect\s+from)|"
         + _ar_words("تبدأ|يبدأ|تبدا|يبدا|اعتبارا\\s+من|ابتداء\\s+من|بدءا\\s+من|من\\s+تاريخ|تاريخ\\s+البدء|"
-                    "يسري\\s+مفعوله\\s+من|يدخل\\s+حيز\\s+التنفيذ")
+                    "يسري\\s+مفعوله\\s+من|يدخل\\s+حيز\\s+التنفيذ|الواقعة\\s+من|الممتدة\\s+من|للفترة\\s+من|لفترة\\s+من|"
+                    "من\\s+يوم")
     ),
     "end": _rx(
         rf"(?<![{HE}])(?=[{HE}]){P}(?:עד\s+(?:ל)?(?:יום|תאריך)|עד|סיום|סיומ[הו]|סופ[הו]|לא\s+יאוחר\s+מ(?:יום)?|ו?יסתיים|ו?תסתיים|ו"
@@ -288,39 +290,52 @@ _NOTIFY = _rx(
 )
 #: "قبل شهرين على الأقل من انتهاء الفترة": the "before" written ahead of the length, the end after it
 _AR_BEFORE = re.compile(ar("قبل") + r"\s*$")
-_AR_FROM_END = re.compile(r"^\s*(?:" + ar(r"على\s+الأقل") + r"\s+)?" + ar(r"من\s+(?:انتهاء|نهاية)"))
+_AR_FROM_END = re.compile(r"^\s*(?:" + ar(r"على\s+الأقل") + r"\s+)?" + ar(r"من\s+(?:تاريخ\s+)?(?:انتهاء|نهاية)"))
 #: a notice about exercising an option ("הודעה על רצונו לממש את האופציה 60 ימים לפני תום") is not the notice
 #: that ends the contract or stops its renewal
 _OPTION_EXERCISE = _rx(
     rf"(?<![{HE}]){P}(?:לממש|מימוש|ממש)\s+(?:\S+\s+){{0,2}}?ה?אופצי|\bexercis\w*\s+(?:\w+\s+){{0,3}}?options?\b|"
     + _ar_words("ممارسة|استعمال|استخدام") + r"\s+(?:\S+\s+){0,2}?" + ar("(?:ال)?خيار")
 )
-#: what the notice that matters is about: ending the contract or not renewing it
+#: what the notice that matters is about: ending the contract ...
 _ENDING = _rx(
-    rf"(?<![{HE}]){P}(?:לסיים|סיום|לסיומ\S*|לידי\s+סיום|לבטל|ביטול|להפסיק|הפסקת|ש?לא\s+להארי[כך]|שלא\s+לחדש|"
-    rf"אי\s+חידוש|אי\s+הארכ\S*|לצאת\s+מ)|\b(?:terminat\w*|cancel\w*|not\s+to\s+renew|non-?renewal|end\s+(?:this|the))\b|"
-    + _ar_words("إنهاء|انهاء|فسخ|إلغاء|الغاء|عدم\\s+التجديد|عدم\\s+تجديد")
+    rf"(?<![{HE}]){P}(?:לסיים|סיום|לסיומ\S*|לידי\s+סיום|לבטל|ביטול|להפסיק|הפסקת|לצאת\s+מ)|"
+    r"\b(?:terminat\w*|cancel\w*|end\s+(?:this|the))\b|"
+    + _ar_words("إنهاء|انهاء|فسخ|إلغاء|الغاء")
+)
+#: how far before a notice its clause says it ends the contract
+_ENDING_BEFORE = 200
+#: ... or not renewing it, which gives way to a notice that ends it ("not to renew … sixty (60) days before the
+#: end" and "terminate … for convenience … one calendar month's notice": the month)
+_NOT_RENEWING = _rx(
+    rf"(?<![{HE}]){P}(?:ש?לא\s+להארי[כך]|ש?לא\s+לחדש|אי\s+חידוש|אי\s+הארכ\S*)|"
+    r"\b(?:not\s+to\s+renew|non-?renewal|not\s+renew|not\s+be\s+renewed)\b|"
+    + _ar_words("عدم\\s+التجديد|عدم\\s+تجديد")
 )
 
 
 def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found | None:
     """The notice period in days, from "בהודעה מוקדמת של 60 יום" / "30 days' prior written notice": the first
-    notice whose clause is about ending the contract or not renewing it, else the first notice (a notice to
-    exercise an option is none)."""
+    notice whose clause is about ending the contract, else the first whose clause is about not renewing it,
+    else the first notice (a notice to exercise an option is none)."""
     first: Found | None = None
+    not_renewing: Found | None = None
     # what each clause is about, read once per clause: a clause may hold thousands of notices
     about: dict[int, str] = {}
     for found in _notices(text, clauses, durations):
         start = clauses.start_of(found.start)
         if start not in about:
             clause = text[start:clauses.end_of(found.start)]
-            about[start] = "option" if _OPTION_EXERCISE.search(clause) else "ending" if _ENDING.search(clause) else ""
+            about[start] = "option" if _OPTION_EXERCISE.search(clause) else \
+                "not renewing" if _NOT_RENEWING.search(clause) else ""
         if about[start] == "option":
             continue
-        if about[start] == "ending":
-            return found
+        if about[start] == "not renewing":
+            not_renewing = not_renewing or found
+        elif _ENDING.search(text, max(start, found.start - _ENDING_BEFORE), found.start):
+            return found  # the ending is said before the notice, in its clause ("may terminate … by giving …")
         first = first or found
-    return first
+    return not_renewing or first
 
 
 def _notices(text: str, clauses: Clauses, durations: list[Duration]) -> Iterator[Found]:
@@ -355,7 +370,8 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
         r"compensation|retainer|remuneration|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary|"
         r"(?:net\s+|total\s+)?order\s+(?:value|total)|total\s+(?:price|amount|due)",
         r"بدل\s+(?:ال)?(?:إيجار|ايجار|الخدمة|الخدمات|الصيانة|الأتعاب)|أجرة|اجرة|الأجرة|الاجرة|أتعاب|الأتعاب|راتب|الراتب|"
-        r"ثمن|الثمن|سعر|السعر|قيمة\s+القرض|مبلغ\s+القرض|القرض|يدفع|تدفع|المقابل|مقابل|الرسوم\s+الشهرية",
+        r"ثمن|الثمن|سعر|السعر|قيمة\s+القرض|مبلغ\s+القرض|القرض|يدفع|تدفع|المقابل|مقابل|الرسوم\s+الشهرية|أجرا|أجر|اجرا|اجر|"
+        r"الأجر|الاجر",
     ),
     "deposit": _words_rx(
         r"פיקדון|פקדון|ערבות|ערבון|בטוחה|בטוחות|ביטחון|בטחון|שטר\s+חוב|שטר\s+ביטחון",
@@ -383,7 +399,8 @@ _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                  + _ar_words("سنوي|سنوية|سنويا|في\\s+السنة|لكل\\s+سنة"))),
     ("quarter", _rx(rf"(?<![{HE}]){P}(?:רבעוני(?:ים|ת)?|לרבעון|ברבעון)(?![{HE}])|\b(?:quarterly|per\s+quarter)\b")),
     ("week", _rx(rf"(?<![{HE}]){P}(?:שבועי(?:ים|ת)?|לשבוע)(?![{HE}])|\b(?:weekly|per\s+week)\b")),
-    ("hour", _rx(rf"(?<![{HE}]){P}(?:לשעה|שעתי(?:ים|ת)?|לשעת)(?![{HE}])|\b(?:hourly|per\s+hour|an\s+hour)\b")),
+    ("hour", _rx(rf"(?<![{HE}]){P}(?:לשעה|שעתי(?:ים|ת)?|לשעת)(?![{HE}])|\b(?:hourly|per\s+hour|an\s+hour)\b|"
+                 + _ar_words("عن\\s+كل\\s+ساعة|لكل\\s+ساعة|للساعة|بالساعة|في\\s+الساعة"))),
 )
 _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
 #: a deposit named right after its amount: "כפיקדון", "as a security deposit", "كتأمين نقدي"
@@ -530,6 +547,7 @@ _RENEW_POS = _rx(
     r"\bautomatic\s+renewal|"
     r"\bcontinue\w*\s+(?:in\s+(?:full\s+)?(?:force|effect)\s+)?(?:thereafter\s+)?from\s+(year|month)\s+to\s+(?:year|month)|"
     r"\b(?:renew\w*|continue\w*|extend\w*)\s+for\s+(?:successive|consecutive)\s+|"
+    r"\bcontinue\w*\s+(?:in\s+(?:full\s+)?(?:force|effect)\s+)?automatically|"
     rf"(?<![{HE}])(?:ימשיך|יימשך|ימשכו|תמשיך|יעמוד|יעמדו)\s+(?:\S+\s+){{0,3}}?(?:משנה\s+לשנה|מתקופה\s+לתקופה|מחודש\s+לחודש)|"
     rf"(?<![{AR}])[وف]?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,5}}?{_AR_RENEW_AUTO}|"
     # renewed unless someone objects ("יוארך ההסכם בשנה נוספת וכך הלאה, אלא אם הודיע"), without "automatically"
@@ -543,6 +561,9 @@ _RENEW_POS = _rx(
 #: expire at the end of the Initial Term"): no automatic renewal, when nothing says it renews
 _ENDS_WITH_TERM = _rx(
     rf"(?<![{HE}])ו?(?:יפקע|תפקע|יסתיים|תסתיים|יגיע\s+לסיומו|תגיע\s+לסיומה)\s+(?:[^\s.;]+\s+){{0,3}}?(?:ב|עם\s+)תום|"
+    rf"(?<![{HE}])(?:ב|עם\s+)תום\s+(?:[^\s.;]+\s+){{0,3}}?ו?(?:יפקע|תפקע|יסתיים|תסתיים)\s|"
+    r"\b(?:at|upon|on)\s+the\s+(?:end|expiry|expiration)\s+of\s+(?:[^\s.;]+\s+){0,4}?(?:shall|will)\s+(?:\w+\s+)?"
+    r"(?:expire|terminate|end)\b|"
     r"\b(?:shall|will)\s+(?:\w+\s+){0,2}?(?:expire|terminate|end)\s+(?:\w+\s+){0,2}?(?:at|on|upon)\s+(?:the\s+)?"
     r"(?:end|expiry|expiration)\s+of|"
     rf"(?<![{AR}])[وف]?" + ar("(?:ينتهي|تنتهي)") + r"\s+(?:[^\s.;]+\s+){0,3}?"
@@ -740,7 +761,8 @@ _LAW_EN = _rx(
 
 _LAW_AR = _rx(
     ar("(?:تسري|يسري|تطبق|يطبق|تنطبق|ينطبق|يخضع|تخضع|يحكم|تحكم)") + r"[^.;\n]{0,60}?"
-    + ar("(?:ل?قوانين|ل?القوانين|ل?قانون|ل?القانون)") + r"\s+(?P<law>"
+    + ar("(?:ل?قوانين|ل?القوانين|ل?قانون|ل?القانون)") + r"\s+(?:"
+    + ar("(?:ال)?(?:سارية|ساري|نافذة|نافذ|معمول\\s+بها|معمول\\s+به)\\s+في") + r"\s+)?(?P<law>"
     + ar("(?:دولة\\s+)?(?:إسرائيل|اسرائيل)|(?:ال)?(?:إسرائيلي|اسرائيلي|الإسرائيلية|الاسرائيلية)") + ")"
 )
 

@@ -50,7 +50,12 @@ _LABEL_ROLES = frozenset(
 ) | frozenset(r for r in EN_ROLES.split())
 #: Arabic vowel marks, which may follow any letter ("ويُشار", "ويمثّلها")
 _M = AR_MARKS
-_BLOCK_START = re.compile(r"(?:^|\n|[\s:])(?:בין|between|بين)\s*:?", re.IGNORECASE)
+_BLOCK_START = re.compile(
+    r"(?:^|\n|[\s:])(?:בין|between|بين)\s*:?|"
+    r"(?:^|\n)[ \t]*(?:THE\s+)?PARTIES[ \t]*:?[ \t]*(?=\n)|"
+    r"(?:^|\n)[ \t]*(?:ال)?أطراف(?:\s+(?:ال)?عقد)?[ \t]*:?[ \t]*(?=\n)",
+    re.IGNORECASE,
+)
 _BLOCK_END = re.compile(
     r"(?:^|\n)\s*(?:הואיל|והואיל|WHEREAS|RECITALS|לפיכך|אשר\s+על\s+כן|הוסכם|NOW,?\s+THEREFORE|IT\s+IS\s+(?:HEREB"
     r"Y\s+)?AGREED|"
@@ -91,9 +96,9 @@ _NAME_STOP = re.compile(
     re.IGNORECASE,
 )
 _NAME_PREFIX = re.compile(
-    rf"^(?:[\s:\-\u2013.,]|\d+[.)]\s|ל?בין|ו?לבין|ובין|מצד\s+(?:אחד|שני|שלישי)|between|and|(?:ה)?(?:מר|גב{Q}|גברת|עו{Q}ד|ד{Q}ר)\s|"
+    rf"^(?:[\s:\-\u2013.,]|\d+[.)]\s|\(\d+\)\s|ל?בין|ו?לבין|ובין|מצד\s+(?:אחד|שני|שלישי)|between|and|(?:ה)?(?:מר|גב{Q}|גברת|עו{Q}ד|ד{Q}ר)\s|"
     r"Mr\.?\s|Mrs\.?\s|Ms\.?\s|Dr\.?\s|و?بين|و(?=[\s:])|الطرف\s+(?:الأول|الاول|الثاني|الثالث)\s*:?|السيدة\s|السيد\s|"
-    r"المحامي\s|الدكتور\s|د\.\s?)+",
+    r"المحامي\s|الدكتور\s|د\.\s?|(?:THE\s+)?PARTIES\b|" + f"كل{_M}\\s+من(?=[\\s:])" + r")+",
     re.IGNORECASE,
 )
 _REPRESENTATIVE = re.compile(

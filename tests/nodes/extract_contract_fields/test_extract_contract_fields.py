@@ -372,12 +372,12 @@ def test_letters_quotes_and_forms_name_their_parties(written: str) -> None:
 
 
 @pytest.mark.parametrize(("written", "floor"), [("heldout_clauses", 0.95), ("heldout_clauses2", 0.93),
-                                                   ("heldout_clauses3", 0.92)])
+                                                   ("heldout_clauses3", 0.96), ("heldout_clauses4", 0.85)])
 def test_terms_notices_and_renewals_phrased_many_ways(written: str, floor: float) -> None:
-    """Three sets of contracts (he/ar/en) by helpers who never saw the rules, aimed at the term, the notice,
+    """Four sets of contracts (he/ar/en) by helpers who never saw the rules, aimed at the term, the notice,
     the renewal and the courts in uncommon words, with distractor periods (a price change's notice, an option's
-    deadline, a cure period). The first two were read (0.86 → 0.98, 0.87 → 0.96); the third never was:
-    0.93 → 0.94. Floors a little under."""
+    deadline, a cure period). The first three were read (0.86 → 0.98, 0.87 → 0.96, 0.93 → 0.99); the fourth
+    never was: 0.83 → 0.85 → 0.87 over session 12's two rounds. Floors a little under."""
     from nodes.extract_contract_fields.eval import DATA, evaluate
 
     report = evaluate(str(DATA.parent / written / "gold.jsonl"))

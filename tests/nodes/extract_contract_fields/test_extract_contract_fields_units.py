@@ -142,3 +142,46 @@ def test_arabic_parties_split_at_and_between_and_first_party() -> None:
             "تمهيد\nحيث إن المزوّد يقدّم خدمات؛\n")
     parties = {p.id_number: p.name for p in extract(text)["parties"]}
     assert parties == {"514578962": "شركة النور للتجارة م.ض.", "513377853": "شركة الساحل للبناء م.ض."}
+
+
+def test_the_notice_that_ends_it_before_the_notice_not_to_renew() -> None:
+    text = ("2.2 The Agreement renews from year to year unless a party notifies the other of its wish not to renew at "
+            "least ninety (90) days before the end of the term.\n"
+            "5.1 Either party may terminate this Agreement at any time by giving one calendar month's written notice.\n"
+            "6.1 The supplier shall not replace the account manager without 30 days' prior notice, except on "
+            "termination.\n")
+    assert extract(text)["fields"]["notice_period_days"].value == 30
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("4.2 בתום תקופת השימוש יסתיים הסכם זה מאליו ללא צורך בהודעה.", False),
+    ("3.3 Upon the expiry of the Term this Agreement shall automatically end.", False),
+    ("3.2 Thereafter the agency shall continue in force automatically for an unlimited period.", True),
+])
+def test_renewal_said_the_other_way_round(text: str, value: bool) -> None:
+    assert extract(text)["fields"]["auto_renewal"].value is value
+
+
+def test_dates_ranges_hourly_pay_and_law_in_other_words() -> None:
+    he = extract("2.1 השכירות היא לתקופה המתחילה ביום 1.5.2026 ומסתיימת ביום 30.4.2027.")["fields"]
+    assert he["start_date"].value == "2026-05-01" and he["term_months"].value == 12
+    arabic = ("1. يستأجر المستأجر المعدّة للفترة الواقعة من 01/06/2026 حتى 30/11/2026 شاملةً.\n"
+              "3. يدفع المستأجر أجراً قدره 75 شيكل عن كل ساعة عمل.\n"
+              "8. يخضع هذا العقد للقوانين السارية في دولة إسرائيل.\n")
+    f = extract(arabic)["fields"]
+    assert f["start_date"].value == "2026-06-01" and f["term_months"].value == 6
+    assert f["payment_amount"].value == {"amount": 75.0, "currency": "ILS", "period": "hour", "vat": None}
+    assert f["governing_law"].value == "دولة إسرائيل"
+
+
+def test_parties_under_a_heading_and_after_kull_min() -> None:
+    en = ("SERVICES AGREEMENT\n\nPARTIES\n\n(1) Orion Systems Ltd., Company No. 514785962, of 5 Hamasger St., "
+          "Tel Aviv (the \"Supplier\"); and\n\n(2) Mr. Dan Peretz, ID No. 039337746, of Haifa (the \"Client\").\n\n"
+          "BACKGROUND\nA. The Client needs services.\n")
+    assert {p.id_number: p.name for p in extract(en)["parties"]} == {
+        "514785962": "Orion Systems Ltd.", "039337746": "Dan Peretz"}
+    ar_text = ("عقد\n\nبين كلّ من:\n(1) شركة الكرمل للتجارة م.ض، شركة رقم 513377853\n"
+               "    (ويشار إليها فيما يلي بـ \"المؤجرة\")\n\n(2) السيد سامي حداد، رقم هوية 039337746\n"
+               "    (ويشار إليه فيما يلي بـ \"المستأجر\")\n\nحيث إن المؤجرة تملك معدات؛\n")
+    names = {p.id_number: p.name for p in extract(ar_text)["parties"]}
+    assert names["513377853"] == "شركة الكرمل للتجارة م.ض"
