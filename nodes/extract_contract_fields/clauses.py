@@ -129,23 +129,27 @@ AR_NUMBERS: dict[str, int] = {
     "أربع": 4, "خمسة": 5, "خمس": 5, "ستة": 6, "ست": 6, "سبعة": 7, "سبع": 7, "ثمانية": 8, "ثماني": 8, "تسعة": 9,
     "تسع": 9, "عشرة": 10, "عشر": 10, "أحد عشر": 11, "احد عشر": 11, "اثني عشر": 12, "اثنا عشر": 12,
     "اثنتي عشرة": 12, "خمسة عشر": 15, "عشرين": 20, "عشرون": 20, "أربعة وعشرين": 24, "اربعة وعشرين": 24,
-    "ثلاثين": 30, "ثلاثون": 30, "ستة وثلاثين": 36, "خمسة وأربعين": 45, "خمسة واربعين": 45, "ستين": 60,
+    "ثلاثين": 30, "ثلاثون": 30, "ستة وثلاثين": 36, "ستة وثلاثون": 36, "أربعة وعشرون": 24, "اربعة وعشرون": 24,
+    "خمسة وأربعين": 45, "خمسة واربعين": 45, "خمسة وأربعون": 45, "خمسة واربعون": 45, "ستين": 60, "ستون": 60,
     "تسعين": 90,
 }
 _AR_NUM = "|".join(ar(w).replace(" ", r"\s+") for w in sorted(AR_NUMBERS, key=len, reverse=True))
 _NUM = rf"(?:\d{{1,4}}|{HE_NUMBER_PHRASE}|{EN_NUMBER_PHRASE}|{_AR_NUM})"
-_unit_alt = "|".join(sorted(_UNITS, key=len, reverse=True))
+#: the units as a pattern; an Arabic unit may carry its tanween inside ("يومًا") as well as after ("يوماً")
+_unit_alt = ar("|".join(sorted(_UNITS, key=len, reverse=True)))
 _dual_alt = "|".join(_DUALS)
 _DURATION = compile_guarded(
     rf"(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<num>{_NUM})"
     rf"(?:\s*\(\s*(?P<num2>{_NUM})\s*\))?\s*-?\s*(?:(?:calendar|business|working|full|consecutive)\s+)?"
     rf"(?P<unit>{_unit_alt}){AR_MARKS}(?:{_Q}s?)?(?![\w\u05d0-\u05ea])"
+    rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<half>חודש|שנה|שבוע|month|year|week)\s+(?:וחצי|and\s+a\s+half)"
+    rf"(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<dual>{_dual_alt})(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?:[לבמו]-?)?(?P<single>שנה|חודש|שבוע|יום)\s+(?:אחת|אחד)(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?P<ar_single>سنة|شهر|أسبوع|اسبوع|يوم|عام){AR_MARKS}\s+واحد{AR_MARKS}ة?{AR_MARKS}"
     rf"(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?P<bare_pre>של|of\s+(?:one|a))\s+(?P<bare>חודש|שבוע|שנה|month|week|year)(?![\w\u0"
-    rf"5d0-\u05ea])",
+    rf"5d0-\u05ea])(?!\s+(?:וחצי|and\s+a\s+half))",
     re.IGNORECASE,
 )
 
@@ -174,7 +178,7 @@ def find_durations(text: str) -> list[Duration]:
     for unit in _UNIT_WORD.finditer(text):
         # The big number-word pattern only runs just before a unit word (fast on long texts).
         lo = max(0, unit.start() - 60)
-        for m in _DURATION.finditer(text, lo, min(len(text), unit.end() + 6)):
+        for m in _DURATION.finditer(text, lo, min(len(text), unit.end() + 16)):  # "… and a half"
             if m.end() < unit.end() or m.start() in seen:
                 continue
             seen.add(m.start())
@@ -188,6 +192,9 @@ def _add(out: list[Duration], m: re.Match[str]) -> None:
     if m.group("dual"):
         unit, n = _DUALS[m.group("dual")]
         out.append(Duration(m.start("dual"), m.end(), n, unit))
+        return
+    if m.group("half"):  # "חודש וחצי", "a year and a half"
+        out.append(Duration(m.start("half"), m.end(), 1.5, _UNITS[m.group("half").lower()][0]))
         return
     if m.group("single"):
         out.append(Duration(m.start("single"), m.end(), 1, _UNITS[m.group("single")][0]))
@@ -204,5 +211,5 @@ def _add(out: list[Duration], m: re.Match[str]) -> None:
         count = _number(m.group("num"))
     if count is None or count <= 0:
         return
-    unit = _UNITS[m.group("unit").lower()][0]
+    unit = _UNITS[AR_MARK.sub("", m.group("unit")).lower()][0]
     out.append(Duration(m.start("num"), m.end(), count, unit))

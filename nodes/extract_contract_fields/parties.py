@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from nodes.text import Match
+from nodes.text import Match, find_ids
 
 from .clauses import AR_LETTERS, AR_MARKS
 
@@ -213,8 +213,8 @@ def _segment_parties(text: str, start: int, end: int, ids: _Ids) -> list[FoundPa
 
 #: a row of a parties table: "שם: משה כהן | ת.ז.: 0123… | כתובת: …", "الاسم: … | رقم الهوية: …"
 _NAME_ROW = re.compile(
-    r"^[ \t]*(?:שם(?:\s+מלא)?|الاسم(?:\s+الكامل)?|full\s+name|name)\s*:\s*(?P<name>[^|\n]{2,80}?)[ \t]*\|"
-    r"(?P<rest>[^\n]*)$",
+    r"^[ \t]*(?:שם(?:\s+מלא)?|الاسم(?:\s+الكامل)?|full\s+name|name)\s*:[ \t]*(?P<name>[^|\n]{2,80}?)"
+    r"(?:[ \t]*\||[ \t]{3,})(?P<rest>[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 #: what stands between a name and an ID that is someone else's (the person signing for a company)
@@ -237,6 +237,76 @@ def _name_rows(text: str, head: str, ids: _Ids) -> list[FoundParty]:
         role = _clean_role(above[:-1]) if above.endswith(":") and len(above) <= 30 else None
         start = m.start("name")
         out.append(FoundParty(name, role or None, found[0], start, start + len(name)))
+    return out
+
+
+#: a row of a table drawn with bars: "| שם מלא | רחל אבוטבול | דניאל שטרן |"
+_TABLE_ROW = re.compile(r"^[ \t]*\|(?P<cells>[^\n]*)\|[ \t]*$", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^[ \t]*[+\-=|: \t]*$")
+_NAME_CELL = re.compile(r"^(?:שם(?:\s+מלא)?|שם\s+(?:ה)?צד|name|full\s+name|party|الاسم(?:\s+الكامل)?)$", re.IGNORECASE)
+_ID_CELL = re.compile(
+    rf"ת{Q}?\.?\s?ז|ח{Q}?\.?\s?פ|ע{Q}?\.?\s?מ|מספר\s+מזהה|מס{Q}?\s+(?:זהות|חברה|עוסק)|\bID\b|\bno\.?$|number|"
+    r"رقم\s+(?:ال)?(?:هوية|شركة)|رقم",
+    re.IGNORECASE,
+)
+
+
+def _cells(text: str, m: re.Match[str]) -> list[tuple[int, int]]:
+    """The spans of a table row's cells (stripped)."""
+    spans = []
+    start = m.start("cells")
+    for part in m.group("cells").split("|"):
+        a, b = start, start + len(part)
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        spans.append((a, b))
+        start += len(part) + 1
+    return spans
+
+
+def _column_parties(text: str, ids: _Ids) -> list[FoundParty]:
+    """Parties written as the columns of a table — a header row of roles, a row of names, a row of numbers
+    ("| | המשכירה | השוכר |", "| שם מלא | רחל אבוטבול | דניאל שטרן |", "| מס' ת.ז. | 395827199 | 024426868 |"),
+    as in forms and signature tables."""
+    out: list[FoundParty] = []
+    table: list[list[tuple[int, int]]] = []
+    rows = list(_TABLE_ROW.finditer(text))
+    for i, m in enumerate(rows):
+        table.append(_cells(text, m))
+        between = text[m.end():rows[i + 1].start()] if i + 1 < len(rows) else "x"
+        if all(_TABLE_RULE.match(line) for line in between.split("\n")):
+            continue  # the same table goes on
+        out += _columns_of(text, table, ids)
+        table = []
+    return out
+
+
+def _labelled_number(text: str, cell: tuple[int, int], label: str) -> list[Match]:
+    """The number in a table cell read under its row's label ("מס' ת.ז." over "024426868", which alone could
+    be a Jerusalem phone number)."""
+    found = find_ids(f"{label} {text[cell[0]:cell[1]]}")
+    shift = cell[0] - len(label) - 1
+    return [replace(m, start=m.start + shift, end=m.end + shift) for m in found if m.start > len(label)]
+
+
+def _columns_of(text: str, table: list[list[tuple[int, int]]], ids: _Ids) -> list[FoundParty]:
+    names = next((r for r in table if len(r) >= 3 and _NAME_CELL.match(text[r[0][0]:r[0][1]])), None)
+    numbers = next((r for r in table if len(r) >= 3 and _ID_CELL.search(text[r[0][0]:r[0][1]])), None)
+    if names is None or numbers is None or len(names) != len(numbers):
+        return []
+    header = next((r for r in table if len(r) == len(names) and r[0][0] == r[0][1]
+                   and all(b > a for a, b in r[1:])), None)
+    out = []
+    label = text[numbers[0][0]:numbers[0][1]]
+    for j in range(1, len(names)):
+        found = ids.starting_in(*numbers[j]) or _labelled_number(text, numbers[j], label)
+        a, b = names[j]
+        if not found or b - a < 2:
+            continue
+        role = _clean_role(text[header[j][0]:header[j][1]]) if header else None
+        out.append(FoundParty(text[a:b], role or None, found[0], a, b))
     return out
 
 
@@ -325,6 +395,14 @@ def _lines_above(text: str, line_start: int, n: int) -> list[tuple[int, int]]:
     return out
 
 
+#: a line that names a person's business, not the person ("שם העסק: "גן עדן" – גינון", "Business: …")
+_BUSINESS_NAME = re.compile(
+    r"\s*(?:שם\s+(?:ה)?(?:עסק|חברה|מותג)|business(?:\s+name)?|company(?:\s+name)?|trading\s+as|"
+    r"اسم\s+(?:ال)?(?:مصلحة|شركة|محل))\s*:",
+    re.IGNORECASE,
+)
+
+
 def _named_ids(text: str, ids: _Ids) -> list[FoundParty]:
     """Parties of a letter, a quote or a form, where no "between" block names them: each ID with the name
     written before it on its line ("אבי דהן | עוסק מורשה 058742131") or, alone on its line, on the line
@@ -363,8 +441,8 @@ def _named_ids(text: str, ids: _Ids) -> list[FoundParty]:
                     if _ADDRESSED.match(text, *line) and (named := _name_before(text, *line, last=False)):
                         addressee = line
                         break
-                if addressee is None:
-                    above = above[:1]
+                if addressee is None:  # the line right above, but the business's name ("שם העסק: …")
+                    above = [line for line in above if not _BUSINESS_NAME.match(text, *line)][:1]
                     named = _name_before(text, *above[0], last=False) if above else None
                 else:
                     above = [addressee]
@@ -405,7 +483,9 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
         segments = [(a, b) for a, b in pairwise(cuts) if b - a > 2]
         for a, b in segments:
             parties.extend(_segment_parties(text, a, b, by_start))
-    if not [p for p in parties if p.id_match or p.role]:
+    # "between" may be only a word of the preamble ("between the Operator and the Member whose details …")
+    numbered_block = any(p.id_match for p in parties)
+    if not any(p.id_match or p.role for p in parties):
         parties = []
         for m in _LABELLED.finditer(head):
             role = m.group("role").strip()
@@ -431,12 +511,15 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
         rows = _name_rows(text, head, by_start)
         if rows:
             parties = rows
+    columns = _column_parties(text, by_start) if "|" in text else []
+    if columns:  # a table of the parties says who is who better than any line of it read alone
+        parties = columns + parties
     _ids_further_on(text, parties, by_start)
     if not [p for p in parties if p.id_match]:
         by_number = _named_ids(text, by_start)
         if by_number:
             parties = by_number
-    elif block is None:  # a form with a labelled client, and the supplier's number in its letterhead
+    elif not numbered_block:  # a form with a labelled client, and the supplier's number in its letterhead
         taken = {p.id_match.value for p in parties if p.id_match}
         parties += [p for p in _named_ids(text, by_start) if p.id_match and p.id_match.value not in taken]
     # de-duplicate (same id or same name)

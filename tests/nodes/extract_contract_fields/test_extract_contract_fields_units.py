@@ -185,3 +185,50 @@ def test_parties_under_a_heading_and_after_kull_min() -> None:
                "    (ويشار إليه فيما يلي بـ \"المستأجر\")\n\nحيث إن المؤجرة تملك معدات؛\n")
     names = {p.id_number: p.name for p in extract(ar_text)["parties"]}
     assert names["513377853"] == "شركة الكرمل للتجارة م.ض"
+
+
+def test_parties_as_the_columns_of_a_table() -> None:
+    text = ("הסכם שכירות מחסן\n\n+-----------+--------------+--------------+\n"
+            "|           | המשכיר       | השוכרת       |\n+-----------+--------------+--------------+\n"
+            "| שם מלא    | יגאל רוזן    | מירב חן      |\n| מס' ת.ז.  | 039337746    | 024426868    |\n"
+            "| טלפון     | 052-1112233  | 054-3332211  |\n+-----------+--------------+--------------+\n\n"
+            "1. המושכר\n1.1 מחסן מס' 4.\n")
+    parties = {p.id_number: (p.name, p.role) for p in extract(text)["parties"]}
+    assert parties["039337746"] == ("יגאל רוזן", "המשכיר")
+    assert parties["024426868"] == ("מירב חן", "השוכרת")  # alone, 024426868 could be a Jerusalem phone
+
+
+def test_a_persons_number_under_their_business_name_is_theirs() -> None:
+    text = ("הצדדים להסכם:\n\nשם: חברת אלון בע\"מ\nח.פ.: 514785962\n(להלן: \"המזמינה\")\n\n"
+            "שם: רון כהן\nשם העסק: \"ירוק עד\" – גינון\nת.ז./ע.מ.: 039337746\n(להלן: \"הקבלן\")\n\n"
+            "הואיל והמזמינה מעוניינת בשירות;\n")
+    assert {p.id_number: p.name for p in extract(text)["parties"]}["039337746"] == "רון כהן"
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("4.2 ההורה רשאי להפסיק את ההשתתפות בהודעה מוקדמת בכתב של חודש וחצי.", 45),
+    ("3.2 يحق لكل طرف إنهاء العقد بإشعار خطي قبل ثلاثين يومًا على الأقل من انتهاء الفترة السارية.", 30),
+    ("6.2 Either party may terminate this Agreement on a year and a half's written notice.", 548),
+])
+def test_lengths_written_other_ways(text: str, days: int) -> None:
+    assert extract(text)["fields"]["notice_period_days"].value == days
+
+
+def test_the_law_is_not_the_law_of_evidence_and_a_deposit_may_be_paid_in_cash() -> None:
+    text = ("7.2 הבורר יהיה כפוף לדין המהותי, אך לא לסדרי הדין ולדיני הראיות.\n7.3 על הסכם זה יחול הדין הישראלי.\n"
+            "4.1 במעמד החתימה יפקיד השוכר סך של 2,000 ₪ (אלפיים ש\"ח) במזומן, כפיקדון להבטחת התחייבויותיו.\n")
+    f = extract(text)["fields"]
+    assert f["governing_law"].value == "הדין הישראלי"
+    assert f["security_deposit"].value == {"amount": 2000.0, "currency": "ILS"}
+
+
+def test_a_summary_of_terms_and_a_roll_over() -> None:
+    text = ("MEMBERSHIP AGREEMENT\n\n  Start Date:             1 May 2026\n"
+            "  Initial Term:           three (3) months\n\n"
+            "2.2 At the end of the Initial Term the Membership rolls over on a monthly basis.\n\n"
+            "Signature: ______          Date: 20/04/26\n")
+    f = extract(text)["fields"]
+    assert f["signing_date"].value == "2026-04-20" and f["start_date"].value == "2026-05-01"
+    assert f["term_months"].value == 3 and f["auto_renewal"].value is True
+    lease = extract("2.2 בתום התקופה, ואם איש לא הודיע אחרת, תימשך השכירות מחודש לחודש באותם תנאים.")["fields"]
+    assert lease["auto_renewal"].value is True
