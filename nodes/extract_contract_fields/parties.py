@@ -292,6 +292,8 @@ def _labelled_number(text: str, cell: tuple[int, int], label: str) -> list[Match
 
 
 def _columns_of(text: str, table: list[list[tuple[int, int]]], ids: _Ids) -> list[FoundParty]:
+    """The parties of one table (its rows' cell spans): each column's name, number and, from a header row
+    whose first cell is empty, role; none when the table has no row of names and row of numbers."""
     names = next((r for r in table if len(r) >= 3 and _NAME_CELL.match(text[r[0][0]:r[0][1]])), None)
     numbers = next((r for r in table if len(r) >= 3 and _ID_CELL.search(text[r[0][0]:r[0][1]])), None)
     if names is None or numbers is None or len(names) != len(numbers):
