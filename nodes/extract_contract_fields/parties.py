@@ -98,7 +98,8 @@ _NAME_STOP = re.compile(
 _NAME_PREFIX = re.compile(
     rf"^(?:[\s:\-\u2013.,]|\d+[.)]\s|\(\d+\)\s|ל?בין|ו?לבין|ובין|מצד\s+(?:אחד|שני|שלישי)|between|and|(?:ה)?(?:מר|גב{Q}|גברת|עו{Q}ד|ד{Q}ר)\s|"
     r"Mr\.?\s|Mrs\.?\s|Ms\.?\s|Dr\.?\s|و?بين|و(?=[\s:])|الطرف\s+(?:الأول|الاول|الثاني|الثالث)\s*:?|السيدة\s|السيد\s|"
-    r"المحامي\s|الدكتور\s|د\.\s?|(?:THE\s+)?PARTIES\b|" + f"كل{_M}\\s+من(?=[\\s:])" + r")+",
+    r"المحامي\s|الدكتور\s|د\.\s?|(?:THE\s+)?PARTIES\b|"
+    r"من\s+جهة(?:\s+(?:أولى|اولى|ثانية|أخرى))?[،,؛;]?|" + f"كل{_M}\\s+من(?=[\\s:])" + r")+",
     re.IGNORECASE,
 )
 _REPRESENTATIVE = re.compile(
@@ -283,6 +284,55 @@ def _column_parties(text: str, ids: _Ids) -> list[FoundParty]:
     return out
 
 
+#: a row of a table aligned with spaces: "שם מלא:          עומר שלום                      אורטל ביטון"
+_ALIGNED_ROW = re.compile(r"^[ \t]*(?P<label>[^\s:|][^:|\n]{0,24}):[ \t]{2,}(?P<rest>\S[^|\n]*)$", re.MULTILINE)
+_COLUMN_GAP = re.compile(r"[ \t]{3,}")
+
+
+def _aligned_parties(text: str, ids: _Ids) -> list[FoundParty]:
+    """Parties written as columns aligned with spaces: a line of roles over labelled lines of names and
+    numbers ("המוכר      הקונה" / "שם מלא:   עומר שלום   אורטל ביטון" / "ת.ז.:   041267386   20873419-4")."""
+    out: list[FoundParty] = []
+    table: list[list[tuple[int, int]]] = []
+    last_end = -1
+    for m in _ALIGNED_ROW.finditer(text):
+        rest_start, rest_end = m.start("rest"), m.start("rest") + len(m.group("rest").rstrip())
+        cells, at = [], rest_start
+        for gap in _COLUMN_GAP.finditer(text, rest_start, rest_end):
+            cells.append((at, gap.start()))
+            at = gap.end()
+        cells.append((at, rest_end))
+        if last_end != -1 and text[last_end:m.start()].strip():
+            out += _aligned_table(text, table, ids)
+            table = []
+        if len(cells) >= 2:
+            table.append([(m.start("label"), m.end("label")), *cells])
+        last_end = m.end()
+    return out + _aligned_table(text, table, ids)
+
+
+def _aligned_table(text: str, table: list[list[tuple[int, int]]], ids: _Ids) -> list[FoundParty]:
+    """:func:`_columns_of` for rows aligned with spaces, with the line of roles above them as the header."""
+    if len(table) < 2:
+        return []
+    first = table[0][0][0]
+    line_start = text.rfind("\n", 0, first) + 1
+    above_end = line_start - 1
+    while above_end > 0 and not text[text.rfind("\n", 0, above_end) + 1:above_end].strip():
+        above_end = text.rfind("\n", 0, above_end)  # blank lines between the roles and the rows
+    above_start = text.rfind("\n", 0, max(0, above_end)) + 1
+    header: list[tuple[int, int]] = [(above_start, above_start)]
+    line = text[above_start:max(above_start, above_end)]
+    if ":" not in line and "|" not in line:
+        at = above_start + len(line) - len(line.lstrip())
+        for gap in _COLUMN_GAP.finditer(text, at, above_start + len(line.rstrip())):
+            header.append((at, gap.start()))
+            at = gap.end()
+        header.append((at, above_start + len(line.rstrip())))
+    rows = [header, *table] if len(header) == len(table[0]) else table
+    return _columns_of(text, rows, ids)
+
+
 def _labelled_number(text: str, cell: tuple[int, int], label: str) -> list[Match]:
     """The number in a table cell read under its row's label ("מס' ת.ז." over "024426868", which alone could
     be a Jerusalem phone number)."""
@@ -336,10 +386,12 @@ _ADDRESSED = re.compile(r"\s*(?:ו?לכבוד|to|dear|attn\.?|attention|و?حض�
 
 #: a line that says where a company is registered ("Registered with the Amtsgericht München under"),
 #: which is not its name
-_REGISTERED = re.compile(r"\bregistered\b|\bunder\b|רשומה|רשום\s+ב|במרשם|مسجل", re.IGNORECASE)
+_REGISTERED = re.compile(r"\bregistered\b(?!\s+partnership)|\bunder\b|(?<!שותפות\s)רשומה|רשום\s+ב|במרשם|مسجل",
+                         re.IGNORECASE)
 #: what a company's name ends with, to find it above the lines of its address and register
 _COMPANY = re.compile(
-    rf"בע{Q}מ|\b(?:Ltd|Limited|GmbH|Inc|LLC|B\.?V|S\.?A|SAS|SARL|AG|PLC|Corp)\b\.?|م\.ض|شركة", re.IGNORECASE)
+    rf"בע{Q}מ|שותפות\s+רשומה|\b(?:Ltd|Limited|GmbH|Inc|LLC|B\.?V|S\.?A|SAS|SARL|AG|PLC|Corp|Partnership)\b\.?|"
+    r"م\.ض|شركة", re.IGNORECASE)
 #: where a sentence hands over to the name it gives ("ניתנת על ידי שמעון אזולאי", "on which Noa Ben-Haim",
 #: "אני, דנה לוי", "on behalf of Van der Berg Foods B.V.") — at the start of a line too
 _NAME_INTRO = re.compile(
@@ -432,7 +484,7 @@ def _named_ids(text: str, ids: _Ids) -> list[FoundParty]:
             # alone on its line: the name is on the line above — for a company, the nearest of the three
             # above that reads as one (a letterhead: name, profession, number)
             above = _lines_above(text, line_start, 3)
-            if m.extra.get("id_type") in ("company", "amuta", "foreign"):
+            if m.extra.get("id_type") in ("company", "amuta", "partnership", "foreign"):
                 above = [line for line in above if _COMPANY.search(text, *line)][:1] or above[:1]
                 named = _name_before(text, *above[0], last=False) if above else None
             else:  # a person's: the addressee ("حضرة السيد سامر عودة" over "صاحب مخبز…"), else the line right above
@@ -513,7 +565,7 @@ def find_parties(text: str, ids: list[Match]) -> list[FoundParty]:
         rows = _name_rows(text, head, by_start)
         if rows:
             parties = rows
-    columns = _column_parties(text, by_start) if "|" in text else []
+    columns = (_column_parties(text, by_start) if "|" in text else []) + _aligned_parties(text, by_start)
     if columns:  # a table of the parties says who is who better than any line of it read alone
         parties = columns + parties
     _ids_further_on(text, parties, by_start)

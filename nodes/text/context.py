@@ -36,6 +36,9 @@ _ID_WORDS: dict[str, str] = {
         r"\bdealer\s+(?:no\.?|number)|رقم\s+(?:ال)?مشتغل|مشتغل\s+مرخص|مشغل\s+مرخص|عوسيك\s+مو?رشيه"
     ),
     "passport": r"דרכון|\bpassport(?:\s+(?:no\.?|number|#))?|جواز\s+(?:ال)?سفر|جواز",
+    # a registered partnership's number (55…), checked like a company's
+    "partnership": r"שותפות(?:\s+רשומה)?|מס'\s*שותפות|\b(?:registered\s+)?partnership(?:\s+(?:no\.?|number))?|"
+                   r"رقم\s+(?:ال)?شراكة|شراكة\s+مسجلة",
 }
 
 _ID_CONTEXT = compile_guarded(

@@ -1,5 +1,5 @@
-"""Find Israeli identification numbers: Teudat Zehut, company (ח.פ.), amuta (ע"ר),
-osek murshe (ע.מ.) and passport numbers; and foreign companies' register numbers by their register's
+"""Find Israeli identification numbers: Teudat Zehut, company (ח.פ.), amuta (ע"ר), registered partnership
+(שותפות רשומה), osek murshe (ע.מ.) and passport numbers; and foreign companies' register numbers by their register's
 name (German HRB/HRA, Dutch KvK, French RCS, a US EIN, a UK company number), as ``foreign``.
 
 The type comes from the nearest context word in the ~25 characters before the number
@@ -49,9 +49,9 @@ _DIGIT = re.compile(r"\d")
 #: between two IDs of one list: a comma, ";" or "and", then at most two words ("שלי", "של אשתי")
 _LIST_GAP = re.compile(r"\s*(?:[,;]|\s(?:and|ו|و))\s*(?:[^\W\d_]+\s+){0,2}[:\-]?\s*", re.IGNORECASE)
 _PASSPORT_HINT = re.compile(r"דרכון|passport|جواز", re.IGNORECASE)
-_HP_TYPES = frozenset({"company", "amuta"})
+_HP_TYPES = frozenset({"company", "amuta", "partnership"})
 #: the types whose numbers carry a check digit
-_CHECKED_TYPES = frozenset({"israeli_id", "company", "amuta"})
+_CHECKED_TYPES = frozenset({"israeli_id", "company", "amuta", "partnership"})
 
 
 class _Spans:

@@ -373,12 +373,12 @@ def test_letters_quotes_and_forms_name_their_parties(written: str) -> None:
 
 @pytest.mark.parametrize(("written", "floor"), [("heldout_clauses", 0.95), ("heldout_clauses2", 0.93),
                                                    ("heldout_clauses3", 0.96), ("heldout_clauses4", 0.95),
-                                                   ("heldout_clauses5", 0.94)])
+                                                   ("heldout_clauses5", 0.96), ("heldout_clauses6", 0.9)])
 def test_terms_notices_and_renewals_phrased_many_ways(written: str, floor: float) -> None:
-    """Five sets of contracts (he/ar/en) by helpers who never saw the rules, aimed at the term, the notice,
+    """Six sets of contracts (he/ar/en) by helpers who never saw the rules, aimed at the term, the notice,
     the renewal, the courts and the parties in uncommon words and layouts, with distractor periods (a price
-    change's notice, an option's deadline, a cure period). The first four were read (0.86 → 0.98, 0.87 → 0.96,
-    0.93 → 0.99, 0.83 → 0.98); the fifth never was: 0.93 → 0.97 over session 12's three rounds. Floors a
+    change's notice, an option's deadline, a cure period). The first five were read (0.86 → 0.98, 0.87 → 0.96,
+    0.93 → 0.99, 0.83 → 0.98, 0.93 → 0.98); the sixth never was: 0.91 → 0.93 over session 12. Floors a
     little under."""
     from nodes.extract_contract_fields.eval import DATA, evaluate
 

@@ -232,3 +232,17 @@ def test_a_summary_of_terms_and_a_roll_over() -> None:
     assert f["term_months"].value == 3 and f["auto_renewal"].value is True
     lease = extract("2.2 בתום התקופה, ואם איש לא הודיע אחרת, תימשך השכירות מחודש לחודש באותם תנאים.")["fields"]
     assert lease["auto_renewal"].value is True
+
+
+def test_parties_in_columns_aligned_with_spaces_and_a_partnership() -> None:
+    text = ("הסכם מכר\n\nפרטי הצדדים:\n\n                 המוכר                          הקונה\n"
+            "שם מלא:          יגאל רוזן                      מירב חן\n"
+            "ת.ז.:            039337746                      02442686-8\n"
+            "כתובת:           רח' הגפן 3, חדרה               רח' הזית 5, עפולה\n\n1. הממכר\n1.1 רכב.\n")
+    parties = {p.id_number: (p.name, p.role) for p in extract(text)["parties"]}
+    assert parties["039337746"] == ("יגאל רוזן", "המוכר")
+    assert parties["024426868"] == ("מירב חן", "הקונה")
+    quote = ("פרטי הלקוח\nשם: קפה השדרה – שותפות רשומה\nמס' שותפות: 55-034218-2\nכתובת: שד' רגר 1, באר שבע\n\n"
+             "1. העבודה\n1.1 עיצוב.\n")
+    found = {p.id_number: (p.name, p.id_type) for p in extract(quote)["parties"]}
+    assert found["550342182"] == ("קפה השדרה – שותפות רשומה", "other")
