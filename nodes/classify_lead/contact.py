@@ -49,7 +49,7 @@ _NOT_NAME_WORDS = """
 מחפש מחפשת פונה פונים כותב כותבת מתקשר מתקשרת גר גרה של שלי שלנו עם על אם כי גם רק כבר עוד לא כן היום מחר אתמול
 בבקשה תודה שלום היי הי הלו בוקר ערב צהריים טוב טובה אבל או כמו איך מה מתי למה כמה איפה יש אין היה הייתי אשמח נשמח
 מתעניין מתעניינת מנהל מנהלת אמא אבא בעלי אשתי הבן הבת ילד ילדה השכן השכנה שוב מאוד ממש סתם חבר חברה לקוח לקוחה
-מרחוב ברחוב רחוב דירה דירת בניין מספר טלפון נייד מייל פלאפון רב מראש שבת חג שמח נעים רבה הרבה ביותר לכם לך לי
+נשלח נשלחה מרחוב ברחוב רחוב דירה דירת בניין מספר טלפון נייד מייל פלאפון רב מראש שבת חג שמח נעים רבה הרבה ביותר לכם לך לי
 from and the a an i i'm im me my mine here there at in of on to for with about please pls plz can could would will
 need needs want wants looking interested calling writing trying just your you we us our is was am are be been again
 call text thanks thank hi hello hey dear regards best cheers sorry also still not no yes ok okay sent iphone android
@@ -69,28 +69,33 @@ september october november december can could would will should just also
 """
 _NOT_NAME_EN = frozenset(_NOT_NAME_EN_WORDS.split())
 
-_CLOSING = (r"תודה(?:\s+רבה)?(?:\s+מראש)?|בתודה|בברכה|בברכת\s+\S+|בכבוד\s+רב|להתראות|"
+_CLOSING = (r"תודה(?:\s+רבה)?(?:\s+מראש)?|בתודה|בברכה|בברכת\s+\S+|בכבוד\s+רב|להתראות|כל\s+טוב|יום\s+טוב|"
             r"thanks(?:\s+(?:a\s+lot|so\s+much|again))?|thank\s+you|(?:(?:best|kind|warm)\s+)?regards|best|cheers|"
-            r"sincerely|yours(?:\s+(?:truly|sincerely))?|"
+            r"sincerely|yours(?:\s+(?:truly|sincerely))?|all\s+the\s+best|best\s+wishes|take\s+care|"
             r"و?شكر[اًا]*(?:\s+جزيل[اًا]*)?|مع\s+(?:الشكر|تحياتي|التحية|خالص\s+التحية)|تحياتي|مع\s+الاحترام")
 #: (pattern, strength, whether the first word must be a known name, whether it signs the message off): the
 #: name starts where the match ends. White space is read one way ("*+"): read every way, a long run of it
 #: costs time quadratic in its length
 _CUES: list[tuple[re.Pattern[str], int, bool, bool]] = [
-    (re.compile(r"(?:^|\n)[^\S\n]*+(?:שם(?:\s+(?:מלא|פרטי))?|איש(?:ת)?\s+(?:ה)?קשר|(?:your\s+|full\s+)?name|"
+    (re.compile(r"(?:^|\n)[^\S\n]*+(?:שם(?:\s+(?:מלא|פרטי))?|איש(?:ת)?\s+(?:ה)?קשר|(?:your\s+|full\s+|first\s+and\s+last\s+|first\s+|last\s+)?name|"
                 r"contact(?:\s+(?:person|name))?|الاسم(?:\s+الكامل)?|اسم)[^\S\n]*+[:：\-–][^\S\n]*+",
                 re.IGNORECASE), 3, False, False),
     (re.compile(r"(?:שמי|קוראים\s+לי|השם\s+שלי(?:\s+(?:הוא|זה))?|\bmy\s+name\s+is|\bmy\s+name's|\bname's|"
                 r"اسمي|انا\s+اسمي)\s++", re.IGNORECASE), 3, False, False),
     (re.compile(rf"(?:^|\n)[^\S\n]*+(?:{_CLOSING})[^\S\n]*+[,،!.]?[^\S\n]*+\n(?:[^\S\n]*+\n)?[^\S\n]*+",
                 re.IGNORECASE), 2, False, False),
-    (re.compile(rf"(?<![{_LETTER}])(?:אני|זה|זאת|זו|כאן|מדבר|מדברת|this\s+is|it'?s|i\s+am|i'm|im|معك|معاك|"
+    (re.compile(rf"(?<![{_LETTER}])(?:אני|זה|זאת|זו|כאן|מדבר|מדברת|על\s+(?:ה)?שם|this\s+is|it'?s|i\s+am|i'm|im|"
+                rf"معك|معاك|"
                 rf"انا|أنا|هون)\s++", re.IGNORECASE), 1, True, False),
     (re.compile(rf"(?<![{_LETTER}])(?:{_CLOSING})[^\S\n]*+[,،][^\S\n]*+|(?:^|\s)[-–—][^\S\n]*+", re.IGNORECASE),
      1, True, True),
 ]
-#: an English name introduced after it: "Katie here", "Omer here"
-_HERE = re.compile(r"\b([A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)[ \t]{1,3}here\b")
+#: a name introduced after it: "Katie here", "מלכה פה", "ام خالد هون"
+_HERE = re.compile(rf"\b([A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)[ \t]{{1,3}}here\b|"
+                   rf"(?:^|(?<=[\s,.!]))([{_LETTER}]{{2,20}}(?:[ \t][{_LETTER}]{{2,20}})?)[ \t]{{1,3}}"
+                   rf"(?:פה|כאן|هون|هنا)(?![{_LETTER}])")
+#: the last words of a message, after the end of a sentence: a name signing it ("… בוואטסאפ הזה. רוני")
+_LAST_NAME = re.compile(rf"(?:^|[.!?\n])[ \t]*([{_LETTER}][^\n.!?]{{0,40}})$")
 #: what may stand between a name and a phone beside it
 _BESIDE = re.compile(r"^[\s,:\-–]*$")
 #: what may follow the last word of a message: white space, closing punctuation, an emoji or two
@@ -112,7 +117,7 @@ def _is_stop(word: str) -> bool:
         return True
     if len(low) > 2 and low[0] in "וو" and low[1:] in _NOT_NAME:
         return True  # "ואני", "ורציתי", "ومهتمة"
-    return low.startswith(("מה", "ממ")) and len(low) > 4  # "מהבניין", "ממשרד": from somewhere
+    return low.startswith(("מה", "ממ")) and len(low) >= 4  # "מהגן", "ממשרד": from somewhere
 
 
 def _known(word: str) -> bool:
@@ -168,6 +173,9 @@ class _Reader:
             if m is None or (_is_stop(m.group(0)) and not (closing and not words and self.last_word_name(m))):
                 ended = True
                 break
+            if re.search(r"['’]s$", m.group(0)):
+                ended = True  # "I'm Liat's mom": someone else's
+                break
             if words and words[0].group(0)[:1].isupper() and not m.group(0)[:1].isupper():
                 ended = True  # "Karen from", "Josh thanks": an English name's words are capitalised
                 break
@@ -201,7 +209,8 @@ class _Reader:
                 if read:
                     found.append((strength, read[0], read[1]))
         for m in _HERE.finditer(text):
-            read = self.read(m.start(1), True, m.end(1))
+            group = 1 if m.group(1) else 2
+            read = self.read(m.start(group), True, m.end(group))
             if read:
                 found.append((1, read[0], read[1]))
         for title in _TITLE.finditer(text):  # a title closing the message: its writer signing
@@ -209,6 +218,11 @@ class _Reader:
             before = text[max(0, title.start() - 200):title.start()].rstrip()[-1:]
             if read and read[1] + len(read[0]) >= self.closes and before in ("", "\n", ".", "!", ",", "?"):
                 found.append((2, read[0], read[1]))
+        last = _LAST_NAME.search(text, max(0, self.closes - 60), self.closes)
+        if last:
+            read = self.read(last.start(1), True, self.closes, closing=True)
+            if read and read[1] + len(read[0]) >= self.closes:
+                found.append((1, read[0], read[1]))
         phones = find_phones(text)
         for phone in phones[:1] + phones[-1:] if len(phones) > 1 else phones:
             found += self.beside_phone(phone.start, phone.end)
@@ -224,6 +238,7 @@ class _Reader:
         cut = max(head.rfind("\n"), head.rfind("."), head.rfind("?"), head.rfind("!"), head.rfind(",")) + 1
         opens = not text[:offset + cut].strip()
         words = list(_WORD.finditer(text, offset + cut, start))
+        opens = opens and len(words) <= 3  # the name, at most three words, then the phone
         if words and _BESIDE.match(text[words[-1].end():start]) and (end >= self.closes or opens):
             first = words[-1]
             if len(words) >= 2 and (words[-2].group(0) in _KUNYA or (

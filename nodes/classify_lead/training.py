@@ -29,7 +29,7 @@ CUSTOM_EVAL_DIR = DATA_DIR / "custom_eval"
 
 
 #: the contact details' gold (``tzomet eval classify-lead --data …``): messages, kept out of training too
-CONTACT_EVALS = (DATA_DIR / "contact_eval.jsonl", DATA_DIR / "contact_heldout.jsonl")
+CONTACT_EVALS = tuple(DATA_DIR / f"{name}.jsonl" for name in ("contact_eval", "contact_heldout", "contact_heldout2"))
 
 
 def eval_files() -> list[Path]:

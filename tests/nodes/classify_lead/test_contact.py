@@ -40,6 +40,16 @@ from nodes.classify_lead.training import DATA_DIR
     ("אני רוצה לדבר עם משה בבקשה", None),
     ("Name: \nPhone: 052-1234567", None),
     ("Sent from my iPhone", None),
+    # session 12, second round
+    ("כאן שירה מהמשרד, אפשר הצעת מחיר?", "שירה"),
+    ("עידו פה 🙂 יש לכם מקום מחר?", "עידו"),
+    ("אפשר שולחן לארבעה בשמונה על השם אלון?", "אלון"),
+    ("המספר של השכן שלי 050-1234567, הוא יפתח לכם. אני זמינה כאן. נועה", "נועה"),
+    ("First and last name: Tamar Golan\nMobile: 0521234567", "Tamar Golan"),
+    ("Hi, I'm Noa's dad, she'll miss practice today", None),
+    ("אשמח לפרטים.\nכל טוב,\nדני רון", "דני רון"),
+    ("תודה!\n\nנשלח מה-iPhone שלי", None),
+    ("رجاء الاتصال بي بخصوص الفاتورة رقم 4412390 على الرقم 04-6541298", None),
 ])
 def test_the_writers_name(text: str, name: str | None) -> None:
     assert find_name(text) == name
@@ -64,8 +74,8 @@ def test_the_writers_emails(text: str, emails: list[str]) -> None:
 
 def test_the_contact_sets_hold_their_floor() -> None:
     """160 messages (he/ar/en) by a helper who saw none of the rules, split in two: the first half was read
-    while writing them (names 0.23 → 1.00 recall), the second never was: names 0.21 → 0.74 recall at 0.88
-    precision, e-mails 0.75 → 1.00 recall. Floors a little under."""
+    while writing them (names 0.23 → 1.00 recall); the second was scored unread (0.21 → 0.74 recall at 0.88
+    precision, e-mails 0.75 → 1.00), then read for a second round (0.95 at 0.97). Floors a little under."""
     from nodes.classify_lead.eval import evaluate
     from nodes.core import registry
 
@@ -75,5 +85,18 @@ def test_the_contact_sets_hold_their_floor() -> None:
     assert seen["n"] == unseen["n"] == 80
     assert seen["name_recall"] >= 0.95 and seen["name_precision"] >= 0.95, json.dumps(seen["errors"],
                                                                                       ensure_ascii=False)
-    assert unseen["name_recall"] >= 0.7 and unseen["name_precision"] >= 0.85
+    assert unseen["name_recall"] >= 0.9 and unseen["name_precision"] >= 0.93
     assert unseen["emails_recall"] >= 0.95 and unseen["phones_recall"] >= 0.95
+
+
+def test_the_third_contact_set_holds_its_floor() -> None:
+    """90 more by another helper, written after the first round and never read: names 0.26 → 0.83 → 0.89
+    recall at 0.78 → 0.98 → 0.96 precision over the session's two rounds, e-mails 0.83 → 1.00. Floors a
+    little under."""
+    from nodes.classify_lead.eval import evaluate
+    from nodes.core import registry
+
+    report = evaluate(registry.get("classify-lead"), DATA_DIR / "contact_heldout2.jsonl")
+    assert report["n"] == 90
+    assert report["name_recall"] >= 0.85 and report["name_precision"] >= 0.93 and report["no_name_right"] >= 0.94
+    assert report["emails_recall"] >= 0.95 and report["phones_recall"] >= 0.95
