@@ -195,7 +195,7 @@ class _Reader:
             return None
         if not ended:
             words = words[:2] if kunya else words[:1]
-        if len(first) < 2 or (_is_stop(first) and not kunya and not (closing and self.last_word_name(words[0]))):
+        if len(first) < 2:  # a first word that is no name never got here (the loop above stops at it)
             return None
         return text[words[0].start():words[-1].end()], words[0].start()
 

@@ -289,6 +289,16 @@ _ALIGNED_ROW = re.compile(r"^[ \t]*(?P<label>[^\s:|][^:|\n]{0,24}):[ \t]{2,}(?P<
 _COLUMN_GAP = re.compile(r"[ \t]{3,}")
 
 
+def _gap_cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The spans of ``text[start:end]`` (no white space at either end) split at gaps of three spaces or more."""
+    cells, at = [], start
+    for gap in _COLUMN_GAP.finditer(text, start, end):
+        cells.append((at, gap.start()))
+        at = gap.end()
+    cells.append((at, end))
+    return cells
+
+
 def _aligned_parties(text: str, ids: _Ids) -> list[FoundParty]:
     """Parties written as columns aligned with spaces: a line of roles over labelled lines of names and
     numbers ("המוכר      הקונה" / "שם מלא:   עומר שלום   אורטל ביטון" / "ת.ז.:   041267386   20873419-4")."""
@@ -296,12 +306,7 @@ def _aligned_parties(text: str, ids: _Ids) -> list[FoundParty]:
     table: list[list[tuple[int, int]]] = []
     last_end = -1
     for m in _ALIGNED_ROW.finditer(text):
-        rest_start, rest_end = m.start("rest"), m.start("rest") + len(m.group("rest").rstrip())
-        cells, at = [], rest_start
-        for gap in _COLUMN_GAP.finditer(text, rest_start, rest_end):
-            cells.append((at, gap.start()))
-            at = gap.end()
-        cells.append((at, rest_end))
+        cells = _gap_cells(text, m.start("rest"), m.start("rest") + len(m.group("rest").rstrip()))
         if last_end != -1 and text[last_end:m.start()].strip():
             out += _aligned_table(text, table, ids)
             table = []
@@ -324,11 +329,7 @@ def _aligned_table(text: str, table: list[list[tuple[int, int]]], ids: _Ids) -> 
     header: list[tuple[int, int]] = [(above_start, above_start)]
     line = text[above_start:max(above_start, above_end)]
     if ":" not in line and "|" not in line:
-        at = above_start + len(line) - len(line.lstrip())
-        for gap in _COLUMN_GAP.finditer(text, at, above_start + len(line.rstrip())):
-            header.append((at, gap.start()))
-            at = gap.end()
-        header.append((at, above_start + len(line.rstrip())))
+        header += _gap_cells(text, above_start + len(line) - len(line.lstrip()), above_start + len(line.rstrip()))
     rows = [header, *table] if len(header) == len(table[0]) else table
     return _columns_of(text, rows, ids)
 
