@@ -53,7 +53,8 @@ def _spelled(norm: str) -> list[re.Match[str]]:
 def find_emails(text: str) -> list[Match]:
     """Find email addresses in ``text`` (spelled-out ones too); ``value`` is the lowercased address."""
     norm, index = cached_normalize_map(text)
-    found = [make_match("email", text, index, m.start(), m.end(), m.group(0).lower()) for m in _EMAIL.finditer(norm)]
+    found = [make_match("email", text, index, m.start(), m.end(), m.group(0).lower())
+             for m in (_EMAIL.finditer(norm) if "@" in norm else ())]  # most messages hold no "@" at all
     for m in _spelled(norm):
         domain = re.sub(_DOT, ".", m.group("domain"), flags=re.IGNORECASE)
         found.append(make_match("email", text, index, m.start(), m.end(), f"{m.group('local')}@{domain}".lower()))
