@@ -23,6 +23,10 @@ _ABBREV = frozenset({"ltd", "inc", "no", "mr", "ms", "mrs", "dr", "co", "corp", 
                      "vs", "etc", "art", "sec", "מס'", "רח'", "גב'", "עו\"ד"})
 
 
+#: a numbered clause's heading of one to three words, before its full stop
+_HEADING = re.compile(r"[ \t]{0,8}\d{1,2}(?:\.\d{1,2})*[.)]?[ \t]+[^\W\d][^\s.;:]{0,20}(?:[ \t]+[^\s.;:]{1,20}){0,2}")
+
+
 class Clauses:
     """Clause boundaries of one text; :meth:`start_of` / :meth:`end_of` find the clause of a position."""
 
@@ -34,6 +38,15 @@ class Clauses:
                 ws = max(text.rfind(" ", 0, m.start()), text.rfind("\n", 0, m.start()))
                 token = text[ws + 1:m.start()]
                 if "." in token or token.lower() in _ABBREV or (len(token) == 1 and token.isalpha()):
+                    continue
+                # a clause's heading on its own line's start ("2. Term. Six (6) months, from …", "4. תקופה. …")
+                # belongs to the clause it names
+                # (looked for in the 60 characters before the stop only: a long line has no heading)
+                reach = max(0, m.start() - 60)
+                newline = text.rfind("\n", reach, m.start())
+                line_start = newline + 1 if newline != -1 else (0 if reach == 0 else -1)
+                if line_start >= 0 and text[m.end():m.end() + 1] == " " \
+                        and _HEADING.fullmatch(text, line_start, m.start()):
                     continue
             bounds.append(m.end())
         # A short line (a heading, a "label: value" row) ends its clause; long lines are hard wraps.

@@ -76,9 +76,9 @@ _DATE_CUES: dict[str, re.Pattern[str]] = {
     "sign": _rx(
         rf"(?<![{HE}])(?=[{HE}])(?:ש?נערך|ו?נחתם|ש?נכרת|ונערך|נחתמה|נחתמו|על\s+החתום|תאריך\s+(?:ה)?חתימה|מועד\s+החתימה|"
         rf"תאריך\s+(?:ה)?הסכם|תאריך\s+(?:ה)?חוזה|תאריך\s+(?:ה)?הנפקה|הונפקה|תאריך\s*:)|"
-        r"\b(?=[a-z])(?:made|entered\s+into|dated|executed|signed|signature\s+date|date\s+of\s+(?:this\s+)?(?:agreement|s"
-        r"igning)|"
-        r"made\s+(?:and\s+entered\s+into\s+)?(?:as\s+of|on)|(?<!effective\s)(?<!start\s)(?<!end\s)(?<!commencement\s)(?<!expiry\s)(?<!due\s)date\s*[:|])|"
+        r"\b(?=[a-z])(?:made\s+(?:and\s+entered\s+into\s+)?(?:as\s+of|on)|entered\s+into\s+(?:as\s+of|on)|"
+        r"made|entered\s+into|dated|executed|signed|signature\s+date|date\s+of\s+(?:this\s+)?(?:agreement|signing)|"
+        r"(?<!effective\s)(?<!start\s)(?<!end\s)(?<!commencement\s)(?<!expiry\s)(?<!due\s)date\s*[:|])|"
         + _ar_words("حرر|تحرر|حررت|وقع|وقعت|تم\\s+التوقيع|تاريخ\\s+التوقيع|تاريخ\\s+العقد|تاريخ\\s+الاتفاقية")
     ),
     "start": _rx(
@@ -108,7 +108,7 @@ _TERM_WORDS = _rx(
     + _ar_words("مدة|مدته|مدتها|العقد|الاتفاق|الاتفاقية|الإيجار|الايجار|الخدمة|الخدمات|العمل|القرض|التأمين")
 )
 _PAYMENT_NEAR = _rx(
-    rf"(?<![{HE}]){P}(?:ישולם|ישולמו|תשלום|תשלומים|לתשלום|ישלם|תשלם|שכר|יתרה|היתרה|יתרת|מקדמה)|"
+    rf"(?<![{HE}]){P}(?:ישולם|ישולמו|תשולם|תשולמנה|תשלום|תשלומים|לתשלום|ישלם|תשלם|שכר(?![הת])|יתרה|היתרה|יתרת|מקדמה)|"
     r"\b(?:pa(?:y|id)|payments?|due|balance|instal\w*)\b|"
     + _ar_words("يدفع|تدفع|دفع|الدفع|دفعة|يسدد|تسدد|تسديد|قسط|أقساط|اقساط")
 )
@@ -145,6 +145,20 @@ _ACCEPTANCE = re.compile(
 ACCEPTANCE_SPAN = 600
 
 
+#: a bare "from" right before a date that starts a range ("من 1.1.2025 حتى 31.12.2025")
+_RANGE_FROM = _rx(r"(?:(?<![\u0621-\u064a])من|(?<![\u05d0-\u05ea])מ-?|\bfrom|\bbetween)\s*$")
+#: what a cue's date is about when it is not the contract's period: an earlier meeting or letter ("בהמשך
+#: לפגישתנו מיום", "your email of"), an offer's validity ("ההצעה בתוקף עד"), a delivery deadline
+_NOT_THE_TERM = _rx(
+    rf"(?<![{HE}]){P}(?:פגישת\w*|שיחת\w*|מכתב\w*|הצעת\w*|מייל\w*|פנייתכם|פנייתך|פנייתנו|הזמנתכם|הזמנתך)\s+"
+    rf"(?:מיום|מתאריך|מה-?)|(?<![{HE}])(?:ה?הצעה|ההצעה\s+זו|הצעה\s+זו|הצעת\s+המחיר)\s+(?:\S+\s+)?בתוקף\s+(?:עד|ל)|"
+    r"\b(?:offer|quotation|quote|proposal)\s+(?:is\s+|remains\s+|shall\s+remain\s+)?valid\s+(?:until|till|through)|"
+    r"\bdelivery\s+(?:date|deadline)\s*:?\s*(?:no\s+later\s+than|by|until)?|"
+    rf"(?<![{HE}])מועד\s+(?:ה)?(?:התקנה|אספקה|מסירה|ההתקנה|האספקה|המסירה)(?:\s+\S+)?\s*:?\s*(?:עד)?|"
+    rf"(?<![{HE}])(?:ו?תחזיר|ו?להחזיר|ו?תשיב|ו?להשיב)\S*\s+(?:\S+\s+){{0,3}}?עד"
+)
+
+
 def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[str, Found | None]:
     """Pick signing, start and end dates from the dates of the text."""
     out: dict[str, Found | None] = {"signing_date": None, "start_date": None, "end_date": None}
@@ -171,8 +185,14 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
         cue = _last_cue(window)
         prev = dates[i - 1] if i else None
         # "מיום X ועד יום Y" / "1.1.2026 - 31.12.2026": Y is the end when X is the start.
+        nxt = dates[i + 1] if i + 1 < len(dates) else None
         if prev is not None and _RANGE_SEP.match(text[prev.end:d.start]):
             kind = "end"
+            cue_end = len(window)
+        elif (nxt is not None and _RANGE_SEP.match(text[d.end:nxt.start]) and _RANGE_FROM.search(window)
+              and has_term_words(d.start)):
+            # "لمدة سنة واحدة، من 1.1.2025 حتى 31.12.2025": a period's first day, a bare "from" before it
+            kind = "start"
             cue_end = len(window)
         elif cue is None:
             # A date in the heading (before the parties) is the signing date.
@@ -184,6 +204,8 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
             gap = len(window) - cue_end
             if gap > 45:
                 continue
+        if _NOT_THE_TERM.search(window[max(0, cue_end - 40):cue_end + 1]):
+            continue  # "בהמשך לפגישתנו מיום", "ההצעה בתוקף עד", "Delivery date: no later than": not the term
         conf = 0.9
         if kind in ("start", "end"):
             if not has_term_words(d.start):
@@ -365,13 +387,13 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
         r"דמי\s+ה?שכירות|דמי\s+שכירות|דמי\s+ה?ביטוח|דמי\s+ה?ניהול|דמי\s+ה?שירות|דמי\s+ה?ייעוץ|"
         r"דמי\s+ה?מנוי|דמי\s+ה?טיפול|דמי\s+ה?שימוש|ה?שכר|משכורת|ה?תמורה|תמורת|מחיר|ה?מחיר|ישלם|תשלם|ישלמו|ישולם|"
         r"ישולמו|ה?תשלום|דמי\s+ה?השתתפות|פרמי\w*|סכום\s+ה?הלוואה|קרן\s+ה?הלוואה|ה?הלוואה|סך\s+ה?הלוואה|ילווה|מלווה\s+ל|"
-        r"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר",
+        r"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר|ה?תעריף(?=\s*:)|ה?שכירות(?=\s*:)|סה[\"'״”]כ|היקף\s+ה?הזמנה|סכום\s+ה?הזמנה",
         r"rent\w*|fees?|salary|wages?|price|consideration|premium|loan(?:\s+amount)?|principal|pay(?:s|able)?|"
-        r"compensation|retainer|remuneration|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary|"
+        r"compensation|retainer|remuneration|hourly\s+rate|rate(?=\s*:)|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary|"
         r"(?:net\s+|total\s+)?order\s+(?:value|total)|total\s+(?:price|amount|due)",
         r"بدل\s+(?:ال)?(?:إيجار|ايجار|الخدمة|الخدمات|الصيانة|الأتعاب)|أجرة|اجرة|الأجرة|الاجرة|أتعاب|الأتعاب|راتب|الراتب|"
         r"ثمن|الثمن|سعر|السعر|قيمة\s+القرض|مبلغ\s+القرض|القرض|يقرض|تقرض|يدفع|تدفع|المقابل|مقابل|الرسوم\s+الشهرية|رسوما\s+شهرية|رسوم\s+شهرية|أجرا|أجر|اجرا|اجر|"
-        r"الأجر|الاجر",
+        r"الأجر|الاجر|المجموع(?:\s+الكلي)?",
     ),
     "deposit": _words_rx(
         r"פיקדון|פקדון|ערבות|ערבון|בטוחה|בטוחות|ביטחון|בטחון|שטר\s+חוב|שטר\s+ביטחון",
@@ -403,6 +425,7 @@ _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                  + _ar_words("عن\\s+كل\\s+ساعة|لكل\\s+ساعة|للساعة|بالساعة|في\\s+الساعة"))),
 )
 _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
+_NEW_SHEKEL = re.compile(r"^\s*(?:חדשים|חדשות|جديد|جديدة|الجديد)(?=\s)")
 #: a deposit named right after its amount: "כפיקדון", "as a security deposit", "كتأمين نقدي"
 _DEPOSIT_AFTER = _rx(
     rf"\s*\)?\s*(?:\([^()\n]{{0,60}}\)\s*)?(?:[^\s.;()]{{1,30}},?\s+){{0,2}}?(?:[{HE}]{{0,2}}(?:כפיקדון|כפקדון|כערבון|כערבות|כבטוחה|"
@@ -451,7 +474,8 @@ def _period(text: str, clauses: Clauses, amount: Match, twin: Match | None) -> s
     paren = _PAREN_AFTER.match(text[end:end + 90])
     if paren:
         end += paren.end()
-    after = text[end:end + 25]
+    # the currency's own adjective is not a period word: "3,200 شيكل جديد شهريًا", "שקלים חדשים לחודש"
+    after = _NEW_SHEKEL.sub("", text[end:end + 40], count=1)[:25]
     _, before = clauses.before(amount.start, 45)
     best: tuple[int, str] | None = None
     for name, rx in _PERIOD_WORDS:
@@ -497,7 +521,9 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
             continue
         conf = 0.9 if a.start - lo - cue_end <= 60 else 0.7
         currency = value.get("currency")
-        if kind == "payment" and payment is None:
+        # a payment in a currency beats a bare number a payment word is near ("שוטף + 45", "30 יום"): the bare
+        # one stands only when no amount in a currency follows
+        if kind == "payment" and (payment is None or (not payment.value["currency"] and currency)):
             period = _period(text, clauses, a, twin)
             # the amount finder reads VAT after the amount, its period word and a parenthesis
             vat: str | None = a.extra.get("vat") or (twin.extra.get("vat") if twin else None)
@@ -516,7 +542,7 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
                 )
         elif kind == "deposit" and deposit is None:
             deposit = Found({"amount": value["amount"], "currency": currency}, a.start, a.end, conf)
-        if payment is not None and deposit is not None:
+        if payment is not None and payment.value["currency"] and deposit is not None:
             break  # the amounts after these change nothing
     return payment, deposit, warnings
 
@@ -639,6 +665,9 @@ def find_jurisdiction(text: str, clauses: Clauses) -> Found | None:
     label = re.search(
         rf"(?:מקום|סמכות)\s+(?:ה)?שיפוט\s*:\s*(?P<place>[{HE}][{HE}\s\-{QC}]{{1,30}}?)\s*(?:[\n,.;]|$)", text
     )
+    label = label or re.search(
+        r"(?:place\s+of\s+jurisdiction|jurisdiction|venue)\s*:\s*(?P<place>[A-Z][\w'\-]*(?:[ \t]+[A-Z][\w'\-]*){0,3}?)"
+        r"\s*(?:[\n,.;(]|$)", text, re.IGNORECASE)
     if label:
         place = label.group("place").strip()
         return Found(place, label.start("place"), label.start("place") + len(place), 0.8)
@@ -752,12 +781,15 @@ _LAW_HE = _rx(
     rf"(?:יחולו|יחול|יחולו\s+אך\s+ורק|חלים|יחלו|כפוף|כפופ\w*|יפורש|ויפורש|יפורשו|ייקבעו|הדין\s+החל|החוק\s+החל|"
     rf"הדין\s+ה?חל\s+על)[^.;\n]{{0,80}}?(?<![{HE}])(?P<law>(?:ו?ל?)(?:דיני|חוקי)\s+(?!ה?(?:ראיות|בוררות|פרוצדורה|סדרי))"
     rf"(?:מדינת\s+)?[{HE}{QC}\-]+|"
-    rf"(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית)(?![{HE}]))"
+    rf"(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית)(?![{HE}]))|"
+    # the law first, then the verb: "הדין הישראלי יחול על הסכם זה", "דיני מדינת ישראל בלבד יחולו על"
+    rf"(?<![{HE}])(?P<law2>(?:דיני|חוקי)\s+(?:מדינת\s+)?[{HE}{QC}\-]+|(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית))"
+    rf"(?:\s+(?:בלבד|הוא\s+ש|הם\s+ש))?\s+(?:יחול|יחולו|יחלו|חל|חלים|ש?יחול)\s+על"
 )
 _LAW_EN = _rx(
     r"(?:governed\s+by|construed\s+(?:in\s+accordance\s+with|under)|governing\s+law|applicable\s+law|subject\s+to)"
     r"[^.;\n]{0,40}?(?:the\s+)?(?:laws?\s+of\s+(?:the\s+)?(?P<place>(?-i:(?:State\s+of\s+)?[A-Z][\w\-]*"
-    r"(?:\s+(?:and\s+)?[A-Z][\w\-]*)*))|(?P<adj>(?-i:[A-Z][a-z]+)\s+law))"
+    r"(?:\s+(?:and\s+|of\s+(?:the\s+)?)?[A-Z][\w\-]*)*))|(?P<adj>(?-i:[A-Z][a-z]+)\s+law))"
     r"|(?P<adj2>(?-i:[A-Z][a-z]+)\s+law)\s+(?:applies|shall\s+apply|will\s+apply|governs)"
 )
 
@@ -770,12 +802,18 @@ _LAW_AR = _rx(
 )
 
 
+#: "القوانين السارية في" right before the place of a law (:data:`_LAW_AR`)
+_AR_LAWS_IN_FORCE = re.compile(
+    "(?<![" + AR + "])ل?(?P<laws>" + ar("(?:ال)?قوانين\\s+(?:ال)?(?:سارية|نافذة|معمول\\s+بها)\\s+في") + r")\s+$")
+
+
 def find_governing_law(text: str) -> Found | None:
     """The governing law "as written" ("מדינת ישראל", "הדין הישראלי", "State of Israel", "دولة إسرائيل")."""
     m = _LAW_HE.search(text)
     if m:
-        law = m.group("law")
-        start = m.start("law")
+        group = "law" if m.group("law") else "law2"
+        law = m.group(group)
+        start = m.start(group)
         sm = re.match(r"ו?ל?(?:דיני|חוקי)\s+", law)
         if sm:
             start += sm.end()
@@ -787,7 +825,14 @@ def find_governing_law(text: str) -> Found | None:
         return Found(" ".join(law.split()), start, start + len(law), 0.85)
     m = _LAW_AR.search(text)
     if m:
-        return Found(" ".join(m.group("law").split()), m.start("law"), m.end("law"), 0.85)
+        start = m.start("law")
+        # "القوانين السارية في دولة إسرائيل": the laws in force there, as written (with the bare place,
+        # "لقوانين دولة إسرائيل", the place says it all)
+        in_force = _AR_LAWS_IN_FORCE.search(text, max(m.start(), start - 40), start)
+        if in_force:
+            start = in_force.start("laws")
+        law = text[start:m.end("law")]
+        return Found(" ".join(law.split()), start, m.end("law"), 0.85)
     m = _LAW_EN.search(text)
     if m:
         group = next(g for g in ("place", "adj", "adj2") if m.group(g))

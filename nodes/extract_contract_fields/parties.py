@@ -90,7 +90,8 @@ _NAME_STOP = re.compile(
     rf"العنوان|عنوانه|عنوانها|ويمث{_M}ل{_M}ه{_M}ا?|المحترم[ةه]?)(?![{AR_LETTERS}])"
     rf"|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
     rf"ע{Q}מ|עוסק\s+(?:מורשה|פטור)|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
-    rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Reg(?:istration)?\.?\s+No|HR[AB]|EIN|KvK|RCS|"
+    rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Licensed\s+Dealer|Authori[sz]ed\s+Dealer|Osek\s+Murshe|"
+    rf"VAT\s+(?:No|Number|Reg)|Tax\s+ID|Reg(?:istration)?\.?\s+No|HR[AB]|EIN|KvK|RCS|"
     rf"passport|residing|of\s+\d|"
     rf"having|a\s+company|incorporated|holder|whose|with\s+(?:offices|address))\b)",
     re.IGNORECASE,

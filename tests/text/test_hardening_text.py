@@ -395,6 +395,16 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "here": lambda: _repeat("Katie here "),
     "closing then spaces": lambda: "thanks" + " " * SIZE + ",\n",
     "regards after spaces": lambda: " " * SIZE + "regards",
+    "numbered headings on one line": lambda: _repeat("1. Term. "),
+    "spaces then a heading": lambda: " " * SIZE + "1. Term. x",
+    "law then the verb": lambda: _repeat("הדין הישראלי "),
+    "laws in force": lambda: _repeat("القوانين السارية في "),
+    "laws of Of": lambda: _repeat("governed by the laws of A of "),
+    "returned until": lambda: _repeat("ותחזירי אותו אלינו "),
+    "offer valid": lambda: _repeat("ההצעה בתוקף "),
+    "ranges from": lambda: _repeat("من 1.1.2025 حتى "),
+    "jurisdiction labels": lambda: _repeat("Place of jurisdiction: A "),
+    "bare payment numbers": lambda: _repeat("תשלום 30 "),
 }
 
 

@@ -246,3 +246,47 @@ def test_parties_in_columns_aligned_with_spaces_and_a_partnership() -> None:
              "1. העבודה\n1.1 עיצוב.\n")
     found = {p.id_number: (p.name, p.id_type) for p in extract(quote)["parties"]}
     assert found["550342182"] == ("קפה השדרה – שותפות רשומה", "other")
+
+
+def test_law_before_its_verb_and_the_laws_in_force() -> None:
+    assert extract("7. הדין הישראלי יחול על הסכם זה.")["fields"]["governing_law"].value == "הדין הישראלי"
+    arabic = extract("9. تخضع هذه الاتفاقية لأحكام القوانين السارية في دولة إسرائيل.")["fields"]["governing_law"]
+    assert arabic.value == "القوانين السارية في دولة إسرائيل"
+    english = extract("This agreement shall be governed by the laws of the Kingdom of the Netherlands.")
+    assert english["fields"]["governing_law"].value == "Kingdom of the Netherlands"
+
+
+def test_entered_into_as_of_is_the_signing_and_a_heading_names_its_clause() -> None:
+    f = extract("This Agreement is entered into as of March 3, 2025 by and between A Ltd. and B Ltd.\n"
+                "2. Term. Nine (9) months, from 1 April 2025 to 31 December 2025.\n")["fields"]
+    assert f["signing_date"].value == "2025-03-03" and f["start_date"].value == "2025-04-01"
+    assert f["term_months"].value == 9
+
+
+def test_what_a_date_is_about_when_it_is_not_the_period() -> None:
+    f = extract("בהמשך לפגישתנו מיום 3.2.2025, להלן תנאי ההתקשרות.\n"
+                "1. ההתקשרות תחל ביום 1.3.2025.\n"
+                "2. מועד התקנה משוער: עד 20.3.2025.\n"
+                "ההצעה בתוקף עד ליום 15.2.2025.\n")["fields"]
+    assert f["start_date"].value == "2025-03-01" and f["end_date"] is None
+    arabic = extract("1. يسري هذا التكليف لمدة سنة واحدة، من 1.2.2025 حتى 31.1.2026.")["fields"]
+    assert arabic["start_date"].value == "2025-02-01" and arabic["end_date"].value == "2026-01-31"
+
+
+def test_an_amount_in_a_currency_beats_a_bare_number_and_the_rental_is_no_salary() -> None:
+    f = extract("4. תנאי תשלום: שוטף + 30.\n5. תעריף: 290 ₪ לשעת עבודה בתוספת מע\"מ.\n")["fields"]
+    paid = f["payment_amount"].value
+    assert (paid["amount"], paid["currency"], paid["period"]) == (290.0, "ILS", "hour")
+    rent = extract("2. תקופת ההשכרה תחל ביום 4.5.2025 ותסתיים ביום 6.5.2025.")["fields"]
+    assert rent["end_date"].value == "2025-05-06"
+    arabic = extract("5. يدفع الزبون مبلغ 1,900 شيكل جديد شهريًا.")["fields"]["payment_amount"]
+    assert arabic.value["period"] == "month"
+    quote = extract("1. עבודות גבס – 4,000 ₪\n2. צבע – 2,500 ₪\nסה\"כ לפני מע\"מ: 6,500 ₪\n")["fields"]
+    assert quote["payment_amount"].value["amount"] == 6500.0
+
+
+def test_a_dealer_number_label_is_not_a_name() -> None:
+    text = ("NOA LEVI DESIGN\nLicensed Dealer No. 058391723\n\nQuote for Orbit Labs Ltd.\n\n"
+            "For the Client:\nOrbit Labs Ltd.\nCompany No. 51-374860-8\n")
+    names = {p.name for p in extract(text)["parties"]}
+    assert "NOA LEVI DESIGN" in names and not any("Dealer" in n for n in names)
