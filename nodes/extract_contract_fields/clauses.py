@@ -162,7 +162,10 @@ _DURATION = compile_guarded(
     rf"|(?<![\w\u05d0-\u05ea])(?P<ar_single>سنة|شهر|أسبوع|اسبوع|يوم|عام){AR_MARKS}\s+واحد{AR_MARKS}ة?{AR_MARKS}"
     rf"(?![\w\u05d0-\u05ea])"
     rf"|(?<![\w\u05d0-\u05ea])(?P<bare_pre>של|of\s+(?:one|a))\s+(?P<bare>חודש|שבוע|שנה|month|week|year)(?![\w\u0"
-    rf"5d0-\u05ea])(?!\s+(?:וחצי|and\s+a\s+half))",
+    rf"5d0-\u05ea])(?!\s+(?:וחצי|and\s+a\s+half))"
+    # a bare month said in advance ("חודש מראש", "a week in advance"), or as a notice's length ("مدته شهر")
+    rf"|(?<![\w\u05d0-\u05ea])(?P<ahead>חודש|שבוע|month|week)(?=\s+(?:מראש|in\s+advance))"
+    rf"|(?<![\w])(?:مدته|مدتها)\s+(?P<ar_bare>شهر|أسبوع|اسبوع|سنة){AR_MARKS}(?![\w])",
     re.IGNORECASE,
 )
 
@@ -215,10 +218,10 @@ def _add(out: list[Duration], m: re.Match[str]) -> None:
     if m.group("ar_single"):
         out.append(Duration(m.start("ar_single"), m.end(), 1, _UNITS[m.group("ar_single")][0]))
         return
-    if m.group("bare"):
-        unit = _UNITS[m.group("bare").lower()][0]
-        out.append(Duration(m.start("bare"), m.end(), 1, unit))
-        return
+    for group in ("bare", "ahead", "ar_bare"):  # one unit: "של חודש", "חודש מראש", "مدته شهر"
+        if m.group(group):
+            out.append(Duration(m.start(group), m.end(), 1, _UNITS[m.group(group).lower()][0]))
+            return
     count = _number(m.group("num2")) if m.group("num2") else None
     if count is None:
         count = _number(m.group("num"))

@@ -75,7 +75,8 @@ _LETTER = re.compile(r"[^\W\d_]")
 _DATE_CUES: dict[str, re.Pattern[str]] = {
     "sign": _rx(
         rf"(?<![{HE}])(?=[{HE}])(?:ש?נערך|ו?נחתם|ש?נכרת|ונערך|נחתמה|נחתמו|על\s+החתום|תאריך\s+(?:ה)?חתימה|מועד\s+החתימה|"
-        rf"תאריך\s+(?:ה)?הסכם|תאריך\s+(?:ה)?חוזה|תאריך\s+(?:ה)?הנפקה|הונפקה|תאריך\s*:)|"
+        rf"תאריך\s+(?:ה)?הסכם|תאריך\s+(?:ה)?חוזה|תאריך\s+(?:ה)?הנפקה|הונפקה|תאריך\s*:|"
+        rf"תאריך\s+(?:ה)?(?:הרשמה|אישור|הזמנה|מילוי|קבלה)\s*:)|"
         r"\b(?=[a-z])(?:made\s+(?:and\s+entered\s+into\s+)?(?:as\s+of|on)|entered\s+into\s+(?:as\s+of|on)|"
         r"made|entered\s+into|dated|executed|signed|signature\s+date|date\s+of\s+(?:this\s+)?(?:agreement|signing)|"
         r"(?<!effective\s)(?<!start\s)(?<!end\s)(?<!commencement\s)(?<!expiry\s)(?<!due\s)date\s*[:|])|"
@@ -87,7 +88,7 @@ _DATE_CUES: dict[str, re.Pattern[str]] = {
         rf"נכנס\s+לתוקף|מועד\s+ה?תחילה|יום\s+ה?תחילה|מ(?:יום|תאריך)|ו?תחילתה|תחילת\s+העבודה|בתוקף\s+מ(?:יום)?|"
         rf"מתחיל(?:ה|ות|ים)?)|"
         r"\b(?=[a-z])(?:commenc\w*|start(?:ing|s)?(?:\s+date)?|effective\s+(?:from|as\s+of|on|date)|beginning(?:\s+on)?|"
-        r"from|as\s+of|with\s+effect\s+from)|"
+        r"from|as\s+of|with\s+effect\s+from|(?:takes?|shall\s+take|will\s+take)\s+effect\s+(?:on|from|as\s+of))|"
         + _ar_words("تبدأ|يبدأ|تبدا|يبدا|اعتبارا\\s+من|ابتداء\\s+من|بدءا\\s+من|من\\s+تاريخ|تاريخ\\s+البدء|"
                     "يسري\\s+مفعوله\\s+من|يدخل\\s+حيز\\s+التنفيذ|الواقعة\\s+من|الممتدة\\s+من|للفترة\\s+من|لفترة\\s+من|"
                     "من\\s+يوم")
@@ -105,7 +106,7 @@ _TERM_WORDS = _rx(
     rf"(?<![{HE}]){P}(?:תקופ\w*|הסכם|ההסכם|חוזה|השכירות|שכירות|ההתקשרות|העסקה|ההעסקה|הביטוח|ביטוח|הפוליסה|"
     rf"פוליסה|ההלוואה|הלוואה|תוקף|העבודה|השירותים|המסירה)|"
     r"\b(?:term|agreement|period|lease|employment|coverage|policy|loan|engagement|services|contract)\b|"
-    + _ar_words("مدة|مدته|مدتها|العقد|الاتفاق|الاتفاقية|الإيجار|الايجار|الخدمة|الخدمات|العمل|القرض|التأمين")
+    + _ar_words("مدة|المدة|مدته|مدتها|العقد|الاتفاق|الاتفاقية|الإيجار|الايجار|الخدمة|الخدمات|العمل|القرض|التأمين")
 )
 _PAYMENT_NEAR = _rx(
     rf"(?<![{HE}]){P}(?:ישולם|ישולמו|תשולם|תשולמנה|תשלום|תשלומים|לתשלום|ישלם|תשלם|שכר(?![הת])|יתרה|היתרה|יתרת|מקדמה)|"
@@ -145,17 +146,22 @@ _ACCEPTANCE = re.compile(
 ACCEPTANCE_SPAN = 600
 
 
+#: a date of birth ("תאריך לידה:", "born on"): a person's, not the document's
+_BIRTH = _rx(r"לידה|נולד|\bborn\b|\bbirth|الميلاد|مواليد")
 #: a bare "from" right before a date that starts a range ("من 1.1.2025 حتى 31.12.2025")
-_RANGE_FROM = _rx(r"(?:(?<![\u0621-\u064a])من|(?<![\u05d0-\u05ea])מ-?|\bfrom|\bbetween)\s*$")
+_RANGE_FROM = _rx(r"(?:(?<![\u0621-\u064a])من|(?<![\u05d0-\u05ea])(?:מ-?|בין(?:\s+התאריכים)?|בתאריכים)|\bfrom|"
+                  r"\bbetween)\s*$")
 #: what a cue's date is about when it is not the contract's period: an earlier meeting or letter ("בהמשך
 #: לפגישתנו מיום", "your email of"), an offer's validity ("ההצעה בתוקף עד"), a delivery deadline
 _NOT_THE_TERM = _rx(
-    rf"(?<![{HE}]){P}(?:פגישת\w*|שיחת\w*|מכתב\w*|הצעת\w*|מייל\w*|פנייתכם|פנייתך|פנייתנו|הזמנתכם|הזמנתך)\s+"
-    rf"(?:מיום|מתאריך|מה-?)|(?<![{HE}])(?:ה?הצעה|ההצעה\s+זו|הצעה\s+זו|הצעת\s+המחיר)\s+(?:\S+\s+)?בתוקף\s+(?:עד|ל)|"
+    rf"(?<![{HE}]){P}(?:פגיש|שיח|מכתב|הצע|מייל|פניי|הזמנ|בקש|התרא|ביקור|סיור)\S*\s+(?:[^\s.;]{{1,20}}\s+){{0,2}}?"
+    rf"(?:מיום|מתאריך|מה-?|ביום)|(?<![{HE}])סימוכין\s*:|\b(?:our|your)\s+(?:ref|reference|e-?mail|letter|meeting|call|(?:purchase\s+)?order|quotation|quote|offer|invoice|proposal)\b|"
+    r"\b(?:the|that|an?)\s+(?:[\w\-]+\s+){0,6}?dated\s*$|(?<![{HE}])(?:ה?הצעה|ההצעה\s+זו|הצעה\s+זו|הצעת\s+המחיר)\s+(?:\S+\s+)?בתוקף\s+(?:עד|ל)|"
     r"\b(?:offer|quotation|quote|proposal)\s+(?:is\s+|remains\s+|shall\s+remain\s+)?valid\s+(?:until|till|through)|"
     r"\bdelivery\s+(?:date|deadline)\s*:?\s*(?:no\s+later\s+than|by|until)?|"
     rf"(?<![{HE}])מועד\s+(?:ה)?(?:התקנה|אספקה|מסירה|ההתקנה|האספקה|המסירה)(?:\s+\S+)?\s*:?\s*(?:עד)?|"
-    rf"(?<![{HE}])(?:ו?תחזיר|ו?להחזיר|ו?תשיב|ו?להשיב)\S*\s+(?:\S+\s+){{0,3}}?עד"
+    rf"(?<![{HE}])ו?(?:תחזיר|להחזיר|תשיב|להשיב|ימציא|תמציא|ימסור|תמסור|יסופק|תסופק|יעביר|תעביר)\S*\s+"
+    rf"(?:\S+\s+){{0,3}}?עד"
 )
 
 
@@ -189,14 +195,13 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
         if prev is not None and _RANGE_SEP.match(text[prev.end:d.start]):
             kind = "end"
             cue_end = len(window)
-        elif (nxt is not None and _RANGE_SEP.match(text[d.end:nxt.start]) and _RANGE_FROM.search(window)
-              and has_term_words(d.start)):
+        elif nxt is not None and _RANGE_SEP.match(text[d.end:nxt.start]) and _RANGE_FROM.search(window):
             # "لمدة سنة واحدة، من 1.1.2025 حتى 31.12.2025": a period's first day, a bare "from" before it
             kind = "start"
             cue_end = len(window)
         elif cue is None:
             # A date in the heading (before the parties) is the signing date.
-            if d.start < 500 and not _PARTIES_WORD.search(text[:d.start]):
+            if d.start < 500 and not _PARTIES_WORD.search(text[:d.start]) and not _BIRTH.search(window[-30:]):
                 cands["sign"].append((0.6, Found(d.value, d.start, d.end, 0.6)))
             continue
         else:
@@ -204,7 +209,7 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
             gap = len(window) - cue_end
             if gap > 45:
                 continue
-        if _NOT_THE_TERM.search(window[max(0, cue_end - 40):cue_end + 1]):
+        if _NOT_THE_TERM.search(window[max(0, cue_end - 40):]):
             continue  # "בהמשך לפגישתנו מיום", "ההצעה בתוקף עד", "Delivery date: no later than": not the term
         conf = 0.9
         if kind in ("start", "end"):
@@ -238,7 +243,8 @@ _TERM_CUE = _rx(
     rf"ו?(?:תימשך|יימשך|ימשך|תמשך)(?:\s+עד\s+ל?תום)?)|"
     r"\b(?:term\s+of|period\s+of|for\s+a\s+(?:term|period)\s+of|for\s+a\s+(?:fixed\s+)?term|duration\s+of|"
     r"(?:term|period)\s+(?:shall\s+be|is|will\s+be)|for)\b|\b(?:initial\s+)?term[ \t]*:|"
-    + _ar_words("مدة\\s+(?:هذا|هذه)\\s+(?:العقد|الاتفاق|الاتفاقية|الإيجار)|لمدة|مدته|مدتها|مدة\\s+(?:العقد|الاتفاق|"
+    + _ar_words("(?:ال)?مدة(?=\\s*:)|مدة\\s+(?:هذا|هذه)\\s+(?:العقد|الاتفاق|الاتفاقية|الإيجار)|لمدة|مدته|مدتها|"
+                "مدة\\s+(?:العقد|الاتفاق|"
                 "الاتفاقية|الإيجار|الايجار|العمل|القرض|الشراكة|الخدمة|الخدمات|الاشتراك|التأجير|الاستئجار)")
 )
 _TERM_STOP = _rx(
@@ -247,7 +253,7 @@ _TERM_STOP = _rx(
     r"\b(?:notice|probation\w*|option|extend\w*|extension|additional|renew\w*|within|prior|before|after|late|interest|"
     r"instal\w*|payments?|trial|warrant\w*|guarantee)\b|"
     + _ar_words("إشعار|اشعار|إنذار|انذار|تجربة|خيار|تمديد|إضافية|اضافية|أخرى|اخرى|خلال|قبل|بعد|تأخر|التأخر|تأخير|"
-                "فائدة|دفع|يدفع|كفالة|ضمان")
+                "فائدة|دفع|يدفع|كفالة|ضمان|الضمان|يضمن|تضمن|الكفالة")
 )
 _NOTICE_BEFORE = _rx(
     r"(?:הודעה|התראה|בהודעה|בהתראה)\s+(?:\S+\s+){0,3}?(?:מוקדמת|מראש)|הודעה\s+מוקדמת|התראה\s+מוקדמת|"
@@ -393,7 +399,7 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
         r"(?:net\s+|total\s+)?order\s+(?:value|total)|total\s+(?:price|amount|due)",
         r"بدل\s+(?:ال)?(?:إيجار|ايجار|الخدمة|الخدمات|الصيانة|الأتعاب)|أجرة|اجرة|الأجرة|الاجرة|أتعاب|الأتعاب|راتب|الراتب|"
         r"ثمن|الثمن|سعر|السعر|قيمة\s+القرض|مبلغ\s+القرض|القرض|يقرض|تقرض|يدفع|تدفع|المقابل|مقابل|الرسوم\s+الشهرية|رسوما\s+شهرية|رسوم\s+شهرية|أجرا|أجر|اجرا|اجر|"
-        r"الأجر|الاجر|المجموع(?:\s+الكلي)?",
+        r"الأجر|الاجر|المجموع(?:\s+الكلي)?|المبلغ\s+(?:ال)?(?:إجمالي|اجمالي)|(?:ال)?(?:إيجار|ايجار)(?=\s*:)",
     ),
     "deposit": _words_rx(
         r"פיקדון|פקדון|ערבות|ערבון|בטוחה|בטוחות|ביטחון|בטחון|שטר\s+חוב|שטר\s+ביטחון",
@@ -558,14 +564,14 @@ _AR_RENEW_VERB = ar("(?:يتجدد|تتجدد|يجدد|تجدد|يمدد|تمد�
                     "يتم\\s+تمديده|يتم\\s+تمديدها)")
 _AR_RENEW_AUTO = ar("(?:تلقائيا|تلقائي|بشكل\\s+تلقائي|بصورة\\s+تلقائية|من\\s+تلقاء\\s+نفسه|من\\s+تلقاء\\s+نفسها)")
 _RENEW_NEG = _rx(
-    rf"(?<![{HE}])(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
-    rf"(?<![{HE}])(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,2}}?{_RENEW_AUTO}|"
+    rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
+    rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,2}}?{_RENEW_AUTO}|"
     rf"(?<![{HE}])ו?(?:לא|אינו|אינה)\s+(?:\S+\s+){{0,2}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,2}}?(?:אלא|רק|למעט)\s|"
     rf"(?<![{HE}])(?:לא|אין|אינו|אינה)\s+(?:\S+\s+){{0,4}}?(?:כדי\s+)?(?:להאריך|לחדש)\s+(?:\S+\s+){{0,4}}?{_RENEW_AUTO}|"
     rf"(?<![{AR}])(?:لا|لن)\s+(?:\S+\s+){{0,2}}?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?" + ar("(?:إلا|الا)") + r"\s|"
     r"\b(?:not|no|never)\s+(?:\w+\s+){0,3}?(?:automatic(?:ally)?\s+)?(?:renew\w*|auto-renew\w*|extend\w*)"
     r"(?:\s+automatically)?|\bno\s+automatic\s+renewal|"
-    rf"(?<![{AR}])(?:لا|لن|دون|بدون)\s+(?:\S+\s+){{0,2}}?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,4}}?{_AR_RENEW_AUTO}|"
+    rf"(?<![{AR}])[وف]?(?:لا|لن|دون|بدون)\s+(?:\S+\s+){{0,2}}?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,4}}?{_AR_RENEW_AUTO}|"
     rf"(?<![{AR}])(?:دون|بدون)\s+{_AR_RENEW_VERB}\s+{_AR_RENEW_AUTO}"
 )
 _RENEW_POS = _rx(
@@ -635,7 +641,8 @@ _JURIS_CLAUSE = _rx(
 _AR_COURT_WORDS = frozenset(["المختصة", "مدينة", "بمدينة", "المختص", "المركزية", "المركزي", "الصلح", "اللوائية",
                              "اللوائي", "المحلية", "العمل", "للعمل", "لشؤون", "الإسرائيلية", "الاسرائيلية", "القطرية",
                              "القطري"])
-_AR_PLACE_STOP = frozenset(["دون", "وحدها", "وحده", "بالنظر", "صلاحية", "حصرا", "حصريا", "فقط", "في",
+_AR_PLACE_STOP = frozenset(["دون", "وحدها", "وحده", "بالنظر", "صلاحية", "الصلاحية", "الحصرية", "صاحبة", "صاحب",
+                            "الاختصاص", "اختصاص", "حصرا", "حصريا", "فقط", "في",
                             "أي", "اي", "كل", "هي", "هو", "التي", "الذي", "ذات", "بشأن"])
 _HE_STOP = frozenset(
     [
@@ -666,7 +673,8 @@ def find_jurisdiction(text: str, clauses: Clauses) -> Found | None:
         rf"(?:מקום|סמכות)\s+(?:ה)?שיפוט\s*:\s*(?P<place>[{HE}][{HE}\s\-{QC}]{{1,30}}?)\s*(?:[\n,.;]|$)", text
     )
     label = label or re.search(
-        r"(?:place\s+of\s+jurisdiction|jurisdiction|venue)\s*:\s*(?P<place>[A-Z][\w'\-]*(?:[ \t]+[A-Z][\w'\-]*){0,3}?)"
+        r"(?:place\s+of\s+jurisdiction|jurisdiction|venue)(?:\s*:|\s+(?:is|shall\s+be))\s*"
+        r"(?P<place>[A-Z][\w'\-]*(?:[ \t]+[A-Z][\w'\-]*){0,3}?)"
         r"\s*(?:[\n,.;(]|$)", text, re.IGNORECASE)
     if label:
         place = label.group("place").strip()
@@ -711,9 +719,7 @@ def _arabic_place(text: str, pos: int) -> Found | None:
     tokens = list(re.finditer(rf"[{AR}{AR_MARK_CHARS}\-]+|[,.;:()\n\u060c]", text[pos:pos + 80]))
     plain = [AR_MARK.sub("", t.group(0)) for t in tokens]
     i = 0
-    while i < len(tokens) and plain[i] in _AR_COURT_WORDS:
-        i += 1
-    if i < len(tokens) and plain[i] == "في":
+    while i < len(tokens) and (plain[i] in _AR_COURT_WORDS or plain[i] == "في"):
         i += 1
     words: list[re.Match[str]] = []
     for t, w in zip(tokens[i:i + 3], plain[i:i + 3], strict=True):
@@ -781,7 +787,7 @@ _LAW_HE = _rx(
     rf"(?:יחולו|יחול|יחולו\s+אך\s+ורק|חלים|יחלו|כפוף|כפופ\w*|יפורש|ויפורש|יפורשו|ייקבעו|הדין\s+החל|החוק\s+החל|"
     rf"הדין\s+ה?חל\s+על)[^.;\n]{{0,80}}?(?<![{HE}])(?P<law>(?:ו?ל?)(?:דיני|חוקי)\s+(?!ה?(?:ראיות|בוררות|פרוצדורה|סדרי))"
     rf"(?:מדינת\s+)?[{HE}{QC}\-]+|"
-    rf"(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית)(?![{HE}]))|"
+    rf"(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית)(?![{HE}])|דין\s+מדינת\s+[{HE}]+)|"
     # the law first, then the verb: "הדין הישראלי יחול על הסכם זה", "דיני מדינת ישראל בלבד יחולו על"
     rf"(?<![{HE}])(?P<law2>(?:דיני|חוקי)\s+(?:מדינת\s+)?[{HE}{QC}\-]+|(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית))"
     rf"(?:\s+(?:בלבד|הוא\s+ש|הם\s+ש))?\s+(?:יחול|יחולו|יחלו|חל|חלים|ש?יחול)\s+על"

@@ -388,7 +388,8 @@ _ADDRESSED = re.compile(r"\s*(?:ו?לכבוד|to|dear|attn\.?|attention|و?حض�
 
 #: a line that says where a company is registered ("Registered with the Amtsgericht München under"),
 #: which is not its name
-_REGISTERED = re.compile(r"\bregistered\b(?!\s+partnership)|\bunder\b|(?<!שותפות\s)רשומה|רשום\s+ב|במרשם|مسجل",
+_REGISTERED = re.compile(r"\bregistered\b(?!\s+partnership)|\bunder\b|"
+                         r"\b(?:Amtsgericht|Handelsregister|Registergericht)\b|(?<!שותפות\s)רשומה|רשום\s+ב|במרשם|مسجل",
                          re.IGNORECASE)
 #: what a company's name ends with, to find it above the lines of its address and register
 _COMPANY = re.compile(
@@ -410,6 +411,10 @@ _NAME_REACH = 200
 _MAX_NUMBERS = 40
 
 
+#: words before a parenthesis that make a sentence rather than a name
+_SENTENCE_WORDS = 5
+
+
 def _name_before(text: str, line_start: int, end: int, last: bool = True) -> tuple[str, int, int] | None:
     """The name written in ``text[line_start:end]``, after a label ("הפרטים שלי: נועה שגיא"): in the last
     table cell that holds one (before an ID on its line: "| צד א' | נגב קוד בע"מ | ח.פ."), or the first
@@ -428,6 +433,13 @@ def _name_before(text: str, line_start: int, end: int, last: bool = True) -> tup
         intro = max((m.end() for m in _NAME_INTRO.finditer(text, a, b)), default=None)
         if intro is not None and re.search(_LETTER, text[intro:b]):
             a = intro
+        # "אני מסכמת את התנאים … לייצוגך (גיל ששון, ת.ז. …": after a sentence, not a name, the name opens the
+        # parenthesis its number is in ("Brightwave Inc. (a Delaware corporation, EIN …" keeps its name)
+        paren = text.rfind("(", a, b)
+        if paren != -1 and ")" not in text[paren:b] and re.search(f"{_LETTER}{{2}}", text[paren + 1:b]):
+            intro = max((m.end() for m in _NAME_INTRO.finditer(text, a, paren)), default=a)
+            if len(text[intro:paren].split()) >= _SENTENCE_WORDS:
+                a = paren + 1
         addressed = _ADDRESSED.match(text, a, b)
         if addressed:
             a = addressed.end()

@@ -101,6 +101,18 @@ _AR_MONTH_DATE = compile_guarded(
     rf"(?=\d)(?<![\d.,/:]){_D}(?!\d)\s*(?:من\s+)?(?:شهر\s+)?[بل]?(?P<m>{_alt(_AR_MONTHS)})(?![{AR_LETTER}])"
     rf"(?:{_COMMA}(?:سنة\s+|عام\s+)?{_Y4})?"
 )
+#: the days of a month as Arabic ordinals, as contracts write them ("الخامس من آذار 2025")
+_AR_UNITS = ["الحادي", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع"]
+_AR_ORDINAL_DAYS: dict[str, int] = {
+    "الأول": 1, "الاول": 1, **{w: k + 2 for k, w in enumerate(_AR_UNITS[1:])}, "العاشر": 10,
+    **{f"{w} عشر": k + 11 for k, w in enumerate(_AR_UNITS)},
+    "العشرين": 20, **{f"{w} والعشرين": k + 21 for k, w in enumerate(_AR_UNITS)},
+    "الثلاثين": 30, "الحادي والثلاثين": 31,
+}
+_AR_ORDINAL_DATE = compile_guarded(
+    rf"(?<![{AR_LETTER}])(?:(?:في|يوم|بتاريخ)\s+)?(?P<od>{_alt(_AR_ORDINAL_DAYS)})\s+(?:من\s+)?(?:شهر\s+)?[بل]?"
+    rf"(?P<m>{_alt(_AR_MONTHS)})(?![{AR_LETTER}])(?:{_COMMA}(?:سنة\s+|عام\s+)?{_Y4})?"
+)
 _ISO = compile_guarded(
     r"(?=\d)(?<![\d.,/:])(?<!\d-)(?P<y>(?:19|20)\d\d)(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?![\d]|[.,/-]\d)"
@@ -418,6 +430,13 @@ def _absolute(text: str) -> tuple[_Raw, ...]:
             y = m.group("y")
             found.append((m.start(), m.end(), int(m.group("d")), _month_number(m.group("m"), table),
                           int(y) if y else None, False))
+    if ar:
+        for m in _AR_ORDINAL_DATE.finditer(norm):
+            y = m.group("y")
+            day = _AR_ORDINAL_DAYS.get(" ".join(m.group("od").split()))
+            if day is not None:
+                found.append((m.start("od"), m.end(), day, _month_number(m.group("m"), _AR_MONTHS),
+                              int(y) if y else None, False))
     if _YEAR_HINT.search(norm):
         for has_script, pattern, table in (
             (he, _HE_MONTH_YEAR, _HE_MONTHS),

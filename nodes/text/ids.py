@@ -51,7 +51,8 @@ _LIST_GAP = re.compile(r"\s*(?:[,;]|\s(?:and|ו|و))\s*(?:[^\W\d_]+\s+){0,2}[:\-
 _PASSPORT_HINT = re.compile(r"דרכון|passport|جواز", re.IGNORECASE)
 _HP_TYPES = frozenset({"company", "amuta", "partnership"})
 #: the types whose numbers carry a check digit
-_CHECKED_TYPES = frozenset({"israeli_id", "company", "amuta", "partnership"})
+#: the types whose numbers carry the check digit (an עוסק מורשה's number is its owner's ID)
+_CHECKED_TYPES = frozenset({"israeli_id", "company", "amuta", "partnership", "osek"})
 
 
 class _Spans:

@@ -405,6 +405,12 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "ranges from": lambda: _repeat("من 1.1.2025 حتى "),
     "jurisdiction labels": lambda: _repeat("Place of jurisdiction: A "),
     "bare payment numbers": lambda: _repeat("תשלום 30 "),
+    "arabic ordinal days": lambda: _repeat("الحادي والعشرين من "),
+    "months in advance": lambda: _repeat("חודש מראש "),
+    "its length is": lambda: _repeat("مدته "),
+    "references dated": lambda: _repeat("the a an dated "),
+    "meetings on": lambda: _repeat("בהמשך לפגישתנו "),
+    "names in parentheses": lambda: _repeat("(דנה לוי, "),
 }
 
 

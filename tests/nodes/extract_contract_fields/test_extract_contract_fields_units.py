@@ -290,3 +290,42 @@ def test_a_dealer_number_label_is_not_a_name() -> None:
             "For the Client:\nOrbit Labs Ltd.\nCompany No. 51-374860-8\n")
     names = {p.name for p in extract(text)["parties"]}
     assert "NOA LEVI DESIGN" in names and not any("Dealer" in n for n in names)
+
+
+def test_a_letters_dates_said_as_ordinals_forms_and_ranges() -> None:
+    arabic = extract("التاريخ: الثالث من نيسان 2025\n\n1. المدة: ثلاثة أشهر، من 1/5/2025 حتى 31/7/2025.\n"
+                     "2. الإيجار: 3,100 شيكل شهريًا.\n")["fields"]
+    assert arabic["signing_date"].value == "2025-04-03" and arabic["start_date"].value == "2025-05-01"
+    assert arabic["term_months"].value == 3 and arabic["payment_amount"].value["amount"] == 3100.0
+    form = extract("שם הילד: יונתן לוי   תאריך לידה: 3.2.2021\n"
+                   "1. הצהרון פועל בין התאריכים 1.9.2025 ל-30.6.2026.\n"
+                   "2. הציוד יסופק לגן עד 25.8.2025.\n"
+                   "תאריך ההרשמה: 10.6.2025\n")["fields"]
+    assert form["signing_date"].value == "2025-06-10" and form["start_date"].value == "2025-09-01"
+    assert form["end_date"].value == "2026-06-30"
+
+
+def test_a_notice_of_one_bare_month_and_renewals_said_with_and() -> None:
+    he = extract("7. ביטול ייעשה בהודעה בכתב, חודש מראש.\n8. ההרשמה לשנה זו בלבד ואינה מתחדשת אוטומטית.\n")
+    assert he["fields"]["notice_period_days"].value == 30 and he["fields"]["auto_renewal"].value is False
+    ar = extract("5. يحق لكل طرف إنهاء الاتفاق بإشعار مسبق مدته شهر، ولا تتجدد الشروط تلقائيًا.\n"
+                 "9. تكون المحاكم المختصة في مدينة حيفا صاحبة الصلاحية الحصرية.\n")["fields"]
+    assert ar["notice_period_days"].value == 30 and ar["auto_renewal"].value is False
+    assert ar["jurisdiction"].value == "حيفا"
+
+
+def test_references_to_other_documents_are_not_this_ones_dates() -> None:
+    f = extract("Date: May 20, 2025\nYour purchase order PO-11 dated May 2, 2025 is confirmed.\n"
+                "The NDA between us dated January 5, 2025 remains in effect.\n"
+                "This agreement takes effect on 1 June 2025. Place of jurisdiction is Utrecht.\n")["fields"]
+    assert f["signing_date"].value == "2025-05-20" and f["start_date"].value == "2025-06-01"
+    assert f["jurisdiction"].value == "Utrecht"
+
+
+def test_a_name_in_the_parenthesis_with_its_number_and_an_arabic_tz() -> None:
+    he = extract("בהמשך לשיחתנו אני מסכם את התנאים שסיכמנו לליווי שלך (דנה לוי, ת.ז. 031547821, להלן: \"הלקוחה\") "
+                 "על ידי משרדי (עו\"ד משה כהן, עוסק מורשה 035566165).")["parties"]
+    assert ("דנה לוי", "031547821") in {(p.name, p.id_number) for p in he}
+    assert "035566165" in {p.id_number for p in he}  # an osek's number in parentheses, though 03… reads as a phone
+    ar = extract("من: سامي خوري، ت.ز. 031547821\nإلى: لينا زعبي، ت.ز. 025592197\n")["parties"]
+    assert {p.id_number for p in ar} == {"031547821", "025592197"}
