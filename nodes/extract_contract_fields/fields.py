@@ -84,7 +84,7 @@ _DATE_CUES: dict[str, re.Pattern[str]] = {
     ),
     "start": _rx(
         rf"(?<![{HE}])(?=[{HE}]){P}(?:החל\s+מ(?:יום|תאריך)?|תקופת\s+\S+(?=\s*[:|]?\s*$)|תקופת\s+\S+\s*[:|]|ה?תחילת(?:ו|ה)?"
-        rf"|תחילתה|תחילתו|יחל(?:ו)?|תחל|תיכנס\s+לתוקף|ייכנס\s+לתוקף|"
+        rf"|תחילתה|תחילתו|יחל(?:ו)?|תחל|(?:תיכנס|ייכנס)\s+לתוק(?:ף|פו|פה)|[יתא]תחיל(?:ו)?(?:\s+ל[{HE}]+)?|"
         rf"נכנס\s+לתוקף|מועד\s+ה?תחילה|יום\s+ה?תחילה|מ(?:יום|תאריך)|ו?תחילתה|תחילת\s+העבודה|בתוקף\s+מ(?:יום)?|"
         rf"מתחיל(?:ה|ות|ים)?)|"
         r"\b(?=[a-z])(?:commenc\w*|start(?:ing|s)?(?:\s+date)?|effective\s+(?:from|as\s+of|on|date)|beginning(?:\s+on)?|"
@@ -116,7 +116,7 @@ _PAYMENT_NEAR = _rx(
 #: what joins the two dates of a range; its white space is taken whole (what follows it never
 #: starts with white space), so a long gap is read once, not once per way of splitting it
 _RANGE_SEP = _rx(r"^\s*+(?:[-\u2013\u2014]|עד|ועד|ל-|to|until|through|till|حتى|وحتى|إلى|الى|ولغاية|لغاية)\s*+"
-                 r"(?:ליום|יום|לתאריך|תאריך|تاريخ)?\s*$")
+                 r"(?:ליום|יום|לתאריך|תאריך|تاريخ|ה-?)?\s*$")
 
 
 def _last_cue(window: str) -> tuple[str, int] | None:
@@ -149,7 +149,7 @@ ACCEPTANCE_SPAN = 600
 #: a date of birth ("תאריך לידה:", "born on"): a person's, not the document's
 _BIRTH = _rx(r"לידה|נולד|\bborn\b|\bbirth|الميلاد|مواليد")
 #: a bare "from" right before a date that starts a range ("من 1.1.2025 حتى 31.12.2025")
-_RANGE_FROM = _rx(r"(?:(?<![\u0621-\u064a])من|(?<![\u05d0-\u05ea])(?:מ-?|בין(?:\s+התאריכים)?|בתאריכים)|\bfrom|"
+_RANGE_FROM = _rx(r"(?:(?<![\u0621-\u064a])من|(?<![\u05d0-\u05ea])(?:מה?-?|בין(?:\s+התאריכים)?|בתאריכים)|\bfrom|"
                   r"\bbetween)\s*$")
 #: what a cue's date is about when it is not the contract's period: an earlier meeting or letter ("בהמשך
 #: לפגישתנו מיום", "your email of"), an offer's validity ("ההצעה בתוקף עד"), a delivery deadline
@@ -240,7 +240,9 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
 _TERM_CUE = _rx(
     rf"(?<![{HE}])(?:ל?תקופ(?:ה|ת)\s+(?:של|בת|ה?שכירות|ה?הסכם|ה?חוזה|ה?התקשרות|ה?העסקה|ה?ביטוח|ה?פוליסה|ה?הלוואה|"
     rf"ה?שירותים|ה?הסכם\s+זה)|לתקופה|תקופת\s+\S+\s+(?:היא|תהיה|הינה|:)|[לב]משך|לתקופת|"
-    rf"ו?(?:תימשך|יימשך|ימשך|תמשך)(?:\s+עד\s+ל?תום)?)|"
+    rf"ו?(?:תימשך|יימשך|ימשך|תמשך)(?:\s+עד\s+ל?תום)?|"
+    rf"(?:ה?שכירות|ה?הסכם|ה?התקשרות|ה?חוזה|ה?העסקה)\s+(?:היא|הינה|תהיה|תהא)(?=\s+ל))|"
+    r"\b(?:remain|continue)s?\s+in\s+(?:full\s+)?(?:force|effect)\s+for\b|"
     r"\b(?:term\s+of|period\s+of|for\s+a\s+(?:term|period)\s+of|for\s+a\s+(?:fixed\s+)?term|duration\s+of|"
     r"(?:term|period)\s+(?:shall\s+be|is|will\s+be)|for)\b|\b(?:initial\s+)?term[ \t]*:|"
     + _ar_words("(?:ال)?مدة(?=\\s*:)|مدة\\s+(?:هذا|هذه)\\s+(?:العقد|الاتفاق|الاتفاقية|الإيجار)|لمدة|مدته|مدتها|"
@@ -427,11 +429,16 @@ _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                  + _ar_words("سنوي|سنوية|سنويا|في\\s+السنة|لكل\\s+سنة"))),
     ("quarter", _rx(rf"(?<![{HE}]){P}(?:רבעוני(?:ים|ת)?|לרבעון|ברבעון)(?![{HE}])|\b(?:quarterly|per\s+quarter)\b")),
     ("week", _rx(rf"(?<![{HE}]){P}(?:שבועי(?:ים|ת)?|לשבוע)(?![{HE}])|\b(?:weekly|per\s+week)\b")),
-    ("hour", _rx(rf"(?<![{HE}]){P}(?:לשעה|שעתי(?:ים|ת)?|לשעת)(?![{HE}])|\b(?:hourly|per\s+hour|an\s+hour)\b|"
+    ("hour", _rx(rf"(?<![{HE}]){P}(?:לשעה|שעתי(?:ים|ת)?|לשעת|לכל\s+שעה|לכל\s+שעת)(?![{HE}])|"
+                 r"\b(?:hourly|per\s+hour|an\s+hour)\b|"
                  + _ar_words("عن\\s+كل\\s+ساعة|لكل\\s+ساعة|للساعة|بالساعة|في\\s+الساعة"))),
 )
+#: money paid ahead and taken off the price ("عربون ... يُخصم من الثمن", "ינוכה מהתמורה"): an advance, not security
+_ADVANCE = _rx(r"(?:يخصم|تخصم|يُخصم|تُخصم)\s+من\s+(?:ال)?(?:ثمن|مبلغ|المبلغ|الثمن)|"
+               r"ינוכה\s+מ|יקוזז\s+מ|על\s+חשבון\s+ה?(?:תמורה|מחיר)|"
+               r"\b(?:deducted\s+from|credited\s+against|on\s+account\s+of)\s+the\s+(?:price|fee|total)")
 _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
-_NEW_SHEKEL = re.compile(r"^\s*(?:חדשים|חדשות|جديد|جديدة|الجديد)(?=\s)")
+_NEW_SHEKEL = re.compile(r"^\s*(?:חדשים|חדשות|جديد|جديدة|الجديد|ברוטו|נטו|gross|net)(?=\s)", re.IGNORECASE)
 #: a deposit named right after its amount: "כפיקדון", "as a security deposit", "كتأمين نقدي"
 _DEPOSIT_AFTER = _rx(
     rf"\s*\)?\s*(?:\([^()\n]{{0,60}}\)\s*)?(?:[^\s.;()]{{1,30}},?\s+){{0,2}}?(?:[{HE}]{{0,2}}(?:כפיקדון|כפקדון|כערבון|כערבות|כבטוחה|"
@@ -546,7 +553,8 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
                     f"{', '.join(sorted(others - {currency}))}); "
                     "check which one is binding."
                 )
-        elif kind == "deposit" and deposit is None:
+        elif kind == "deposit" and deposit is None and not _ADVANCE.search(
+                text, clauses.start_of(a.start), min(clauses.end_of(a.start), a.end + 200)):
             deposit = Found({"amount": value["amount"], "currency": currency}, a.start, a.end, conf)
         if payment is not None and payment.value["currency"] and deposit is not None:
             break  # the amounts after these change nothing
@@ -557,7 +565,7 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
 
 _RENEW_VERB = (
     r"(?:יתחדש|תתחדש|יתחדשו|יחודש|תחודש|יוארך|תוארך|יוארכו|יתארך|תתארך|מתחדש|מתחדשת|יחודשו|חידוש|הארכה|ויתחדש|ות"
-    r"תחדש|ויוארך|ותוארך)"
+    r"תחדש|ויוארך|ותוארך|ממשיך|ממשיכה|ימשיך|תמשיך)"
 )
 _RENEW_AUTO = r"(?:(?:ב)?אופן\s+)?(?:אוטומטי|אוטומטית|מאליו|מאליה|מעצמו|מעצמה)"
 _AR_RENEW_VERB = ar("(?:يتجدد|تتجدد|يجدد|تجدد|يمدد|تمدد|يتمدد|تجديد|تمديد|يتم\\s+تجديده|يتم\\s+تجديدها|"
@@ -595,6 +603,8 @@ _RENEW_POS = _rx(
 _ENDS_WITH_TERM = _rx(
     rf"(?<![{HE}])ו?(?:יפקע|תפקע|יסתיים|תסתיים|יגיע\s+לסיומו|תגיע\s+לסיומה)\s+(?:[^\s.;]{{1,40}}\s+){{0,3}}?(?:ב|עם\s+)תום|"
     rf"(?<![{HE}])(?:ב|עם\s+)תום\s+(?:[^\s.;]{{1,40}}\s+){{0,3}}?ו?(?:יפקע|תפקע|יסתיים|תסתיים)\s|"
+    rf"(?<![{HE}])(?:יבוא|תבוא|יגיע|תגיע)\s+(?:[^\s.;]{{1,40}}\s+){{0,3}}?(?:לידי\s+)?(?:סיום|סיומו|סיומה|לסיומו|לסיומה)\s+"
+    rf"(?:ב|עם\s+)תום|"
     r"\b(?:at|upon|on)\s+the\s+(?:end|expiry|expiration)\s+of\s+(?:[^\s.;]{1,40}\s+){0,4}?(?:shall|will)\s+(?:\w+\s+)?"
     r"(?:expire|terminate|end)\b|"
     r"\b(?:shall|will)\s+(?:\w+\s+){0,2}?(?:expire|terminate|end)\s+(?:\w+\s+){0,2}?(?:at|on|upon)\s+(?:the\s+)?"

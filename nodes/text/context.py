@@ -35,7 +35,8 @@ _ID_WORDS: dict[str, str] = {
     "amuta": r"ע\.\s?ר\.?|ע\"ר|ע'ר|עמותה|עמותת|\bnon[- ]?profit|\bngo\b|رقم\s+(?:ال)?جمعية|جمعية",
     "osek": (
         r"ע\.\s?מ\.?|ע\"מ|עוסק\s+מורשה|עוסק\s+פטור|עוסק|\bvat\s+(?:no\.?|number|id)|"
-        r"\bdealer\s+(?:no\.?|number)|رقم\s+(?:ال)?مشتغل|مشتغل\s+مرخص|مشغل\s+مرخص|عوسيك\s+مو?رشيه"
+        r"\bdealer\s+(?:no\.?|number)|\bosek\s+(?:murshe|patur)(?:\s+(?:no\.?|number))?|"
+        r"\b(?:licensed|authori[sz]ed)\s+dealer(?:\s+(?:no\.?|number))?|رقم\s+(?:ال)?مشتغل|مشتغل\s+مرخص|مشغل\s+مرخص|عوسيك\s+مو?رشيه"
     ),
     "passport": r"דרכון|\bpassport(?:\s+(?:no\.?|number|#))?|جواز\s+(?:ال)?سفر|جواز",
     # a registered partnership's number (55…), checked like a company's

@@ -411,6 +411,9 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "references dated": lambda: _repeat("the a an dated "),
     "meetings on": lambda: _repeat("בהמשך לפגישתנו "),
     "names in parentheses": lambda: _repeat("(דנה לוי, "),
+    "comes to an end": lambda: _repeat("יבוא הסכם זה "),
+    "advances off the price": lambda: _repeat("ينוכה מ يخصم من "),
+    "remains in force": lambda: _repeat("remain in force for "),
 }
 
 

@@ -329,3 +329,25 @@ def test_a_name_in_the_parenthesis_with_its_number_and_an_arabic_tz() -> None:
     assert "035566165" in {p.id_number for p in he}  # an osek's number in parentheses, though 03… reads as a phone
     ar = extract("من: سامي خوري، ت.ز. 031547821\nإلى: لينا زعبي، ت.ز. 025592197\n")["parties"]
     assert {p.id_number for p in ar} == {"031547821", "025592197"}
+
+
+def test_terms_and_renewals_said_plainly() -> None:
+    he = extract("2.1 השכירות היא לשלושה חודשים – מה-1.5.2026 עד ה-31.7.2026.\n"
+                 "2.2 אחרי זה ההסכם ממשיך מעצמו כל פעם לעוד שלושה חודשים, אלא אם אחד מאיתנו מודיע לשני.\n")["fields"]
+    assert he["start_date"].value == "2026-05-01" and he["end_date"].value == "2026-07-31"
+    assert he["term_months"].value == 3 and he["auto_renewal"].value is True
+    work = extract("3.1 העובד יתחיל לעבוד ביום 3.5.2026 ושכרו יהיה 42 ₪ ברוטו לכל שעת עבודה.")["fields"]
+    assert work["start_date"].value == "2026-05-03" and work["payment_amount"].value["period"] == "hour"
+    ends = extract("2.3 לא מומשה האופציה – יבוא הסכם זה לידי סיום בתום תקופת השכירות.")["fields"]
+    assert ends["auto_renewal"].value is False
+    en = extract("This subscription shall commence on 01/04/2026 and shall remain in force for one (1) year.")
+    assert en["fields"]["term_months"].value == 12
+
+
+def test_an_advance_off_the_price_is_no_deposit_and_an_osek_in_english() -> None:
+    f = extract("4.1 عربون بمبلغ 8,000 شيكل يُدفع عند التوقيع ويُخصم من الثمن الإجمالي.\n"
+                "5. يودع الطرف الثاني شيك ضمان بقيمة 3,000 شيكل.\n")["fields"]
+    assert f["security_deposit"].value["amount"] == 3000.0
+    parties = extract("| PROVIDER | CUSTOMER |\n| Cool Air Ltd. | Dana Levi |\n"
+                      "| Company No. 515339208 | Osek Murshe No. 028002715 |\n")["parties"]
+    assert "028002715" in {p.id_number for p in parties}
