@@ -164,7 +164,7 @@ _DURATION = compile_guarded(
     rf"|(?<![\w\u05d0-\u05ea])(?P<bare_pre>של|of\s+(?:one|a))\s+(?P<bare>חודש|שבוע|שנה|month|week|year)(?![\w\u0"
     rf"5d0-\u05ea])(?!\s+(?:וחצי|and\s+a\s+half))"
     # a bare month said in advance ("חודש מראש", "a week in advance"), or as a notice's length ("مدته شهر")
-    rf"|(?<![\w\u05d0-\u05ea])(?P<ahead>חודש|שבוע|month|week)(?=\s+(?:מראש|in\s+advance))"
+    rf"|(?<![\w\u05d0-\u05ea])(?P<ahead>חודש|שבוע|month|week)(?=\s+(?:ימים\s+)?(?:מראש|in\s+advance))"
     rf"|(?<![\w])(?:مدته|مدتها)\s+(?P<ar_bare>شهر|أسبوع|اسبوع|سنة){AR_MARKS}(?![\w])",
     re.IGNORECASE,
 )

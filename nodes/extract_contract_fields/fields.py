@@ -154,6 +154,7 @@ _RANGE_FROM = _rx(r"(?:(?<![\u0621-\u064a])من|(?<![\u05d0-\u05ea])(?:מה?-?|�
 #: what a cue's date is about when it is not the contract's period: an earlier meeting or letter ("בהמשך
 #: לפגישתנו מיום", "your email of"), an offer's validity ("ההצעה בתוקף עד"), a delivery deadline
 _NOT_THE_TERM = _rx(
+    rf"(?<![{HE}])הנדון\s*:|(?<![{HE}])(?:הארכת|חידוש|תיקון|נספח\s+ל)\s*(?:[^\s.;]{{1,20}}\s+){{0,3}}?(?:מיום|מתאריך)|"
     rf"(?<![{HE}]){P}(?:פגיש|שיח|מכתב|הצע|מייל|פניי|הזמנ|בקש|התרא|ביקור|סיור)\S*\s+(?:[^\s.;]{{1,20}}\s+){{0,2}}?"
     rf"(?:מיום|מתאריך|מה-?|ביום)|(?<![{HE}])סימוכין\s*:|\b(?:our|your)\s+(?:ref|reference|e-?mail|letter|meeting|call|(?:purchase\s+)?order|quotation|quote|offer|invoice|proposal)\b|"
     r"\b(?:the|that|an?)\s+(?:[\w\-]+\s+){0,6}?dated\s*$|(?<![{HE}])(?:ה?הצעה|ההצעה\s+זו|הצעה\s+זו|הצעת\s+המחיר)\s+(?:\S+\s+)?בתוקף\s+(?:עד|ל)|"
@@ -260,7 +261,8 @@ _TERM_STOP = _rx(
 _NOTICE_BEFORE = _rx(
     r"(?:הודעה|התראה|בהודעה|בהתראה)\s+(?:\S+\s+){0,3}?(?:מוקדמת|מראש)|הודעה\s+מוקדמת|התראה\s+מוקדמת|"
     r"\b(?:prior|advance)\s+(?:written\s+)?notice|notice\s+(?:period\s+)?of|notice\s+period|notice\s+in\s+writing\s+of|"
-    + _ar_words("إشعار|اشعار|إنذار|انذار|إخطار|اخطار") + r"\s+(?:\S+\s+){0,2}?" + ar("(?:مسبق|مسبقا|مسبقة)")
+    + _ar_words("إشعار|اشعار|إنذار|انذار|إخطار|اخطار") + r"\s+(?:\S+\s+){0,2}?"
+    + ar("(?:مسبق|مسبقا|مسبقة|مدته|مدتها|قبل)")
 )
 _NOTICE_AFTER = _rx(
     rf"^[{QC}\s]*(?:s{Q}?\s+)?(?:(?:prior|advance)\s+)?(?:written\s+)?(?:prior\s+)?notice|^\s*(?:ימים\s+)?(?:\(\S+\)\s*)?"
@@ -398,7 +400,8 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
         r"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר|ה?תעריף(?=\s*:)|ה?שכירות(?=\s*:)|סה[\"'״”]כ|היקף\s+ה?הזמנה|סכום\s+ה?הזמנה",
         r"rent\w*|fees?|salary|wages?|price|consideration|premium|loan(?:\s+amount)?|principal|pay(?:s|able)?|"
         r"compensation|retainer|remuneration|hourly\s+rate|rate(?=\s*:)|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary|"
-        r"(?:net\s+|total\s+)?order\s+(?:value|total)|total\s+(?:price|amount|due)",
+        r"(?:net\s+|total\s+)?order\s+(?:value|total)|total\s+(?:price|amount|due)|"
+        r"total(?=\s*(?:\([^()\n]{0,40}\))?\s*:?\s*(?:EUR|USD|NIS|ILS|GBP|€|\$|₪)?\s*\d)",
         r"بدل\s+(?:ال)?(?:إيجار|ايجار|الخدمة|الخدمات|الصيانة|الأتعاب)|أجرة|اجرة|الأجرة|الاجرة|أتعاب|الأتعاب|راتب|الراتب|"
         r"ثمن|الثمن|سعر|السعر|قيمة\s+القرض|مبلغ\s+القرض|القرض|يقرض|تقرض|يدفع|تدفع|المقابل|مقابل|الرسوم\s+الشهرية|رسوما\s+شهرية|رسوم\s+شهرية|أجرا|أجر|اجرا|اجر|"
         r"الأجر|الاجر|المجموع(?:\s+الكلي)?|المبلغ\s+(?:ال)?(?:إجمالي|اجمالي)|(?:ال)?(?:إيجار|ايجار)(?=\s*:)",
@@ -412,21 +415,22 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
     "other": _words_rx(
         r"פיצוי|פיצויים|קנס|ריבית|איחור|פיגור|השתתפות\s+עצמית|גבול\s+ה?אחריות|סכום\s+ה?ביטוח|תקרת|תקרה|"
         r"הוצאות|ארנונה|חשמל|מים|בונוס|מענק|עמלה|עמלת|הנחה|החזר|אגרה|מקדמה|מקדמת|יתרת|יתרה|דמי\s+ביטול|"
-        r"לא\s+יעלה\s+על|עד\s+לסך|שווי|ערך\s+ה?רכב|נזק|הפרה|חוב|שעות\s+נוספות|הבראה|נסיעות|ביגוד",
+        r"לא\s+יעלה\s+על|עד\s+לסך|שווי|ערך\s+ה?רכב|נזק|הפרה|חוב|שעות\s+נוספות|הבראה|נסיעות|ביגוד|"
+        r"יחויב\w*\s+(?:ב)?(?:תעריף|מחיר)|יתומחר\w*",
         r"penalt\w*|liquidated|damages|interest|late|deductible|limit\w*|cap|expenses?|reimburs\w*|bonus|"
         r"commission|discount|fine|overtime|advance|balance|not\s+exceed\w*|up\s+to|value|worth|breach|insured\s+sum|"
-        r"sum\s+insured|coverage\s+of|travel",
-        r"غرامة|تعويض|فائدة|تأخير|التأخر|رسوم|مصاريف|نفقات|خصم|عمولة|دفعة\s+أولى|مقدمة|الرصيد|المتبقي|"
-        r"لا\s+يتجاوز|حتى\s+مبلغ|قيمة\s+السيارة|ضرر|أضرار",
+        r"sum\s+insured|coverage\s+of|travel|(?:charged|billed|invoiced)\s+(?:separately\s+)?(?:at|by)",
+        r"غرامة|تعويض|تعويضا|فائدة|تأخير|التأخر|رسوم|مصاريف|نفقات|خصم|عمولة|دفعة\s+أولى|مقدمة|الرصيد|المتبقي|"
+        r"لا\s+يتجاوز|حتى\s+مبلغ|قيمة\s+السيارة|ضرر|أضرار|(?:تحاسب|يحاسب)\s+(?:ب)?(?:سعر|مبلغ)",
     ),
 }
 _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("month", _rx(rf"(?<![{HE}]){P}(?:חודשי(?:ים|ת|ות)?|לחודש|חודשית)(?![{HE}])|"
                   r"\b(?:monthly|per\s+month|a\s+month|each\s+month)\b|"
-                  + _ar_words("شهري|شهرية|شهريا|في\\s+الشهر|لكل\\s+شهر|بالشهر"))),
+                  + _ar_words("شهري|شهرية|شهريا|الشهري|الشهرية|في\\s+الشهر|لكل\\s+شهر|بالشهر"))),
     ("year", _rx(rf"(?<![{HE}]){P}(?:שנתי(?:ים|ת|ות)?|לשנה)(?![{HE}])|"
                  r"\b(?:annual(?:ly)?|yearly|per\s+(?:year|annum)|a\s+year)\b|"
-                 + _ar_words("سنوي|سنوية|سنويا|في\\s+السنة|لكل\\s+سنة"))),
+                 + _ar_words("سنوي|سنوية|سنويا|السنوي|السنوية|في\\s+السنة|لكل\\s+سنة"))),
     ("quarter", _rx(rf"(?<![{HE}]){P}(?:רבעוני(?:ים|ת)?|לרבעון|ברבעון)(?![{HE}])|\b(?:quarterly|per\s+quarter)\b")),
     ("week", _rx(rf"(?<![{HE}]){P}(?:שבועי(?:ים|ת)?|לשבוע)(?![{HE}])|\b(?:weekly|per\s+week)\b")),
     ("hour", _rx(rf"(?<![{HE}]){P}(?:לשעה|שעתי(?:ים|ת)?|לשעת|לכל\s+שעה|לכל\s+שעת)(?![{HE}])|"
@@ -434,7 +438,7 @@ _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                  + _ar_words("عن\\s+كل\\s+ساعة|لكل\\s+ساعة|للساعة|بالساعة|في\\s+الساعة"))),
 )
 #: money paid ahead and taken off the price ("عربون ... يُخصم من الثمن", "ינוכה מהתמורה"): an advance, not security
-_ADVANCE = _rx(r"(?:يخصم|تخصم|يُخصم|تُخصم)\s+من\s+(?:ال)?(?:ثمن|مبلغ|المبلغ|الثمن)|"
+_ADVANCE = _rx(r"(?:يخصم|تخصم|يُخصم|تُخصم)\s+من\s+(?:ال)?(?:ثمن|مبلغ|سعر)|"
                r"ינוכה\s+מ|יקוזז\s+מ|על\s+חשבון\s+ה?(?:תמורה|מחיר)|"
                r"\b(?:deducted\s+from|credited\s+against|on\s+account\s+of)\s+the\s+(?:price|fee|total)")
 _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
@@ -651,6 +655,10 @@ _JURIS_CLAUSE = _rx(
 _AR_COURT_WORDS = frozenset(["المختصة", "مدينة", "بمدينة", "المختص", "المركزية", "المركزي", "الصلح", "اللوائية",
                              "اللوائي", "المحلية", "العمل", "للعمل", "لشؤون", "الإسرائيلية", "الاسرائيلية", "القطرية",
                              "القطري"])
+#: the first words of two-word places ("أم الفحم", "كفار سابا", "باقة الغربية", "رأس العين")
+_AR_TWO_WORD_PLACES = frozenset(["أم", "ام", "كفار", "كفر", "رأس", "راس", "بيت", "دالية", "عين", "تل", "بئر",
+                                 "كريات", "ريشون", "جسر", "مجد", "دير", "نتسيرت", "معالوت", "رمات", "بني", "بات",
+                                 "بيتح", "بتاح"])
 _AR_PLACE_STOP = frozenset(["دون", "وحدها", "وحده", "بالنظر", "صلاحية", "الصلاحية", "الحصرية", "صاحبة", "صاحب",
                             "الاختصاص", "اختصاص", "حصرا", "حصريا", "فقط", "في",
                             "أي", "اي", "كل", "هي", "هو", "التي", "الذي", "ذات", "بشأن"])
@@ -687,6 +695,9 @@ def find_jurisdiction(text: str, clauses: Clauses) -> Found | None:
         r"(?P<place>[A-Z][\w'\-]*(?:[ \t]+[A-Z][\w'\-]*){0,3}?)"
         r"\s*(?:[\n,.;(]|$)", text, re.IGNORECASE)
     if label:
+        court = _COURT.match(text, label.start("place"))
+        if court and (found := _hebrew_place(text, court.end())):
+            return found
         place = label.group("place").strip()
         return Found(place, label.start("place"), label.start("place") + len(place), 0.8)
     # whether each clause (by its start) speaks of jurisdiction: read once per clause, not once per
@@ -738,7 +749,7 @@ def _arabic_place(text: str, pos: int) -> Found | None:
         words.append(t)
     if not words or len(plain[i]) < 3:
         return None
-    if len(words) > 1 and not plain[i + 1].startswith("ال") and plain[i] != "أم" and plain[i] != "ام":
+    if len(words) > 1 and not plain[i + 1].startswith("ال") and plain[i] not in _AR_TWO_WORD_PLACES:
         words = words[:1]  # "الناصرة دون": one word; "أم الفحم", "باقة الغربية": two
     start, end = pos + words[0].start(), pos + words[-1].end()
     return Found(" ".join(text[start:end].split()), start, end, 0.8)
@@ -820,7 +831,8 @@ _LAW_AR = _rx(
 
 #: "القوانين السارية في" right before the place of a law (:data:`_LAW_AR`)
 _AR_LAWS_IN_FORCE = re.compile(
-    "(?<![" + AR + "])ل?(?P<laws>" + ar("(?:ال)?قوانين\\s+(?:ال)?(?:سارية|نافذة|معمول\\s+بها)\\s+في") + r")\s+$")
+    "(?<![" + AR + "])ل?(?P<laws>" + ar("(?:ال)?قوانين\\s+(?:ال)?(?:سارية|نافذة|معمول\\s+بها)\\s+في|"
+                                          "(?:ال)?قانون\\s+(?:ال)?(?:ساري|نافذ|معمول\\s+به)\\s+في") + r")\s+$")
 
 
 def find_governing_law(text: str) -> Found | None:

@@ -69,7 +69,10 @@ _SPLIT = re.compile(
     r"(?:^|\s|\n)(?:ל?בין|ו?לבין|ובין)\s*:?|מצד\s+(?:אחד|שני|שלישי)|of\s+the\s+(?:first|second|other|one)\s+part|"
     r"(?:^|\n)[ \t]*and[ \t]*+:?[ \t]*+(?=\n|\s*[A-Z])|[;)][ \t]*(?:,\s*)?\band\b|\bAND\b|"
     r"(?:^|\n)[ \t]*و[ \t]*+:?[ \t]*+(?=\n)|من\s+جهة(?:\s+(?:أولى|اولى|ثانية|أخرى))?|(?:^|\s)وبين\s*:?|"
-    r"(?<!\S)(?:ال)?طرف\s+(?:أول|اول|الأول|الاول|ثان\S*|الثاني)(?=\s*[؛;.]?\s*\n)",
+    r"(?<!\S)(?:ال)?طرف\s+(?:أول|اول|الأول|الاول|ثان\S*|الثاني)(?=\s*[؛;.]?\s*\n)|"
+    # "בין:" over a line a party's role labels ("המוכר: …", "הקונה: …"): each line is a party
+    r"\n(?=[ \t]*(?:" + "|".join(sorted({w for w in ROLE_WORDS if len(w) > 3}, key=len, reverse=True))
+    + r")[ \t]*:)",
 )
 #: a role in parentheses: '(להלן: "המשכיר")', "(hereinafter the Tenant)". The white space
 #: before an unquoted role may be given back to the role (which may hold spaces) only for its
@@ -86,11 +89,11 @@ _ROLE_PAREN = re.compile(
 #: place it can), as trying every space of a long run as a start took time quadratic in it
 _NAME_STOP = re.compile(
     rf"(?<!\s)\s*(?:,|\u060c|\(|\n|;|\|"
-    rf"|(?<![{AR_LETTERS}])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|رقم\s+الشركة|شركة\s+رقم|رقم|م(?:شتغل|شغ{_M}?ل)\s+مرخ{_M}?\S*|جواز|من\s+سكان|"
+    rf"|(?<![{AR_LETTERS}])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|ر\.\s?ش|ت\.\s?ز|عوسيك|رقم\s+الشركة|شركة\s+رقم|رقم|م(?:شتغل|شغ{_M}?ل)\s+مرخ{_M}?\S*|جواز|من\s+سكان|"
     rf"العنوان|عنوانه|عنوانها|ويمث{_M}ل{_M}ه{_M}ا?|المحترم[ةه]?)(?![{AR_LETTERS}])"
     rf"|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
     rf"ע{Q}מ|עוסק\s+(?:מורשה|פטור)|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
-    rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Licensed\s+Dealer|Authori[sz]ed\s+Dealer|Osek\s+Murshe|"
+    rf"\b(?:I\.?D\.?|ID\s+No|Company\s+(?:No|Number|Reg)|Co\.?\s+No|Licensed\s+Dealer|Authori[sz]ed\s+Dealer|Osek\s+Murshe|"
     rf"VAT\s+(?:No|Number|Reg)|Tax\s+ID|Reg(?:istration)?\.?\s+No|HR[AB]|EIN|KvK|RCS|"
     rf"passport|residing|of\s+\d|"
     rf"having|a\s+company|incorporated|holder|whose|with\s+(?:offices|address))\b)",
@@ -438,7 +441,7 @@ def _name_before(text: str, line_start: int, end: int, last: bool = True) -> tup
         paren = text.rfind("(", a, b)
         if paren != -1 and ")" not in text[paren:b] and re.search(f"{_LETTER}{{2}}", text[paren + 1:b]):
             intro = max((m.end() for m in _NAME_INTRO.finditer(text, a, paren)), default=a)
-            if len(text[intro:paren].split()) >= _SENTENCE_WORDS:
+            if len(text[intro:paren].split()) >= _SENTENCE_WORDS and _name_at(text, paren + 1, b):
                 a = paren + 1
         addressed = _ADDRESSED.match(text, a, b)
         if addressed:

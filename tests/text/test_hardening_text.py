@@ -414,6 +414,9 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "comes to an end": lambda: _repeat("יבוא הסכם זה "),
     "advances off the price": lambda: _repeat("ينוכה מ يخصم من "),
     "remains in force": lambda: _repeat("remain in force for "),
+    "labelled roles": lambda: _repeat("בין:\nהמוכר: "),
+    "totals in parentheses": lambda: _repeat("TOTAL (x "),
+    "extensions of": lambda: _repeat("הנדון: הארכת "),
 }
 
 

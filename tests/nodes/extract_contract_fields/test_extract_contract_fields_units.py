@@ -351,3 +351,29 @@ def test_an_advance_off_the_price_is_no_deposit_and_an_osek_in_english() -> None
     parties = extract("| PROVIDER | CUSTOMER |\n| Cool Air Ltd. | Dana Levi |\n"
                       "| Company No. 515339208 | Osek Murshe No. 028002715 |\n")["parties"]
     assert "028002715" in {p.id_number for p in parties}
+
+
+def test_labelled_parties_under_bein_and_the_court_under_a_label() -> None:
+    f = extract("שנערך ונחתם ביום 3.3.2025, בין:\n\nהמוכר: יוסי לוי, ת\"ז 031547821, רח' הגפן 3, חיפה\n"
+                "הקונה: דנה קורן, ת\"ז 240325407, רח' הזית 5, עכו\n\n- סמכות השיפוט: בתי המשפט בחיפה בלבד.\n")
+    assert {p.id_number for p in f["parties"]} == {"031547821", "240325407"}
+    assert f["fields"]["jurisdiction"].value == "חיפה"
+
+
+def test_arabic_laws_places_notices_and_yearly_fees() -> None:
+    f = extract("1. يدفع المقاول تعويضاً قدره 300 ش.ج عن كل يوم تأخير.\n"
+                "2. الأتعاب السنوية المتفق عليها هي 24,000 ش.ج.\n"
+                "3. يحق للطرفين إنهاء العقد بإشعار خطي مدته 21 يوماً.\n"
+                "4. يسري على هذا العقد القانون المعمول به في إسرائيل، "
+                "وتختص محكمة الصلح في كفار سابا بالنظر في أي خلاف.\n")
+    fields = f["fields"]
+    assert fields["payment_amount"].value["amount"] == 24000.0 and fields["payment_amount"].value["period"] == "year"
+    assert fields["notice_period_days"].value == 21 and fields["jurisdiction"].value == "كفار سابا"
+    assert fields["governing_law"].value == "القانون المعمول به في إسرائيل"
+
+
+def test_the_letter_it_extends_is_not_its_start_and_a_total_in_capitals() -> None:
+    f = extract("הנדון: הארכת הסכם השכירות מיום 1.1.2023\n\n2. ההסכם יוארך בשנה, מיום 1.1.2026 ועד יום 31.12.2026.\n")
+    assert f["fields"]["start_date"].value == "2026-01-01"
+    en = extract("Item  Qty  Amount EUR\nTiles  40  3,000.00\n      TOTAL (FCA Milan)   EUR 9,480.00\n")
+    assert en["fields"]["payment_amount"].value["amount"] == 9480.0
