@@ -12,6 +12,7 @@ from :mod:`.clauses`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -562,7 +563,62 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
             deposit = Found({"amount": value["amount"], "currency": currency}, a.start, a.end, conf)
         if payment is not None and payment.value["currency"] and deposit is not None:
             break  # the amounts after these change nothing
+    if payment is None or not payment.value["currency"]:
+        payment = _table_total(text, amounts) or payment
     return payment, deposit, warnings
+
+
+#: a quote's total ("סה"כ לפני מע"מ: | 18,450", "TOTAL (FCA Sassuolo) 12,480.00", "المجموع: 9,300"): the word,
+#: then its label up to the number on its line; and what says the total is before VAT or after it
+_TOTAL_WORD = re.compile(r"סה[\"'\u05f4\u201d]כ|סך\s+הכל|\btotal\b|المجموع|الإجمالي|الاجمالي", re.IGNORECASE)
+_TOTAL_NUMBER = re.compile(r"[^\d\n]{0,120}?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{3,7}(?:\.\d{1,2})?)(?![\d%])")
+#: total words read at most (a quote has a few)
+_MAX_TOTALS = 20
+_BEFORE_VAT = re.compile(r"לפני\s+מע|ללא\s+מע|before\s+(?:VAT|tax)|excl|net\b|قبل\s+(?:ال)?ضريبة|بدون\s+(?:ال)?ضريبة",
+                         re.IGNORECASE)
+_WITH_VAT = re.compile(r"כולל\s+מע|incl|with\s+VAT|شامل|مع\s+(?:ال)?ضريبة|לתשלום", re.IGNORECASE)
+#: a currency written in a table's header or a total's line
+_CURRENCY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("ILS", re.compile(r"₪|ש[\"'\u05f4]ח|שקל|\bNIS\b|\bILS\b|شيكل|ش\.ج|شاقل")),
+    ("EUR", re.compile(r"€|\bEUR\b|euro|יורו|يورو", re.IGNORECASE)),
+    ("USD", re.compile(r"\$|\bUSD\b|dollar|דולר|دولار", re.IGNORECASE)),
+)
+#: how far above a total its table's header (with the currency) may be
+_HEADER_REACH = 2500
+
+
+def _table_total(text: str, amounts: list[Match]) -> Found | None:
+    """A quote's total when its prices stand in a table without a currency: the total row (the one before
+    VAT when there are two), its currency from that row, else from the lines above it (the table's header:
+    "מחיר ליחידה ₪", "Amount EUR"), else the currency of the text's other amounts."""
+    rows: list[tuple[re.Match[str], str]] = []  # (the number, the label before it)
+    for word in itertools.islice(_TOTAL_WORD.finditer(text), _MAX_TOTALS):
+        number = _TOTAL_NUMBER.match(text, word.end())
+        if number is not None:
+            label = text[word.start():number.start("num")]
+            if not _WITH_VAT.search(label):
+                rows.append((number, label))
+    if not rows:
+        return None
+    row, _ = next(((m, label) for m, label in rows if _BEFORE_VAT.search(label)), rows[0])
+    line_start = text.rfind("\n", 0, row.start()) + 1
+    line_end = text.find("\n", row.end())
+    line = text[line_start:len(text) if line_end == -1 else line_end]
+    above = text[max(0, line_start - _HEADER_REACH):line_start]
+    currency = None
+    for scope in (line, above):
+        found = [(m.start(), name) for name, rx in _CURRENCY_WORDS for m in rx.finditer(scope)]
+        if found:
+            currency = max(found)[1]  # the nearest above the total
+            break
+    if currency is None:
+        known = [a.value.get("currency") for a in amounts if isinstance(a.value, dict) and a.value.get("currency")]
+        currency = max(set(known), key=known.count) if known else None
+    if currency is None:
+        return None
+    amount = float(row.group("num").replace(",", ""))
+    return Found({"amount": amount, "currency": currency, "period": "one_time", "vat": None},
+                 row.start("num"), row.end("num"), 0.7)
 
 
 # --- renewal, jurisdiction, law --------------------------------------------------------

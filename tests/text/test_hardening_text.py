@@ -417,6 +417,8 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "labelled roles": lambda: _repeat("בין:\nהמוכר: "),
     "totals in parentheses": lambda: _repeat("TOTAL (x "),
     "extensions of": lambda: _repeat("הנדון: הארכת "),
+    "total words": lambda: _repeat("total "),
+    "total rows": lambda: _repeat("| total |" + " " * 100 + "\n"),
 }
 
 

@@ -377,3 +377,13 @@ def test_the_letter_it_extends_is_not_its_start_and_a_total_in_capitals() -> Non
     assert f["fields"]["start_date"].value == "2026-01-01"
     en = extract("Item  Qty  Amount EUR\nTiles  40  3,000.00\n      TOTAL (FCA Milan)   EUR 9,480.00\n")
     assert en["fields"]["payment_amount"].value["amount"] == 9480.0
+
+
+def test_a_quotes_total_when_its_table_names_the_currency_in_its_header() -> None:
+    he = extract("| # | תיאור | כמות | מחיר ליחידה ₪ | סה\"כ |\n| 1 | ריצוף | 20 | 150 | 3,000 |\n"
+                 "|   |       |      | סה\"כ לפני מע\"מ | 3,000 |\n|   |       |      | סה\"כ לתשלום | 3,540 |\n")
+    assert he["fields"]["payment_amount"].value == {"amount": 3000.0, "currency": "ILS", "period": "one_time",
+                                                    "vat": None}
+    en = extract("Pos | Description | Qty | Amount EUR\n1 | Valve | 10 | 1,200.00\n"
+                 "  | TOTAL ORDER VALUE (VAT exempt) |  | 1,200.00\n")
+    assert en["fields"]["payment_amount"].value["currency"] == "EUR"
