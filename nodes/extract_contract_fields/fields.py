@@ -81,15 +81,16 @@ _DATE_CUES: dict[str, re.Pattern[str]] = {
         r"\b(?=[a-z])(?:made\s+(?:and\s+entered\s+into\s+)?(?:as\s+of|on)|entered\s+into\s+(?:as\s+of|on)|"
         r"made|entered\s+into|dated|executed|signed|signature\s+date|date\s+of\s+(?:this\s+)?(?:agreement|signing)|"
         r"(?<!effective\s)(?<!start\s)(?<!end\s)(?<!commencement\s)(?<!expiry\s)(?<!due\s)date\s*[:|])|"
-        + _ar_words("حرر|تحرر|حررت|وقع|وقعت|تم\\s+التوقيع|تاريخ\\s+التوقيع|تاريخ\\s+العقد|تاريخ\\s+الاتفاقية")
+        + _ar_words("حرر|تحرر|حررت|وقع|وقعت|تم\\s+التوقيع|تاريخ\\s+التوقيع|تاريخ\\s+العقد|تاريخ\\s+الاتفاقية|"
+                    "التاريخ(?=\\s*:)|تاريخ(?=\\s*:)")
     ),
     "start": _rx(
         rf"(?<![{HE}])(?=[{HE}]){P}(?:החל\s+מ(?:יום|תאריך)?|תקופת\s+\S+(?=\s*[:|]?\s*$)|תקופת\s+\S+\s*[:|]|ה?תחילת(?:ו|ה)?"
         rf"|תחילתה|תחילתו|יחל(?:ו)?|תחל|(?:תיכנס|ייכנס)\s+לתוק(?:ף|פו|פה)|[יתא]תחיל(?:ו)?(?:\s+ל[{HE}]+)?|"
         rf"נכנס\s+לתוקף|מועד\s+ה?תחילה|יום\s+ה?תחילה|מ(?:יום|תאריך)|ו?תחילתה|תחילת\s+העבודה|בתוקף\s+מ(?:יום)?|"
-        rf"מתחיל(?:ה|ות|ים)?)|"
+        rf"מתחיל(?:ה|ות|ים)?|(?:תאריך|מועד)\s+(?:ה)?(?:כניסה|התחלה)\s*:)|"
         r"\b(?=[a-z])(?:commenc\w*|start(?:ing|s)?(?:\s+date)?|effective\s+(?:from|as\s+of|on|date)|beginning(?:\s+on)?|"
-        r"from|as\s+of|with\s+effect\s+from|(?:takes?|shall\s+take|will\s+take)\s+effect\s+(?:on|from|as\s+of))|"
+        r"from|as\s+of|with\s+effect\s+from|(?:takes?|shall\s+take|will\s+take)\s+effect\s+(?:on|from|as\s+of)|begins?(?:\s+work)?\s+on)|"
         + _ar_words("تبدأ|يبدأ|تبدا|يبدا|اعتبارا\\s+من|ابتداء\\s+من|بدءا\\s+من|من\\s+تاريخ|تاريخ\\s+البدء|"
                     "يسري\\s+مفعوله\\s+من|يدخل\\s+حيز\\s+التنفيذ|الواقعة\\s+من|الممتدة\\s+من|للفترة\\s+من|لفترة\\s+من|"
                     "من\\s+يوم")
@@ -209,8 +210,8 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
         else:
             kind, cue_end = cue
             gap = len(window) - cue_end
-            if gap > 45:
-                continue
+            if gap > 45 or (kind == "end" and d.extra.get("precision") == "month" and gap > 8):
+                continue  # a month alone ("to Customer in August 2025") ends the term only right after its cue
         if _NOT_THE_TERM.search(window[max(0, cue_end - 40):]):
             continue  # "בהמשך לפגישתנו מיום", "ההצעה בתוקף עד", "Delivery date: no later than": not the term
         conf = 0.9
@@ -398,7 +399,7 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
         r"דמי\s+ה?שכירות|דמי\s+שכירות|דמי\s+ה?ביטוח|דמי\s+ה?ניהול|דמי\s+ה?שירות|דמי\s+ה?ייעוץ|"
         r"דמי\s+ה?מנוי|דמי\s+ה?טיפול|דמי\s+ה?שימוש|ה?שכר|משכורת|ה?תמורה|תמורת|מחיר|ה?מחיר|ישלם|תשלם|ישלמו|ישולם|"
         r"ישולמו|ה?תשלום|דמי\s+ה?השתתפות|פרמי\w*|סכום\s+ה?הלוואה|קרן\s+ה?הלוואה|ה?הלוואה|סך\s+ה?הלוואה|ילווה|מלווה\s+ל|"
-        r"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר|ה?תעריף(?=\s*:)|ה?שכירות(?=\s*:)|סה[\"'״”]כ|היקף\s+ה?הזמנה|סכום\s+ה?הזמנה",
+        r"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר|ה?תעריף(?=\s*:)|ה?שכירות(?=\s*:)|כסף(?=\s*:)|סה[\"'״”]כ|היקף\s+ה?הזמנה|סכום\s+ה?הזמנה",
         r"rent\w*|fees?|salary|wages?|price|consideration|premium|loan(?:\s+amount)?|principal|pay(?:s|able)?|"
         r"compensation|retainer|remuneration|hourly\s+rate|rate(?=\s*:)|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary|"
         r"(?:net\s+|total\s+)?order\s+(?:value|total)|total\s+(?:price|amount|due)|"
@@ -634,6 +635,7 @@ _AR_RENEW_AUTO = ar("(?:تلقائيا|تلقائي|بشكل\\s+تلقائي|ب�
 _RENEW_NEG = _rx(
     rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
     rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,2}}?{_RENEW_AUTO}|"
+    rf"(?<![{HE}])ו?(?:אינו|אינה|לא)\s+(?:מתחדש|מתחדשת|יתחדש|תתחדש|יחודש|תחודש)(?=\s*(?:[.,;]|$))|"
     rf"(?<![{HE}])ו?(?:לא|אינו|אינה)\s+(?:\S+\s+){{0,2}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,2}}?(?:אלא|רק|למעט)\s|"
     rf"(?<![{HE}])(?:לא|אין|אינו|אינה)\s+(?:\S+\s+){{0,4}}?(?:כדי\s+)?(?:להאריך|לחדש)\s+(?:\S+\s+){{0,4}}?{_RENEW_AUTO}|"
     rf"(?<![{AR}])(?:لا|لن)\s+(?:\S+\s+){{0,2}}?{_AR_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?" + ar("(?:إلا|الا)") + r"\s|"
@@ -661,7 +663,7 @@ _RENEW_POS = _rx(
 #: the contract ends when its term does, said outright ("תסתיים השכירות בתום תקופת השכירות", "this Agreement shall
 #: expire at the end of the Initial Term"): no automatic renewal, when nothing says it renews
 _ENDS_WITH_TERM = _rx(
-    rf"(?<![{HE}])ו?(?:יפקע|תפקע|יסתיים|תסתיים|יגיע\s+לסיומו|תגיע\s+לסיומה)\s+(?:[^\s.;]{{1,40}}\s+){{0,3}}?(?:ב|עם\s+)תום|"
+    rf"(?<![{HE}])ו?(?:יפקע|תפקע|יסתיים|תסתיים|מסתיים|מסתיימת|פוקע|פוקעת|יגיע\s+לסיומו|תגיע\s+לסיומה)\s+(?:[^\s.;]{{1,40}}\s+){{0,3}}?(?:ב|עם\s+)תום|"
     rf"(?<![{HE}])(?:ב|עם\s+)תום\s+(?:[^\s.;]{{1,40}}\s+){{0,3}}?ו?(?:יפקע|תפקע|יסתיים|תסתיים)\s|"
     rf"(?<![{HE}])(?:יבוא|תבוא|יגיע|תגיע)\s+(?:[^\s.;]{{1,40}}\s+){{0,3}}?(?:לידי\s+)?(?:סיום|סיומו|סיומה|לסיומו|לסיומה)\s+"
     rf"(?:ב|עם\s+)תום|"
@@ -738,7 +740,8 @@ _EN_COURT_BEFORE = compile_guarded(
     r"(?:the\s+)?(?P<place>[A-Z][\w'\-]*(?:\s[\s\-]*[A-Z][\w'\-]*)*?)\s+"
     r"(?:District|Magistrates?'?|Magistrate's|Regional\s+Labou?r|Labou?r|Small\s+Claims)\s+$"
 )
-_HE_ADJ = re.compile(rf"^(?:ה[{HE}]+|המוסמך|המוסמכים|המחוזי|השלום|לעבודה|האזורי|הישראליים)$")
+_HE_ADJ = re.compile(rf"^(?:ה[{HE}]+|המוסמך|המוסמכים|המחוזי|השלום|לעבודה|האזורי|הישראליים|לתביעות|קטנות|"
+                     rf"לענייני|לעניני|משפחה)$")
 
 
 def find_jurisdiction(text: str, clauses: Clauses) -> Found | None:
@@ -864,7 +867,7 @@ _LAW_HE = _rx(
     rf"(?:יחולו|יחול|יחולו\s+אך\s+ורק|חלים|יחלו|כפוף|כפופ\w*|יפורש|ויפורש|יפורשו|ייקבעו|הדין\s+החל|החוק\s+החל|"
     rf"הדין\s+ה?חל\s+על)[^.;\n]{{0,80}}?(?<![{HE}])(?P<law>(?:ו?ל?)(?:דיני|חוקי)\s+(?!ה?(?:ראיות|בוררות|פרוצדורה|סדרי))"
     rf"(?:מדינת\s+)?[{HE}{QC}\-]+|"
-    rf"(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית)(?![{HE}])|דין\s+מדינת\s+[{HE}]+)|"
+    rf"(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית)(?![{HE}])|דין\s+(?:מדינת\s+)?ישראל|דין\s+מדינת\s+[{HE}]+)|"
     # the law first, then the verb: "הדין הישראלי יחול על הסכם זה", "דיני מדינת ישראל בלבד יחולו על"
     rf"(?<![{HE}])(?P<law2>(?:דיני|חוקי)\s+(?:מדינת\s+)?[{HE}{QC}\-]+|(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית))"
     rf"(?:\s+(?:בלבד|הוא\s+ש|הם\s+ש))?\s+(?:יחול|יחולו|יחלו|חל|חלים|ש?יחול)\s+על"

@@ -419,6 +419,9 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "extensions of": lambda: _repeat("הנדון: הארכת "),
     "total words": lambda: _repeat("total "),
     "total rows": lambda: _repeat("| total |" + " " * 100 + "\n"),
+    "entry dates": lambda: _repeat("תאריך כניסה "),
+    "does not renew": lambda: _repeat("ואינו מתחדש "),
+    "months after cues": lambda: _repeat("to Customer in August 2025 "),
 }
 
 

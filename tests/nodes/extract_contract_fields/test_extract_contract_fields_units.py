@@ -387,3 +387,17 @@ def test_a_quotes_total_when_its_table_names_the_currency_in_its_header() -> Non
     en = extract("Pos | Description | Qty | Amount EUR\n1 | Valve | 10 | 1,200.00\n"
                  "  | TOTAL ORDER VALUE (VAT exempt) |  | 1,200.00\n")
     assert en["fields"]["payment_amount"].value["currency"] == "EUR"
+
+
+def test_forms_and_letters_said_plainly_round_five() -> None:
+    he = extract("3. כסף: 2,900 ש\"ח לחודש.\nתאריך כניסה   :  01/12/2025\n"
+                 "4.3 ההסכם מסתיים בתום שנת הפעילות ואינו מתחדש.\n"
+                 "הדין החל על הסכם זה הוא דין ישראל. מחלוקת תתברר בבית המשפט לתביעות קטנות בחיפה.\n")["fields"]
+    assert he["payment_amount"].value["amount"] == 2900.0 and he["start_date"].value == "2025-12-01"
+    assert he["auto_renewal"].value is False and he["governing_law"].value == "דין ישראל"
+    assert he["jurisdiction"].value == "חיפה"
+    ar = extract("1. تبدأ فترة التأجير في 01/10/2025.\n\nالتاريخ: 24.9.2025\n")["fields"]
+    assert ar["signing_date"].value == "2025-09-24"
+    en = extract("2. Timing. I will begin work on Aug. 1, 2025.\n"
+                 "2.3 The free trial made available to Customer in August 2025 is not part of the term.\n")["fields"]
+    assert en["start_date"].value == "2025-08-01" and en["end_date"] is None
