@@ -36,7 +36,14 @@ _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?P<num>[A-Z]{0,2}\d{6,9})(?![A-Za-z0-9
 #: means nothing without it (a German court's HRB, the Dutch KvK, a French RCS city), else the number alone
 _FOREIGN: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<reg>HR[AB])[ \t]?(?P<num>\d{1,6}(?:[ \t]?[A-Z]{1,2}\b)?)(?![\d])"), "{reg} {num}"),
-    (re.compile(r"\b(?P<reg>KvK)(?:-?nummer)?[ \t]*:?[ \t]*(?P<num>\d{8})(?!\d)", re.IGNORECASE), "KvK {num}"),
+    (re.compile(r"\b(?P<reg>KvK)\)?(?:-?nummer)?[ \t]*(?:No\.?|Number|nr\.?)?[ \t]*:?[ \t]*(?P<num>\d{8})(?!\d)",
+                re.IGNORECASE), "KvK {num}"),
+    # an Italian company's VAT / register number ("Partita IVA / Reg. Imprese Modena: 03518260364")
+    (re.compile(r"\b(?:Partita[ \t]+IVA|P\.[ \t]?IVA|Codice[ \t]+Fiscale|Reg(?:istro)?\.?[ \t]+Imprese)[^:\n\d]{0,30}:?"
+                r"[ \t]*(?:IT)?(?P<num>\d{11})(?!\d)", re.IGNORECASE), "{num}"),
+    # a US state's file number ("Delaware file number 7391024")
+    (re.compile(r"\b(?:file|entity)[ \t]+(?:number|no\.?)[ \t]*:?[ \t]*(?P<num>\d{6,8})(?!\d)", re.IGNORECASE),
+     "{num}"),
     (re.compile(r"\b(?P<reg>RCS[ \t]+[A-Z][\w\-]+)[ \t]+(?:[AB][ \t]+)?(?P<num>\d{3}[ \t]?\d{3}[ \t]?\d{3})(?!\d)"),
      "{reg} {num}"),
     (re.compile(r"\b(?:EIN|Employer\s+Identification\s+(?:No\.?|Number))[ \t]*:?[ \t]*(?P<num>\d{2}-\d{7})(?!\d)"),
@@ -50,7 +57,6 @@ _DIGIT = re.compile(r"\d")
 _LIST_GAP = re.compile(r"\s*(?:[,;]|\s(?:and|ו|و))\s*(?:[^\W\d_]+\s+){0,2}[:\-]?\s*", re.IGNORECASE)
 _PASSPORT_HINT = re.compile(r"דרכון|passport|جواز", re.IGNORECASE)
 _HP_TYPES = frozenset({"company", "amuta", "partnership"})
-#: the types whose numbers carry a check digit
 #: the types whose numbers carry the check digit (an עוסק מורשה's number is its owner's ID)
 _CHECKED_TYPES = frozenset({"israeli_id", "company", "amuta", "partnership", "osek"})
 

@@ -422,6 +422,7 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "entry dates": lambda: _repeat("תאריך כניסה "),
     "does not renew": lambda: _repeat("ואינו מתחדש "),
     "months after cues": lambda: _repeat("to Customer in August 2025 "),
+    "register words": lambda: _repeat("Partita IVA file number KvK) No. "),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from nodes.text import find_ids, find_phones
 
 
@@ -39,3 +41,17 @@ def test_a_company_number_written_with_one_dash_after_its_two_first_digits() -> 
     assert find_ids("טלפון 03-1234567") == []  # the same shape without an ID word is a phone
     (osek,) = find_ids("مشغّل مرخّص (عوسيك مورشيه) رقم 028491637")
     assert osek.extra["id_type"] == "osek"
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Chamber of Commerce (KvK) No. 34218765", "KvK 34218765"),
+    ("Partita IVA / Reg. Imprese Modena: 03518260364", "03518260364"),
+    ("a Delaware corporation (Delaware file number 7391024), whose office", "7391024"),
+])
+def test_a_foreign_register_number_is_an_id(text: str, value: str) -> None:
+    found = find_ids(text)
+    assert [(m.value, m.extra["id_type"]) for m in found] == [(value, "foreign")]
+
+
+def test_a_number_without_its_register_word_is_not_foreign() -> None:
+    assert all(m.extra["id_type"] != "foreign" for m in find_ids("file 7391024, order 03518260364"))
