@@ -60,6 +60,33 @@ _CUSTOMER_CUES = compile_guarded(
         ]
     ),
 )
+#: a sender pitching to the business it writes to — a vendor, a marketer, a phisher ("I came across your
+#: business", "we help studios get…", "your WhatsApp Business account"): the one who writes in, as a customer does
+_PITCH_CUES = compile_guarded(
+    "|".join(
+        [
+            r"(?:ראיתי|ראינו|נתקלתי|נתקלנו)\s+(?:את\s+|ב)?(?:ה)?עסק|לבעל(?:/ת)?\s+העסק|לבעלי\s+(?:ה)?עסק|"
+            r"עוזרים\s+לעסקים|לקוחות\s+חדשים\s+בחודש|ביקורות(?:\s+\S+){0,2}\s+בגוגל|העמוד\s+הראשון\s+בגוגל|"
+            r"קידום\s+(?:אתרים|אורגני)|חשבון\s+הוואטסאפ\s+העסקי\s+שלכם",
+            r"came across (?:your|you)|noticed (?:that )?your|your (?:whatsapp )?business account|"
+            r"we help (?:\w+ ){0,2}(?:businesses|studios|clinics|owners|brands|shops|salons)|would you be open to|"
+            r"new (?:members|customers|clients|calls) (?:a|per) month|google reviews|verify your business|"
+            r"love what you'?re doing|\d+k (?:real )?followers|we'?ve worked with \d+\+? \w+|first page of google",
+            r"نساعد المصالح|زبائن جدد كل شهر|تقييمات جوجل|حسابك التجاري|(?:شفنا|شفت|رأينا) (?:مصلحتك|صفحتك)",
+            # a phisher's warning to the business: its profile or account about to be suspended
+            r"your (?:business )?(?:profile|account|page|listing)[^.\n]{0,40}(?:will be|has been) (?:suspended|blocked|"
+            r"disabled|restricted|removed)|"
+            r"(?:سيتم|سوف يتم) (?:تعطيل|إيقاف|ايقاف|تعليق|حظر) (?:حسابك|صفحتك)|"
+            r"(?:החשבון|העמוד|הדף) (?:העסקי )?שלכם (?:ייחסם|יושעה|ייסגר|יוסר)|קוד האימות|לאמת את (?:העסק|החשבון)|"
+            r"complete (?:the )?verification|verification (?:fee|link|code)|login code|sms code|reply yes to|"
+            r"to keep your (?:listing|page|account|profile) active|submit an appeal|"
+            r"لتقديم (?:اعتراض|طعن)|تأكيد بياناتك|رمز التحقق",
+        ]
+    ),
+    re.I,
+)
+#: how much each pitch (up to three) says its author is the one writing in
+PITCH_WEIGHT = 1.5
 _BUSINESS_NAME = compile_guarded(
     r"בע[\"״”']מ|שירות|מרפא|סטודיו|קליניק|משרד|חנות|צוות|סוכנות|ביטוח|מוסך|עו[\"״]ד|רו[\"״]ח|גלריה|מספרה|מסעדה"
     r"|מכון|אולם|אחוזת|גן ילדים|חברת|מרכז|קבוצת|פתרונות|הפקות|שיווק|נדל[\"״]ן|אינסטלציה|מיזוג|הובלות|צילום|עיצוב"
@@ -131,7 +158,8 @@ def customer_scores(authors: list[str], texts_by_author: dict[str, list[str]], f
         lowered = [t.lower() for t in texts]
         cust = sum(min(len(_CUSTOMER_CUES.findall(t)), 2) for t in lowered) / n
         biz = sum(min(len(_BUSINESS_CUES.findall(t)), 2) for t in lowered) / n
-        score = cust - biz
+        pitches = sum(len(_PITCH_CUES.findall(t)) for t in lowered)
+        score = cust - biz + PITCH_WEIGHT * min(pitches, 3)
         if a == first_author:
             score += 0.4
         if is_phone_name(a):

@@ -186,6 +186,24 @@ def test_staff_named_person_then_business_are_not_the_customer(node: SummarizeCo
     assert out["customer"]["name"] == "خالد مصاروة"
 
 
+@pytest.mark.parametrize(("transcript", "sender"), [
+    ("3.3.2026, 10:01 - Lena | BrightReach Agency: Hi! I came across your salon on Google Maps\n"
+     "3.3.2026, 10:02 - Lena | BrightReach Agency: We help salons get 40 new clients a month.\n"
+     "3.3.2026, 10:03 - Lena | BrightReach Agency: Would you be open to a call?\n"
+     "3.3.2026, 11:40 - Studio Noa Hair: who is this?\n", "Lena | BrightReach Agency"),
+    ("3.3.2026, 03:12 - Meta Support Team: Your business account will be suspended within 24 hours\n"
+     "3.3.2026, 03:13 - Meta Support Team: Send us the login code you received to submit an appeal\n"
+     "3.3.2026, 08:30 - מוסך אבי: ?? מה זה\n", "Meta Support Team"),
+    ("3.3.2026, 09:00 - +972 53-440-8812: שלום לבעל/ת העסק! ראינו את העסק שלך בגוגל מפות\n"
+     "3.3.2026, 09:01 - +972 53-440-8812: ביקורות 5 כוכבים בגוגל ב-99 ₪ לחודש\n"
+     "3.3.2026, 12:15 - פרחי הדר: מאיפה יש לכם את המספר?\n", "+972 53-440-8812"),
+])
+def test_a_vendor_or_a_phisher_writing_to_a_business_is_the_one_who_writes_in(
+        node: SummarizeConversationNode, transcript: str, sender: str) -> None:
+    """The business is the one pitched to; the pitch's sender stands where a customer does."""
+    assert run(node, transcript=transcript)["customer"]["name"] == sender
+
+
 def test_phone_named_customer_gets_a_phone(node: SummarizeConversationNode) -> None:
     transcript = (EVAL_DIR / "eval" / "he_a02_dentist_appt.txt").read_text(encoding="utf-8")
     out = run(node, transcript=transcript)
