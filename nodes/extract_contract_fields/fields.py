@@ -316,7 +316,8 @@ def find_term(text: str, clauses: Clauses, durations: list[Duration]) -> Found |
 _BEFORE_END = _rx(
     r"^\s*(?:לפחות\s+|at\s+least\s+|على\s+الأقل\s+)?(?:לפני|קודם\s+ל|before|prior\s+to|"
     + ar("قبل") + r")\s+(?:[^\s.;:]+\s+){0,4}?(?:[והלמב]{0,2}(?:תום|סיום|פקיעת|חידוש|הארכת)|"
-    r"(?:end|expiry|expiration|renewal|anniversary)\b|" + ar("(?:ال)?(?:انتهاء|نهاية|تجديد)") + ")"
+    r"(?:end|expiry|expiration|renewal|anniversary|the\s+event)\b|(?:מועד\s+)?ה?אירוע|"
+    + ar("(?:ال)?(?:انتهاء|نهاية|تجديد)") + ")"
 )
 _NOTIFY = _rx(
     rf"(?<![{HE}]){P}(?:הודיע|יודיע|להודיע|הודעה|הודעת|התראה)|\b(?:notif\w*|notice)\b|"
@@ -348,12 +349,23 @@ _NOT_RENEWING = _rx(
 )
 
 
+#: a trial period's clause ("במהלך תקופת הניסיון", "during the probation period", "خلال فترة التجربة")
+_PROBATION = _rx(rf"(?<![{HE}]){P}(?:ניסיון|נסיון)(?![{HE}])|\bprobation\w*|\btrial\s+period|"
+                 + _ar_words("التجربة|تجربة"))
+
+
+#: the time after the trial period ("לאחר תקופת הניסיון", "after the probation period"): ordinary employment
+_AFTER_PROBATION = _rx(r"(?:לאחר|אחרי|בתום|מתום|\bafter|\bfollowing|بعد|عقب)\s+(?:\S+\s+){0,2}?"
+                       r"(?:ה?ניסיון|ה?נסיון|probation|trial|التجربة|تجربة)")
+
+
 def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found | None:
     """The notice period in days, from "בהודעה מוקדמת של 60 יום" / "30 days' prior written notice": the first
     notice whose clause is about ending the contract, else the first whose clause is about not renewing it,
     else the first notice (a notice to exercise an option is none)."""
     first: Found | None = None
     not_renewing: Found | None = None
+    probation: Found | None = None
     # what each clause is about, read once per clause: a clause may hold thousands of notices
     about: dict[int, str] = {}
     for found in _notices(text, clauses, durations):
@@ -361,15 +373,19 @@ def find_notice(text: str, clauses: Clauses, durations: list[Duration]) -> Found
         if start not in about:
             clause = text[start:clauses.end_of(found.start)]
             about[start] = "option" if _OPTION_EXERCISE.search(clause) else \
+                "probation" if _PROBATION.search(clause) and not _AFTER_PROBATION.search(clause) else \
                 "not renewing" if _NOT_RENEWING.search(clause) else ""
         if about[start] == "option":
+            continue
+        if about[start] == "probation":  # the notice during a trial period stands only when no other does
+            probation = probation or found
             continue
         if about[start] == "not renewing":
             not_renewing = not_renewing or found
         elif _ENDING.search(text, max(start, found.start - _ENDING_BEFORE), found.start):
             return found  # the ending is said before the notice, in its clause ("may terminate … by giving …")
         first = first or found
-    return not_renewing or first
+    return not_renewing or first or probation
 
 
 def _notices(text: str, clauses: Clauses, durations: list[Duration]) -> Iterator[Found]:
@@ -406,11 +422,11 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
         r"total(?=\s*(?:\([^()\n]{0,40}\))?\s*:?\s*(?:EUR|USD|NIS|ILS|GBP|€|\$|₪)?\s*\d)",
         r"بدل\s+(?:ال)?(?:إيجار|ايجار|الخدمة|الخدمات|الصيانة|الأتعاب)|أجرة|اجرة|الأجرة|الاجرة|أتعاب|الأتعاب|راتب|الراتب|"
         r"ثمن|الثمن|سعر|السعر|قيمة\s+القرض|مبلغ\s+القرض|القرض|يقرض|تقرض|يدفع|تدفع|المقابل|مقابل|الرسوم\s+الشهرية|رسوما\s+شهرية|رسوم\s+شهرية|أجرا|أجر|اجرا|اجر|"
-        r"الأجر|الاجر|المجموع(?:\s+الكلي)?|المبلغ\s+(?:ال)?(?:إجمالي|اجمالي)|(?:ال)?(?:إيجار|ايجار)(?=\s*:)",
+        r"الأجر|الاجر|رسوم\s+(?:\S+\s+){0,2}?(?:شهرية|سنوية)(?:\s+ثابتة)?|المجموع(?:\s+الكلي)?|المبلغ\s+(?:ال)?(?:إجمالي|اجمالي)|(?:ال)?(?:إيجار|ايجار)(?=\s*:)",
     ),
     "deposit": _words_rx(
         r"פיקדון|פקדון|ערבות|ערבון|בטוחה|בטוחות|ביטחון|בטחון|שטר\s+חוב|שטר\s+ביטחון",
-        r"deposit|guarantee|security",
+        r"deposit|guarantee|security|promissory\s+note|shtar\s+chov",
         r"تأمين\s+نقدي|التأمين\s+النقدي|كتأمين|تأمينا|مبلغ\s+(?:ال)?تأمين|كفالة|الكفالة|ضمان|عربون|العربون|وديعة|"
         r"الوديعة",
     ),
@@ -633,7 +649,7 @@ _AR_RENEW_VERB = ar("(?:يتجدد|تتجدد|يجدد|تجدد|يمدد|تمد�
                     "يتم\\s+تمديده|يتم\\s+تمديدها)")
 _AR_RENEW_AUTO = ar("(?:تلقائيا|تلقائي|بشكل\\s+تلقائي|بصورة\\s+تلقائية|من\\s+تلقاء\\s+نفسه|من\\s+تلقاء\\s+نفسها)")
 _RENEW_NEG = _rx(
-    rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
+    rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:[^\s,.;]+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
     rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,2}}?{_RENEW_AUTO}|"
     rf"(?<![{HE}])ו?(?:אינו|אינה|לא)\s+(?:מתחדש|מתחדשת|יתחדש|תתחדש|יחודש|תחודש)(?=\s*(?:[.,;]|$))|"
     rf"(?<![{HE}])ו?(?:לא|אינו|אינה)\s+(?:\S+\s+){{0,2}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,2}}?(?:אלא|רק|למעט)\s|"
@@ -881,7 +897,7 @@ _LAW_EN = _rx(
 
 
 _LAW_AR = _rx(
-    ar("(?:تسري|يسري|تطبق|يطبق|تنطبق|ينطبق|يخضع|تخضع|يحكم|تحكم)") + r"[^.;\n]{0,60}?"
+    ar("(?:تسري|يسري|تطبق|يطبق|تنطبق|ينطبق|يخضع|تخضع|يحكم|تحكم|التطبيق\\s*:)") + r"[^.;\n]{0,60}?"
     + ar("(?:ل?قوانين|ل?القوانين|ل?قانون|ل?القانون)") + r"\s+(?:"
     + ar("(?:ال)?(?:سارية|ساري|نافذة|نافذ|معمول\\s+بها|معمول\\s+به)\\s+في") + r"\s+)?(?P<law>"
     + ar("(?:دولة\\s+)?(?:إسرائيل|اسرائيل)|(?:ال)?(?:إسرائيلي|اسرائيلي|الإسرائيلية|الاسرائيلية)") + ")"

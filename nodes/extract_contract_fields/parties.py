@@ -89,7 +89,7 @@ _ROLE_PAREN = re.compile(
 #: place it can), as trying every space of a long run as a start took time quadratic in it
 _NAME_STOP = re.compile(
     rf"(?<!\s)\s*(?:,|\u060c|\(|\n|;|\|"
-    rf"|(?<![{AR_LETTERS}])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|ر\.\s?ش|ت\.\s?ز|عوسيك|رقم\s+الشركة|شركة\s+رقم|رقم|م(?:شتغل|شغ{_M}?ل)\s+مرخ{_M}?\S*|جواز|من\s+سكان|"
+    rf"|(?<![{AR_LETTERS}])(?:رقم\s+الهوية|هوية\s+رقم|رقم\s+هوية|ح\.\s?ف|ح\.\s?ش|ر\.\s?ش|ت\.\s?ز|عوسي?ك|رقم\s+الشركة|شركة\s+رقم|رقم|م(?:شتغل|شغ{_M}?ل)\s+مرخ{_M}?\S*|جواز|من\s+سكان|"
     rf"العنوان|عنوانه|عنوانها|ويمث{_M}ل{_M}ه{_M}ا?|المحترم[ةه]?)(?![{AR_LETTERS}])"
     rf"|(?<![{HE}])(?:נושא|נושאת|הנושא|הנושאת|ת\.?\s?ז|ת{Q}ז|ח\.?\s?פ|ח{Q}פ|ע\.?\s?ר|ע{Q}ר|ע\.?\s?מ|"
     rf"ע{Q}מ|עוסק\s+(?:מורשה|פטור)|מס{Q}|מספר|דרכון|מרח{Q}|מרחוב|מרחב|מרח'|מ?כתובת|שכתובת|מ-|ממושב|מקיבוץ)(?![{HE}])|"
@@ -224,7 +224,7 @@ _NAME_ROW = re.compile(
 )
 #: what stands between a name and an ID that is someone else's (the person signing for a company)
 _SIGNATORY = re.compile(
-    rf"שם\s+ה?חותמ|החותם|חתימה|מורש|באמצעות|\bname\s*:|\bby\s*:|signator|represented|"
+    rf"שם\s+ה?חותמ|החותם|חתימה|מורש|באמצעות|(?<!full\s)\bname\s*:|\bby\s*:|signator|represented|"
     rf"و?ي{_M}م{_M}ث{_M}ل|الموقع|توقيع",
     re.IGNORECASE,
 )

@@ -57,6 +57,8 @@ _CUSTOMER_CUES = compile_guarded(
             r"אני צריך|אני צריכה|עדיין לא|מתי תגיעו|מתי יגיע|ראיתי (את )?המודעה|הפניה מ|המליצו לי",
             r"(?:i'?d like|i would like|\bi want\b|\bi need\b|how much|do you\b|can i\b|my order|i ordered|i paid)",
             r"(?:interested)|بدي|أريد|اريد|قديش|كم سعر|عندكم|ممكن|طلبت|دفعت|محتاج|حابب",
+            # the same in Arabizi ("bidi as2al", "addesh bitkallef", "3indkom")
+            r"\bbidd?i\b|\bbadd?i\b|\b2?add?esh\b|\b3[ae]?nd?kom\b|\bmomken\b|\bmumkin\b|\bbidna\b",
         ]
     ),
 )
@@ -67,7 +69,8 @@ _PITCH_CUES = compile_guarded(
         [
             r"(?:ראיתי|ראינו|נתקלתי|נתקלנו)\s+(?:את\s+|ב)?(?:ה)?עסק|לבעל(?:/ת)?\s+העסק|לבעלי\s+(?:ה)?עסק|"
             r"עוזרים\s+לעסקים|לקוחות\s+חדשים\s+בחודש|ביקורות(?:\s+\S+){0,2}\s+בגוגל|העמוד\s+הראשון\s+בגוגל|"
-            r"קידום\s+(?:אתרים|אורגני)|חשבון\s+הוואטסאפ\s+העסקי\s+שלכם",
+            r"קידום\s+(?:אתרים|אורגני)|חשבון\s+הוואטסאפ\s+העסקי\s+שלכם|ביקורות\s+5\s+כוכבים|העלאת\s+(?:ה)?דירוג|"
+            r"(?:מופיע|מופיעה|מופיעים)\s+בגוגל",
             r"came across (?:your|you)|noticed (?:that )?your|your (?:whatsapp )?business account|"
             r"we help (?:\w+ ){0,2}(?:businesses|studios|clinics|owners|brands|shops|salons)|would you be open to|"
             r"new (?:members|customers|clients|calls) (?:a|per) month|google reviews|verify your business|"

@@ -36,7 +36,7 @@ _ID_WORDS: dict[str, str] = {
     "osek": (
         r"ע\.\s?מ\.?|ע\"מ|עוסק\s+מורשה|עוסק\s+פטור|עוסק|\bvat\s+(?:no\.?|number|id)|"
         r"\bdealer\s+(?:no\.?|number)|\bosek\s+(?:murshe|patur)(?:\s+(?:no\.?|number))?|"
-        r"\b(?:licensed|authori[sz]ed)\s+dealer(?:\s+(?:no\.?|number))?|رقم\s+(?:ال)?مشتغل|مشتغل\s+مرخص|مشغل\s+مرخص|عوسيك\s+مو?رشيه"
+        r"\b(?:licensed|authori[sz]ed)\s+dealer(?:\s+(?:no\.?|number))?|رقم\s+(?:ال)?مشتغل|مشتغل\s+مرخص|مشغل\s+مرخص|عوسي?ك\s+مو?رشي?ه"
     ),
     "passport": r"דרכון|\bpassport(?:\s+(?:no\.?|number|#))?|جواز\s+(?:ال)?سفر|جواز",
     # a registered partnership's number (55…), checked like a company's

@@ -36,7 +36,8 @@ _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?P<num>[A-Z]{0,2}\d{6,9})(?![A-Za-z0-9
 #: means nothing without it (a German court's HRB, the Dutch KvK, a French RCS city), else the number alone
 _FOREIGN: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<reg>HR[AB])[ \t]?(?P<num>\d{1,6}(?:[ \t]?[A-Z]{1,2}\b)?)(?![\d])"), "{reg} {num}"),
-    (re.compile(r"\b(?P<reg>KvK)\)?(?:-?nummer)?[ \t]*(?:No\.?|Number|nr\.?)?[ \t]*:?[ \t]*(?P<num>\d{8})(?!\d)",
+    (re.compile(r"\b(?P<reg>KvK)\)?(?:-?nummer)?(?:[ \t]+under)?[ \t]*(?:No\.?|Number|nr\.?)?[ \t]*:?[ \t]*"
+                r"(?P<num>\d{8})(?!\d)",
                 re.IGNORECASE), "KvK {num}"),
     # an Italian company's VAT / register number ("Partita IVA / Reg. Imprese Modena: 03518260364")
     (re.compile(r"\b(?:Partita[ \t]+IVA|P\.[ \t]?IVA|Codice[ \t]+Fiscale|Reg(?:istro)?\.?[ \t]+Imprese)[^:\n\d]{0,30}:?"

@@ -423,6 +423,8 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "does not renew": lambda: _repeat("ואינו מתחדש "),
     "months after cues": lambda: _repeat("to Customer in August 2025 "),
     "register words": lambda: _repeat("Partita IVA file number KvK) No. "),
+    "trial periods": lambda: _repeat("לאחר תקופת הניסיון "),
+    "monthly fees": lambda: _repeat("رسوم تخزين "),
 }
 
 

@@ -401,3 +401,26 @@ def test_forms_and_letters_said_plainly_round_five() -> None:
     en = extract("2. Timing. I will begin work on Aug. 1, 2025.\n"
                  "2.3 The free trial made available to Customer in August 2025 is not part of the term.\n")["fields"]
     assert en["start_date"].value == "2025-08-01" and en["end_date"] is None
+
+
+def test_round_six_trial_notices_events_fees_and_forms() -> None:
+    he = extract("2.2 במהלך תקופת הניסיון ניתן לסיים את ההעסקה בהודעה מוקדמת של 5 ימים.\n"
+                 "2.3 לאחר תקופת הניסיון, כל צד רשאי לסיים את ההעסקה בהודעה מוקדמת בכתב של שבועיים.\n")["fields"]
+    assert he["notice_period_days"].value == 14
+    event = extract("ביטול ללא חיוב – בהודעה בכתב עד 10 יום לפני מועד האירוע.")["fields"]
+    assert event["notice_period_days"].value == 10
+    renews = extract("אם אף אחד מאיתנו לא הודיע אחרת, ההסכם ממשיך אוטומטית מחודש לחודש.")["fields"]
+    assert renews["auto_renewal"].value is True
+    ar = extract("3.1 يدفع المودع رسوم تخزين شهرية ثابتة بمبلغ 2,800 ش.ج.\n"
+                 "6. القانون الواجب التطبيق: قانون دولة إسرائيل.\n")["fields"]
+    assert ar["payment_amount"].value["amount"] == 2800.0 and ar["payment_amount"].value["period"] == "month"
+    assert ar["governing_law"].value == "دولة إسرائيل"
+    en = extract("1.1 The Lender shall lend the Borrower EUR 500,000.\n"
+                 "5. As security, the Borrower shall deliver a promissory note in the amount of EUR 500,000.\n")
+    assert en["fields"]["security_deposit"].value == {"amount": 500000.0, "currency": "EUR"}
+
+
+def test_a_members_full_name_on_a_form_is_a_party() -> None:
+    text = ("YOGA STUDIO | Owner: Dana Meir | Osek Murshe No. 307300335\n\nMEMBER DETAILS\n\n"
+            "Full name: Rachel Goldberg\nID no.: 046598348\nMobile: 052-8830176\n")
+    assert ("Rachel Goldberg", "046598348") in {(p.name, p.id_number) for p in extract(text)["parties"]}

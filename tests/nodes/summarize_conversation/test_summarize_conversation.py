@@ -197,11 +197,22 @@ def test_staff_named_person_then_business_are_not_the_customer(node: SummarizeCo
     ("3.3.2026, 09:00 - +972 53-440-8812: שלום לבעל/ת העסק! ראינו את העסק שלך בגוגל מפות\n"
      "3.3.2026, 09:01 - +972 53-440-8812: ביקורות 5 כוכבים בגוגל ב-99 ₪ לחודש\n"
      "3.3.2026, 12:15 - פרחי הדר: מאיפה יש לכם את המספר?\n", "+972 53-440-8812"),
+    ("3.3.2026, 10:02 - דיגיטל פלוס - שיווק לעסקים: שלום לבעל העסק, ראינו שאתם מופיעים בגוגל עם 3.9 כוכבים\n"
+     "3.3.2026, 10:03 - דיגיטל פלוס - שיווק לעסקים: 50 ביקורות 5 כוכבים ב-490 ₪ בלבד\n"
+     "3.3.2026, 12:00 - מוסך הכרמל: לא תודה\n", "דיגיטל פלוס - שיווק לעסקים"),
 ])
 def test_a_vendor_or_a_phisher_writing_to_a_business_is_the_one_who_writes_in(
         node: SummarizeConversationNode, transcript: str, sender: str) -> None:
     """The business is the one pitched to; the pitch's sender stands where a customer does."""
     assert run(node, transcript=transcript)["customer"]["name"] == sender
+
+
+def test_a_customer_writing_arabizi_is_the_customer(node: SummarizeConversationNode) -> None:
+    transcript = ("20.8.2025, 21:14 - Rami Sh.: marhaba, bidi as2al 3an na2liyat\n"
+                  "20.8.2025, 21:15 - Rami Sh.: addesh bitkallef min el nasra 3a 7efa?\n"
+                  "20.8.2025, 21:52 - Naqliyat Al Jalil: ahlan rami. fi 3indkom ashya2 kbire?\n"
+                  "20.8.2025, 21:55 - Rami Sh.: la, bas khzane w thallaje\n")
+    assert run(node, transcript=transcript)["customer"]["name"] == "Rami Sh."
 
 
 def test_phone_named_customer_gets_a_phone(node: SummarizeConversationNode) -> None:
