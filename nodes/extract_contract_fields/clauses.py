@@ -122,6 +122,8 @@ _DUALS: dict[str, tuple[str, float]] = {
     "يومان": ("day", 2), "يومين": ("day", 2), "أسبوعان": ("week", 2), "أسبوعين": ("week", 2),
     "اسبوعين": ("week", 2), "شهران": ("month", 2), "شهرين": ("month", 2), "سنتان": ("year", 2),
     "سنتين": ("year", 2), "عامان": ("year", 2), "عامين": ("year", 2),
+    # half a year: six months ("לחצי שנה", "for half a year", "لمدة نصف سنة")
+    "חצי שנה": ("month", 6), "half a year": ("month", 6), "نصف سنة": ("month", 6),
 }
 #: Arabic letters (a character class's range), and the vowel marks and tanween that may follow any letter
 #: of a word ("يُجدد", "شهراً")

@@ -75,13 +75,13 @@ _LETTER = re.compile(r"[^\W\d_]")
 #: what introduces a date; the lookaheads only repeat what a match starts with (see :func:`_words_rx`)
 _DATE_CUES: dict[str, re.Pattern[str]] = {
     "sign": _rx(
-        rf"(?<![{HE}])(?=[{HE}])(?:ש?נערך|ו?נחתם|ש?נכרת|ונערך|נחתמה|נחתמו|על\s+החתום|תאריך\s+(?:ה)?חתימה|מועד\s+החתימה|"
+        rf"(?<![{HE}])(?=[{HE}])(?:ש?נערכה|ש?נערך|ו?נחתמה|ו?נחתם|ש?נכרתה|ש?נכרת|ונערכה|ונערך|נחתמו|על\s+החתום|תאריך\s+(?:ה)?חתימה|מועד\s+החתימה|"
         rf"תאריך\s+(?:ה)?הסכם|תאריך\s+(?:ה)?חוזה|תאריך\s+(?:ה)?הנפקה|הונפקה|תאריך\s*:|"
         rf"תאריך\s+(?:ה)?(?:הרשמה|אישור|הזמנה|מילוי|קבלה)\s*:)|"
         r"\b(?=[a-z])(?:made\s+(?:and\s+entered\s+into\s+)?(?:as\s+of|on)|entered\s+into\s+(?:as\s+of|on)|"
         r"made|entered\s+into|dated|executed|signed|signature\s+date|date\s+of\s+(?:this\s+)?(?:agreement|signing)|"
         r"(?<!effective\s)(?<!start\s)(?<!end\s)(?<!commencement\s)(?<!expiry\s)(?<!due\s)date\s*[:|])|"
-        + _ar_words("حرر|تحرر|حررت|وقع|وقعت|تم\\s+التوقيع|تاريخ\\s+التوقيع|تاريخ\\s+العقد|تاريخ\\s+الاتفاقية|"
+        + _ar_words("تحريرا|حرر|تحرر|حررت|وقع|وقعت|تم\\s+التوقيع|تاريخ\\s+التوقيع|تاريخ\\s+العقد|تاريخ\\s+الاتفاقية|"
                     "التاريخ(?=\\s*:)|تاريخ(?=\\s*:)")
     ),
     "start": _rx(
@@ -141,7 +141,7 @@ _PARTIES_WORD = re.compile(rf"(?<![א-ת])(?:ל?בין|between)\b|(?<![{AR}])ب�
 #: "موافقة الزبون"): the date in it is when the agreement was made, whatever the letter is dated
 _ACCEPTANCE = re.compile(
     rf"^[ \t]*(?:אישור\s+ה[{HE}]+|הסכמת\s+ה[{HE}]+|agreed\s+and\s+accepted|accepted\s+and\s+agreed|accepted\s+by|"
-    rf"acceptance|موافقة|قبول)[^\n]{{0,30}}$",
+    rf"acceptance|agreed\b|reply\s+from|מאושר|מאשר|מאשרת|מסכים|מסכימה|موافقة|موافق|أوافق|اوافق|قبول)[^\n]{{0,30}}$",
     re.IGNORECASE | re.MULTILINE,
 )
 #: how far after an acceptance heading its date may be
@@ -153,6 +153,8 @@ _BIRTH = _rx(r"לידה|נולד|\bborn\b|\bbirth|الميلاد|مواليد")
 #: a bare "from" right before a date that starts a range ("من 1.1.2025 حتى 31.12.2025")
 _RANGE_FROM = _rx(r"(?:(?<![\u0621-\u064a])من|(?<![\u05d0-\u05ea])(?:מה?-?|בין(?:\s+התאריכים)?|בתאריכים)|\bfrom|"
                   r"\bbetween)\s*$")
+#: a label over a range ("תאריכי הקייטנה:", "Dates:", "الفترة:")
+_RANGE_LABEL = _rx(r"(?:תאריכי|תקופת|מועדי|\bdates?|\bperiod|\bterm|الفترة|فترة|مدة|تواريخ)[^\n:]{0,30}:\s*$")
 #: what a cue's date is about when it is not the contract's period: an earlier meeting or letter ("בהמשך
 #: לפגישתנו מיום", "your email of"), an offer's validity ("ההצעה בתוקף עד"), a delivery deadline
 _NOT_THE_TERM = _rx(
@@ -198,7 +200,8 @@ def find_dates_fields(text: str, clauses: Clauses, dates: list[Match]) -> dict[s
         if prev is not None and _RANGE_SEP.match(text[prev.end:d.start]):
             kind = "end"
             cue_end = len(window)
-        elif nxt is not None and _RANGE_SEP.match(text[d.end:nxt.start]) and _RANGE_FROM.search(window):
+        elif nxt is not None and _RANGE_SEP.match(text[d.end:nxt.start]) and (
+                _RANGE_FROM.search(window) or _RANGE_LABEL.search(window)):
             # "لمدة سنة واحدة، من 1.1.2025 حتى 31.12.2025": a period's first day, a bare "from" before it
             kind = "start"
             cue_end = len(window)
@@ -415,7 +418,7 @@ _MONEY_CUES: dict[str, re.Pattern[str]] = {
         r"דמי\s+ה?שכירות|דמי\s+שכירות|דמי\s+ה?ביטוח|דמי\s+ה?ניהול|דמי\s+ה?שירות|דמי\s+ה?ייעוץ|"
         r"דמי\s+ה?מנוי|דמי\s+ה?טיפול|דמי\s+ה?שימוש|ה?שכר|משכורת|ה?תמורה|תמורת|מחיר|ה?מחיר|ישלם|תשלם|ישלמו|ישולם|"
         r"ישולמו|ה?תשלום|דמי\s+ה?השתתפות|פרמי\w*|סכום\s+ה?הלוואה|קרן\s+ה?הלוואה|ה?הלוואה|סך\s+ה?הלוואה|ילווה|מלווה\s+ל|"
-        r"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר|ה?תעריף(?=\s*:)|ה?שכירות(?=\s*:)|כסף(?=\s*:)|סה[\"'״”]כ|היקף\s+ה?הזמנה|סכום\s+ה?הזמנה",
+        r"סכום\s+ה?קרן|ה?עלות|ה?מחיר\s+ה?כולל|עלות\s+ה?שירות|ריטיינר|ה?תעריף(?=\s*:)|ה?שכירות(?=\s*:)|כסף(?=\s*:)|משלמים|משלם|משלמת|הלווה\s+ל|סה[\"'״”]כ|היקף\s+ה?הזמנה|סכום\s+ה?הזמנה",
         r"rent\w*|fees?|salary|wages?|price|consideration|premium|loan(?:\s+amount)?|principal|pay(?:s|able)?|"
         r"compensation|retainer|remuneration|hourly\s+rate|rate(?=\s*:)|amount\s+of\s+the\s+loan|lend|purchase\s+price|base\s+salary|"
         r"(?:net\s+|total\s+)?order\s+(?:value|total)|total\s+(?:price|amount|due)|"
@@ -459,6 +462,11 @@ _PERIOD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _ADVANCE = _rx(r"(?:يخصم|تخصم|يُخصم|تُخصم)\s+من\s+(?:ال)?(?:ثمن|مبلغ|سعر)|"
                r"ינוכה\s+מ|יקוזז\s+מ|על\s+חשבון\s+ה?(?:תמורה|מחיר)|"
                r"\b(?:deducted\s+from|credited\s+against|on\s+account\s+of)\s+the\s+(?:price|fee|total)")
+#: what makes an amount the total of the one before it in its clause
+_IN_TOTAL = _rx(r"(?:أي\s+)?ما\s+مجموعه|بمجموع|(?:ו)?בסך\s+הכל|(?:ו)?בסה[\"'\u05f4]כ|סך\s+כולל\s+של|\bin\s+total\b|"
+                r"\btotal(?:l?ing)\b|\ba\s+total\s+of\b")
+#: how long a line above an amount may be to be its heading ("2. Membership fee", "ביטחון")
+_HEADING_CHARS = 45
 _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
 _NEW_SHEKEL = re.compile(r"^\s*(?:חדשים|חדשות|جديد|جديدة|الجديد|ברוטו|נטו|gross|net)(?=\s)", re.IGNORECASE)
 #: a deposit named right after its amount: "כפיקדון", "as a security deposit", "كتأمين نقدي"
@@ -547,6 +555,13 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
                 skip.add(i + 1)
         lo, _ = clauses.before(a.start, 160)
         cue = cues.nearest(lo, a.start)
+        if cue is None and lo > 0 and text[lo - 1] == "\n":  # the heading on the line above names it
+            heading = text.rfind("\n", 0, lo - 1) + 1
+            line = text[heading:lo]
+            if lo - heading <= _HEADING_CHARS and "|" not in line and not any(
+                    ch.isdigit() for ch in line.split(" ", 1)[-1]):  # a heading, not a table's header row
+                above = cues.nearest(heading, lo)
+                cue = (above[0], 0) if above else None
         if _DEPOSIT_AFTER.match(text, (twin or a).end):  # "6,400 شيكل كتأمين", "5,000 ₪ as a deposit"
             cue = ("deposit", a.start - lo)
         if cue is None:
@@ -558,6 +573,11 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
         currency = value.get("currency")
         # a payment in a currency beats a bare number a payment word is near ("שוטף + 45", "30 יום"): the bare
         # one stands only when no amount in a currency follows
+        if kind == "payment" and payment is not None and currency and payment.value["currency"] and \
+                clauses.start_of(a.start) == clauses.start_of(payment.start) and \
+                _IN_TOTAL.search(text, max(0, a.start - 30), a.start):
+            # "500 ש.ج للدونم في السنة، أي ما مجموعه 9,000 شيكل سنوياً": the total of the same payment
+            payment = None
         if kind == "payment" and (payment is None or (not payment.value["currency"] and currency)):
             period = _period(text, clauses, a, twin)
             # the amount finder reads VAT after the amount, its period word and a parenthesis
@@ -642,14 +662,14 @@ def _table_total(text: str, amounts: list[Match]) -> Found | None:
 
 _RENEW_VERB = (
     r"(?:יתחדש|תתחדש|יתחדשו|יחודש|תחודש|יוארך|תוארך|יוארכו|יתארך|תתארך|מתחדש|מתחדשת|יחודשו|חידוש|הארכה|ויתחדש|ות"
-    r"תחדש|ויוארך|ותוארך|ממשיך|ממשיכה|ימשיך|תמשיך)"
+    r"תחדש|ויוארך|ותוארך|ממשיך|ממשיכה|ממשיכים|ימשיך|תמשיך)"
 )
 _RENEW_AUTO = r"(?:(?:ב)?אופן\s+)?(?:אוטומטי|אוטומטית|מאליו|מאליה|מעצמו|מעצמה)"
 _AR_RENEW_VERB = ar("(?:يتجدد|تتجدد|يجدد|تجدد|يمدد|تمدد|يتمدد|تجديد|تمديد|يتم\\s+تجديده|يتم\\s+تجديدها|"
                     "يتم\\s+تمديده|يتم\\s+تمديدها)")
 _AR_RENEW_AUTO = ar("(?:تلقائيا|تلقائي|بشكل\\s+تلقائي|بصورة\\s+تلقائية|من\\s+تلقاء\\s+نفسه|من\\s+تلقاء\\s+نفسها)")
 _RENEW_NEG = _rx(
-    rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:[^\s,.;]+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
+    rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:[^\s,.;\-\u2013\u2014]+\s+){{0,3}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,3}}?{_RENEW_AUTO}|"
     rf"(?<![{HE}])ו?(?:לא|אינו|אינה|ללא|אין)\s+(?:\S+\s+){{0,2}}?{_RENEW_AUTO}|"
     rf"(?<![{HE}])ו?(?:אינו|אינה|לא)\s+(?:מתחדש|מתחדשת|יתחדש|תתחדש|יחודש|תחודש)(?=\s*(?:[.,;]|$))|"
     rf"(?<![{HE}])ו?(?:לא|אינו|אינה)\s+(?:\S+\s+){{0,2}}?{_RENEW_VERB}\s+(?:\S+\s+){{0,2}}?(?:אלא|רק|למעט)\s|"
@@ -721,7 +741,7 @@ _COURT = _rx(
     + _ar_words("محاكم|المحاكم|محكمة|المحكمة")
 )
 _JURIS_CLAUSE = _rx(
-    r"סמכות|שיפוט|יתברר|יתבררו|תתברר|ידונו|יידון|ידון|תידון|מוסמכ|ייחודית|בלעדית|"
+    r"סמכות|שיפוט|יתברר|יתבררו|תתברר|ידונו|יידון|ידון|תידון|מוסמכ|ייחודית|בלעדית|מחלוקת|סכסוך|"
     r"\b(?:jurisdiction|venue|exclusive|competent|submit|disputes?)\b|"
     + _ar_words("تختص|يختص|صلاحية|الصلاحية|اختصاص|الاختصاص|النظر|نزاع|النزاع|خلاف|الخلاف|المختصة")
 )

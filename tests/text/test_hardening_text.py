@@ -425,6 +425,9 @@ ADVERSARIAL: dict[str, Callable[[], str]] = {
     "register words": lambda: _repeat("Partita IVA file number KvK) No. "),
     "trial periods": lambda: _repeat("לאחר תקופת הניסיון "),
     "monthly fees": lambda: _repeat("رسوم تخزين "),
+    "headings over amounts": lambda: _repeat("Fee\nILS 1 "),
+    "in total": lambda: _repeat("أي ما مجموعه 1 ش.ج "),
+    "range labels": lambda: _repeat("תאריכי x: "),
 }
 
 

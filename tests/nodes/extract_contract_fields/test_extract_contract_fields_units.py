@@ -424,3 +424,21 @@ def test_a_members_full_name_on_a_form_is_a_party() -> None:
     text = ("YOGA STUDIO | Owner: Dana Meir | Osek Murshe No. 307300335\n\nMEMBER DETAILS\n\n"
             "Full name: Rachel Goldberg\nID no.: 046598348\nMobile: 052-8830176\n")
     assert ("Rachel Goldberg", "046598348") in {(p.name, p.id_number) for p in extract(text)["parties"]}
+
+
+def test_round_seven_plain_words_headings_and_totals() -> None:
+    he = extract("תוספת להסכם\n\nשנערכה ונחתמה בחיפה ביום 3 ביולי 2025\n\n"
+                 "כמה זה עולה\nעל הסל הקבוע משלמים לי 5,100 ₪ לחודש לפני מע\"מ.\n\n"
+                 "לכמה זמן\nמתחילים מה-1 לספטמבר 2025, לחצי שנה. אם אף אחד מאיתנו לא אומר אחרת – ממשיכים אוטומטית.\n\n"
+                 "אם יש בעיה\nאם יש מחלוקת – הולכים לבית משפט השלום בכפר סבא.\n")["fields"]
+    assert he["signing_date"].value == "2025-07-03" and he["payment_amount"].value["amount"] == 5100.0
+    assert he["auto_renewal"].value is True and he["jurisdiction"].value == "כפר סבא"
+    en = extract("2. Membership fee\nILS 1,450 per month + VAT.\n\n3. Security deposit\nILS 1,450, paid on signing.\n\n"
+                 "Reply from: Shira\nAgreed.\nDate: 4/9/2025\n")["fields"]
+    assert en["payment_amount"].value["amount"] == 1450.0 and en["security_deposit"].value["amount"] == 1450.0
+    assert en["signing_date"].value == "2025-09-04"
+    form = extract("תאריכי הקייטנה:             6.7.2025 – 24.7.2025\n")["fields"]
+    assert form["start_date"].value == "2025-07-06" and form["end_date"].value == "2025-07-24"
+    ar = extract("4. الأجرة: 500 ش.ج للدونم في السنة، أي ما مجموعه 9,000 شيكل جديد سنوياً.\nتحريراً في 15/9/2025\n")
+    assert ar["fields"]["payment_amount"].value["amount"] == 9000.0
+    assert ar["fields"]["signing_date"].value == "2025-09-15"
