@@ -79,7 +79,8 @@ _PITCH_CUES = compile_guarded(
             # a phisher's warning to the business: its profile or account about to be suspended
             r"your (?:business )?(?:profile|account|page|listing)[^.\n]{0,40}(?:will be|has been) (?:suspended|blocked|"
             r"disabled|restricted|removed)|"
-            r"(?:سيتم|سوف يتم) (?:تعطيل|إيقاف|ايقاف|تعليق|حظر) (?:حسابك|صفحتك)|"
+            r"(?:سيتم|سوف يتم) (?:تعطيل|إيقاف|ايقاف|تعليق|حظر|حذف)\w* (?:حسابك|صفحتك|نهائيا)|"
+            r"(?:قدم|قدّم|لتقديم) (?:اعتراض|طعن)|will be (?:permanently )?(?:deleted|removed|disabled)|"
             r"(?:החשבון|העמוד|הדף) (?:העסקי )?שלכם (?:ייחסם|יושעה|ייסגר|יוסר)|קוד האימות|לאמת את (?:העסק|החשבון)|"
             r"complete (?:the )?verification|verification (?:fee|link|code)|login code|sms code|reply yes to|"
             r"to keep your (?:listing|page|account|profile) active|submit an appeal|"

@@ -246,6 +246,11 @@ def _chat_text(msgs: list[Msg], limit: int | None = None, customer_only: bool = 
     return text
 
 
+#: what a complaint may really be about: the matter wins over "complaint" when the readings are this close (of 3)
+_MATTERS = frozenset({"billing", "cancellation"})
+MATTER_MARGIN = 1.0
+
+
 def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, list[str], bool]:
     """Category, urgency, handoff reasons and whether handoff is required, via classify-lead.
 
@@ -276,8 +281,18 @@ def _classify(msgs: list[Msg], ctx: Context, language: str) -> tuple[str, str, l
     for reading in readings:
         for label, p in (reading.scores or {str(reading.category): float(reading.confidence)}).items():
             total[label] = total.get(label, 0.0) + float(p)
-    category = max(total, key=lambda label: total[label])
-    return category, str(full.urgency), list(full.handoff.reasons), bool(full.handoff.required)
+    return category_of(total), str(full.urgency), list(full.handoff.reasons), bool(full.handoff.required)
+
+
+def category_of(total: dict[str, float]) -> str:
+    """The chat's category from its readings' summed probabilities: the most probable label — but a dispute over
+    a bill or a cancellation, said angrily, is still about the bill or the cancellation (the anger and the threats
+    raise the handoff; the matter names the chat), so that matter wins over "complaint" when it is close."""
+    ranked = sorted(total, key=lambda label: total[label], reverse=True)
+    if ranked[0] == "complaint" and len(ranked) > 1 and ranked[1] in _MATTERS and \
+            total[ranked[0]] - total[ranked[1]] <= MATTER_MARGIN:
+        return ranked[1]
+    return ranked[0]
 
 
 class SummarizeConversationNode(Node):

@@ -17,7 +17,7 @@ from nodes.core.node import Context, Deadline, NodeError
 from nodes.summarize_conversation import summary, whatsapp
 from nodes.summarize_conversation.conversation import Msg
 from nodes.summarize_conversation.eval import DEFAULT_GOLD, load_gold
-from nodes.summarize_conversation.node import SummarizeConversationNode
+from nodes.summarize_conversation.node import SummarizeConversationNode, category_of
 
 EVAL_DIR = Path(DEFAULT_GOLD).parent
 NOW = dt.datetime(2026, 11, 15, 8, 0, tzinfo=dt.UTC)
@@ -543,3 +543,14 @@ def test_a_long_conversation_stops_at_the_request_budget(serve: Any) -> None:
     results = batch.json()["results"]
     assert [r["ok"] for r in results] == [False, False]
     assert {r["error"]["type"] for r in results} == {"urn:tzomet:problem:time-budget"}
+
+
+@pytest.mark.parametrize(("total", "category"), [
+    ({"complaint": 1.5, "billing": 1.0, "support": 0.3}, "billing"),       # an angry refund chase: the bill
+    ({"complaint": 1.4, "cancellation": 1.2, "other": 0.2}, "cancellation"),
+    ({"complaint": 2.6, "billing": 0.3}, "complaint"),                     # a complaint that mentions a bill
+    ({"complaint": 1.5, "support": 1.4}, "complaint"),                     # only a bill or a cancellation is a matter
+    ({"billing": 2.0, "complaint": 0.9}, "billing"),
+])
+def test_the_matter_of_a_dispute_names_the_chat(total: dict[str, float], category: str) -> None:
+    assert category_of(total) == category
