@@ -34,6 +34,7 @@ from nodes.extract_contract_fields.fields import (
 )
 from nodes.extract_contract_fields.parties import find_parties
 from nodes.summarize_conversation import sentiment, summary, whatsapp
+from nodes.summarize_conversation.conversation import customer_scores
 from nodes.text import (
     cache,
     find_all,
@@ -462,6 +463,8 @@ FINDERS: dict[str, tuple[Callable[[str], tuple], Callable[..., Any]]] = {
     "whatsapp.parse": (lambda t: (t,), whatsapp.parse),
     "apply_rules": (lambda t: (t,), apply_rules),
     "find_name": (lambda t: (t,), find_name),
+    # who writes in: every cue of both sides over one long message each
+    "customer_scores": (lambda t: (["a", "b"], {"a": [t], "b": [t]}, "a"), customer_scores),
 }
 
 
