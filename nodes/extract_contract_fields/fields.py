@@ -161,7 +161,8 @@ _NOT_THE_TERM = _rx(
     rf"(?<![{HE}])הנדון\s*:|(?<![{HE}])(?:הארכת|חידוש|תיקון|נספח\s+ל)\s*(?:[^\s.;]{{1,20}}\s+){{0,3}}?(?:מיום|מתאריך)|"
     rf"(?<![{HE}]){P}(?:פגיש|שיח|מכתב|הצע|מייל|פניי|הזמנ|בקש|התרא|ביקור|סיור)\S*\s+(?:[^\s.;]{{1,20}}\s+){{0,2}}?"
     rf"(?:מיום|מתאריך|מה-?|ביום)|(?<![{HE}])סימוכין\s*:|\b(?:our|your)\s+(?:ref|reference|e-?mail|letter|meeting|call|(?:purchase\s+)?order|quotation|quote|offer|invoice|proposal)\b|"
-    r"\b(?:the|that|an?)\s+(?:[\w\-]+\s+){0,6}?dated\s*$|(?<![{HE}])(?:ה?הצעה|ההצעה\s+זו|הצעה\s+זו|הצעת\s+המחיר)\s+(?:\S+\s+)?בתוקף\s+(?:עד|ל)|"
+    r"\b(?:the|that|an?)\s+(?:[\w\-]+\s+){0,6}?dated\s*$|"
+    rf"(?<![{HE}])ו?(?:ה?הצעה|הצעת\s+המחיר)\s+(?:\S+\s+)?בתוקף\s+(?:עד|ל)|"
     r"\b(?:offer|quotation|quote|proposal)\s+(?:is\s+|remains\s+|shall\s+remain\s+)?valid\s+(?:until|till|through)|"
     r"\bdelivery\s+(?:date|deadline)\s*:?\s*(?:no\s+later\s+than|by|until)?|"
     rf"(?<![{HE}])מועד\s+(?:ה)?(?:התקנה|אספקה|מסירה|ההתקנה|האספקה|המסירה)(?:\s+\S+)?\s*:?\s*(?:עד)?|"
@@ -468,7 +469,9 @@ _IN_TOTAL = _rx(r"(?:أي\s+)?ما\s+مجموعه|بمجموع|(?:ו)?בסך\s+�
 #: how long a line above an amount may be to be its heading ("2. Membership fee", "ביטחון")
 _HEADING_CHARS = 45
 _PAREN_AFTER = re.compile(r"^\s*\([^()\n]{0,80}\)")
-_NEW_SHEKEL = re.compile(r"^\s*(?:חדשים|חדשות|جديد|جديدة|الجديد|ברוטו|נטו|gross|net)(?=\s)", re.IGNORECASE)
+#: words between an amount and its period word that are neither: the currency's adjective ("שקלים חדשים",
+#: "شيكل جديد") and gross or net ("38 ₪ ברוטו לכל שעת עבודה")
+_NOT_A_PERIOD = re.compile(r"^\s*(?:חדשים|חדשות|جديد|جديدة|الجديد|ברוטו|נטו|gross|net)(?=\s)", re.IGNORECASE)
 #: a deposit named right after its amount: "כפיקדון", "as a security deposit", "كتأمين نقدي"
 _DEPOSIT_AFTER = _rx(
     rf"\s*\)?\s*(?:\([^()\n]{{0,60}}\)\s*)?(?:[^\s.;()]{{1,30}},?\s+){{0,2}}?(?:[{HE}]{{0,2}}(?:כפיקדון|כפקדון|כערבון|כערבות|כבטוחה|"
@@ -517,8 +520,8 @@ def _period(text: str, clauses: Clauses, amount: Match, twin: Match | None) -> s
     paren = _PAREN_AFTER.match(text[end:end + 90])
     if paren:
         end += paren.end()
-    # the currency's own adjective is not a period word: "3,200 شيكل جديد شهريًا", "שקלים חדשים לחודש"
-    after = _NEW_SHEKEL.sub("", text[end:end + 40], count=1)[:25]
+    # "3,200 شيكل جديد شهريًا", "שקלים חדשים לחודש", "38 ₪ ברוטו לכל שעת עבודה": the period word after them
+    after = _NOT_A_PERIOD.sub("", text[end:end + 40], count=1)[:25]
     _, before = clauses.before(amount.start, 45)
     best: tuple[int, str] | None = None
     for name, rx in _PERIOD_WORDS:
@@ -571,13 +574,13 @@ def find_money(text: str, clauses: Clauses, amounts: list[Match]) -> tuple[Found
             continue
         conf = 0.9 if a.start - lo - cue_end <= 60 else 0.7
         currency = value.get("currency")
-        # a payment in a currency beats a bare number a payment word is near ("שוטף + 45", "30 יום"): the bare
-        # one stands only when no amount in a currency follows
         if kind == "payment" and payment is not None and currency and payment.value["currency"] and \
                 clauses.start_of(a.start) == clauses.start_of(payment.start) and \
                 _IN_TOTAL.search(text, max(0, a.start - 30), a.start):
             # "500 ש.ج للدونم في السنة، أي ما مجموعه 9,000 شيكل سنوياً": the total of the same payment
             payment = None
+        # a payment in a currency beats a bare number a payment word is near ("שוטף + 45", "30 יום"): the bare
+        # one stands only when no amount in a currency follows
         if kind == "payment" and (payment is None or (not payment.value["currency"] and currency)):
             period = _period(text, clauses, a, twin)
             # the amount finder reads VAT after the amount, its period word and a parenthesis
@@ -903,7 +906,7 @@ _LAW_HE = _rx(
     rf"(?:יחולו|יחול|יחולו\s+אך\s+ורק|חלים|יחלו|כפוף|כפופ\w*|יפורש|ויפורש|יפורשו|ייקבעו|הדין\s+החל|החוק\s+החל|"
     rf"הדין\s+ה?חל\s+על)[^.;\n]{{0,80}}?(?<![{HE}])(?P<law>(?:ו?ל?)(?:דיני|חוקי)\s+(?!ה?(?:ראיות|בוררות|פרוצדורה|סדרי))"
     rf"(?:מדינת\s+)?[{HE}{QC}\-]+|"
-    rf"(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית)(?![{HE}])|דין\s+(?:מדינת\s+)?ישראל|דין\s+מדינת\s+[{HE}]+)|"
+    rf"(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית)(?![{HE}])|דין\s+(?:ישראל|מדינת\s+[{HE}]+))|"
     # the law first, then the verb: "הדין הישראלי יחול על הסכם זה", "דיני מדינת ישראל בלבד יחולו על"
     rf"(?<![{HE}])(?P<law2>(?:דיני|חוקי)\s+(?:מדינת\s+)?[{HE}{QC}\-]+|(?:ה)?(?:דין|חוק|משפט)\s+ה[{HE}]+(?:י|ית))"
     rf"(?:\s+(?:בלבד|הוא\s+ש|הם\s+ש))?\s+(?:יחול|יחולו|יחלו|חל|חלים|ש?יחול)\s+על"

@@ -74,7 +74,8 @@ _PITCH_CUES = compile_guarded(
             r"came across (?:your|you)|noticed (?:that )?your|your (?:whatsapp )?business account|"
             r"we help (?:\w+ ){0,2}(?:businesses|studios|clinics|owners|brands|shops|salons)|would you be open to|"
             r"new (?:members|customers|clients|calls) (?:a|per) month|google reviews|verify your business|"
-            r"love what you'?re doing|(?<!\d)\d{1,7}k (?:real )?followers|we'?ve worked with \d+\+? \w+|first page of google",
+            r"love what you'?re doing|(?<!\d)\d{1,7}k (?:real )?followers|we'?ve worked with \d+\+? \w+|"
+            r"first page of google",
             r"نساعد المصالح|زبائن جدد كل شهر|تقييمات جوجل|حسابك التجاري|(?:شفنا|شفت|رأينا) (?:مصلحتك|صفحتك)",
             # a phisher's warning to the business: its profile or account about to be suspended
             r"your (?:business )?(?:profile|account|page|listing)[^.\n]{0,40}(?:will be|has been) (?:suspended|blocked|"
@@ -84,7 +85,7 @@ _PITCH_CUES = compile_guarded(
             r"(?:החשבון|העמוד|הדף) (?:העסקי )?שלכם (?:ייחסם|יושעה|ייסגר|יוסר)|קוד האימות|לאמת את (?:העסק|החשבון)|"
             r"complete (?:the )?verification|verification (?:fee|link|code)|login code|sms code|reply yes to|"
             r"to keep your (?:listing|page|account|profile) active|submit an appeal|"
-            r"لتقديم (?:اعتراض|طعن)|تأكيد بياناتك|رمز التحقق",
+            r"تأكيد بياناتك|رمز التحقق",
         ]
     ),
     re.I,

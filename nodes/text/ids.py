@@ -1,6 +1,7 @@
 """Find Israeli identification numbers: Teudat Zehut, company (ח.פ.), amuta (ע"ר), registered partnership
 (שותפות רשומה), osek murshe (ע.מ.) and passport numbers; and foreign companies' register numbers by their register's
-name (German HRB/HRA, Dutch KvK, French RCS, a US EIN, a UK company number), as ``foreign``.
+name (German HRB/HRA, Dutch KvK, French RCS, an Italian Partita IVA / Registro Imprese number, a US EIN or a US
+state's file number, a UK company number), as ``foreign``.
 
 The type comes from the nearest context word in the ~25 characters before the number
 (see :mod:`.context`). Without one, only 9-digit numbers are reported: 51xxxxxxx is a

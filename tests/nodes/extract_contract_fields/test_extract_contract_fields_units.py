@@ -269,6 +269,8 @@ def test_what_a_date_is_about_when_it_is_not_the_period() -> None:
                 "2. מועד התקנה משוער: עד 20.3.2025.\n"
                 "ההצעה בתוקף עד ליום 15.2.2025.\n")["fields"]
     assert f["start_date"].value == "2025-03-01" and f["end_date"] is None
+    glued = extract("1. ההתקשרות תחל ביום 1.3.2025.\nוההצעה בתוקף עד ליום 15.2.2025.\n")["fields"]
+    assert glued["end_date"] is None  # "ו" glued to the offer
     arabic = extract("1. يسري هذا التكليف لمدة سنة واحدة، من 1.2.2025 حتى 31.1.2026.")["fields"]
     assert arabic["start_date"].value == "2025-02-01" and arabic["end_date"].value == "2026-01-31"
 
